@@ -1,0 +1,5 @@
+import '../shared/base.css';
+import { connect } from '../shared/connection.js';
+
+const status = document.getElementById('connection');
+if (status) connect(status);

@@ -1,0 +1,193 @@
+// A media room: one mediasoup router and the peers that send and receive in it.
+// The server decides who may join; the room only moves media.
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { ConsumerInfo, ProducerInfo, TransportInfo, TransportPolicy } from '../protocol/media.js';
+
+export interface RoomNetwork {
+  /** Local address the WebRTC transports listen on. */
+  listenIp: string;
+  /** Address put in ICE candidates instead of listenIp (behind NAT, or 0.0.0.0). */
+  announcedAddress: string | undefined;
+}
+
+export interface RoomEvents {
+  producerAdded: [producer: ProducerInfo];
+  producerClosed: [producer: ProducerInfo];
+  closed: [];
+}
+
+interface Peer {
+  transports: Map<string, types.WebRtcTransport>;
+  producers: Map<string, types.Producer>;
+  consumers: Map<string, types.Consumer>;
+}
+
+/** A request a peer made that the room cannot honour (unknown id, bad parameters). */
+export class RoomRequestError extends Error {}
+
+export class Room extends EventEmitter<RoomEvents> {
+  readonly name: string;
+  readonly #router: types.Router;
+  readonly #network: RoomNetwork;
+  readonly #peers = new Map<string, Peer>();
+
+  constructor(name: string, router: types.Router, network: RoomNetwork) {
+    super();
+    this.name = name;
+    this.#router = router;
+    this.#network = network;
+    router.observer.once('close', () => {
+      this.#peers.clear();
+      this.emit('closed');
+    });
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.#router.rtpCapabilities;
+  }
+
+  get closed(): boolean {
+    return this.#router.closed;
+  }
+
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
+  addPeer(peerId: string): ProducerInfo[] {
+    if (!this.#peers.has(peerId)) {
+      this.#peers.set(peerId, { transports: new Map(), producers: new Map(), consumers: new Map() });
+    }
+    return this.producers().filter((producer) => producer.peerId !== peerId);
+  }
+
+  producers(): ProducerInfo[] {
+    return [...this.#peers.entries()].flatMap(([peerId, peer]) =>
+      [...peer.producers.values()].map((p) => ({ producerId: p.id, peerId, kind: p.kind })),
+    );
+  }
+
+  async createTransport(peerId: string, policy: TransportPolicy): Promise<TransportInfo> {
+    const peer = this.#peer(peerId);
+    const { listenIp, announcedAddress } = this.#network;
+    const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
+      protocol,
+      ip: listenIp,
+      ...(announcedAddress ? { announcedAddress } : {}),
+    });
+    const transport = await this.#router.createWebRtcTransport({
+      listenInfos: policy === 'tcp' ? [listen('tcp')] : [listen('udp'), listen('tcp')],
+      preferUdp: policy !== 'tcp',
+      initialAvailableOutgoingBitrate: 600_000,
+    });
+    peer.transports.set(transport.id, transport);
+    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: { ...transport.iceParameters },
+      iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate })),
+      dtlsParameters: { ...transport.dtlsParameters },
+    };
+  }
+
+  async connectTransport(
+    peerId: string,
+    transportId: string,
+    dtlsParameters: Record<string, unknown>,
+  ): Promise<void> {
+    const transport = this.#transport(peerId, transportId);
+    await this.#wrap(() =>
+      transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }),
+    );
+  }
+
+  async produce(
+    peerId: string,
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: Record<string, unknown>,
+  ): Promise<string> {
+    const peer = this.#peer(peerId);
+    const transport = this.#transport(peerId, transportId);
+    const producer = await this.#wrap(() =>
+      transport.produce({
+        kind,
+        rtpParameters: rtpParameters as unknown as types.RtpParameters,
+      }),
+    );
+    peer.producers.set(producer.id, producer);
+    const info: ProducerInfo = { producerId: producer.id, peerId, kind: producer.kind };
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      this.emit('producerClosed', info);
+    });
+    this.emit('producerAdded', info);
+    return producer.id;
+  }
+
+  /** Consumers start paused; the client resumes them once it is ready to play. */
+  async consume(
+    peerId: string,
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: Record<string, unknown>,
+  ): Promise<ConsumerInfo> {
+    const peer = this.#peer(peerId);
+    const transport = this.#transport(peerId, transportId);
+    const capabilities = rtpCapabilities as unknown as types.RtpCapabilities;
+    if (!this.#router.canConsume({ producerId, rtpCapabilities: capabilities })) {
+      throw new RoomRequestError('cannot consume this producer with these capabilities');
+    }
+    const consumer = await this.#wrap(() =>
+      transport.consume({ producerId, rtpCapabilities: capabilities, paused: true }),
+    );
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    return {
+      id: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: { ...consumer.rtpParameters },
+    };
+  }
+
+  async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
+    const consumer = this.#peer(peerId).consumers.get(consumerId);
+    if (!consumer) throw new RoomRequestError(`unknown consumer ${consumerId}`);
+    await consumer.resume();
+  }
+
+  removePeer(peerId: string): void {
+    const peer = this.#peers.get(peerId);
+    if (!peer) return;
+    this.#peers.delete(peerId);
+    // Closing a transport closes its producers and consumers too.
+    for (const transport of peer.transports.values()) transport.close();
+  }
+
+  close(): void {
+    this.#router.close();
+  }
+
+  #peer(peerId: string): Peer {
+    const peer = this.#peers.get(peerId);
+    if (!peer) throw new RoomRequestError('not in this room');
+    return peer;
+  }
+
+  #transport(peerId: string, transportId: string): types.WebRtcTransport {
+    const transport = this.#peer(peerId).transports.get(transportId);
+    if (!transport) throw new RoomRequestError(`unknown transport ${transportId}`);
+    return transport;
+  }
+
+  /** mediasoup rejects bad client parameters with TypeError/Error: report them as such. */
+  async #wrap<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw new RoomRequestError(error instanceof Error ? error.message : String(error));
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// Typed error codes shared by the server, its acks and HTTP answers, and the clients.
+import { z } from 'zod';
+
+export const ErrorCode = {
+  /** The payload did not match its schema. */
+  BadRequest: 'bad_request',
+  /** The caller may not do this (wrong call, feature disabled, ...). */
+  Forbidden: 'forbidden',
+  /** The thing named does not exist (or no longer does). */
+  NotFound: 'not_found',
+  /** Too many requests from this source; retry later. */
+  RateLimited: 'rate_limited',
+  /** The media server cannot serve the request right now (no live worker, ...). */
+  MediaUnavailable: 'media_unavailable',
+  /** A unique value is already taken (an email address, ...). */
+  Conflict: 'conflict',
+  /** Something failed on the server; it has been logged. */
+  Internal: 'internal',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const errorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+
+export const voxErrorSchema = z.object({
+  code: errorCodeSchema,
+  message: z.string(),
+});
+
+export type VoxError = z.infer<typeof voxErrorSchema>;
+
+/** The body of every HTTP error answer. */
+export interface ErrorBody {
+  error: VoxError;
+}

@@ -1,0 +1,141 @@
+// Configuration from the environment, parsed once at start-up. A bad value stops
+// the server with a message that names the variable (see the README's table).
+import { isIP } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    message: 'must be one of 1, 0, true, false, yes, no, on, off',
+  })
+  .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
+
+const ipAddress = z.string().refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
+
+const hostOrIp = z
+  .string()
+  .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a host name')
+  .max(253);
+
+const urlWithProtocols = (protocols: string[]) =>
+  z
+    .string()
+    .url('must be a URL')
+    .refine(
+      (value) => protocols.includes(new URL(value).protocol),
+      `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+
+const environmentSchema = z
+  .object({
+    HOST: hostOrIp.default('127.0.0.1'),
+    PORT: port.default(8080),
+    PUBLIC_URL: urlWithProtocols(['http:', 'https:']).optional(),
+    DATA_DIR: z.string().min(1).default('data'),
+    DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
+    REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
+    MEDIASOUP_WORKERS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(64, 'must be at most 64')
+      .default(os.availableParallelism()),
+    RTC_LISTEN_IP: ipAddress.default('127.0.0.1'),
+    RTC_MIN_PORT: port.default(40000),
+    RTC_MAX_PORT: port.default(49999),
+    ANNOUNCED_ADDRESS: hostOrIp.optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    DIAGNOSTICS_ROOMS: flag.default(false),
+  })
+  .superRefine((env, context) => {
+    if (env.RTC_MIN_PORT > env.RTC_MAX_PORT) {
+      context.addIssue({
+        code: 'custom',
+        path: ['RTC_MIN_PORT'],
+        message: `must not be greater than RTC_MAX_PORT (${env.RTC_MAX_PORT})`,
+      });
+    }
+    const wildcard = env.RTC_LISTEN_IP === '0.0.0.0' || env.RTC_LISTEN_IP === '::';
+    if (wildcard && !env.ANNOUNCED_ADDRESS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ANNOUNCED_ADDRESS'],
+        message: `is required when RTC_LISTEN_IP is ${env.RTC_LISTEN_IP} (browsers need a reachable address)`,
+      });
+    }
+  });
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  mediasoupWorkers: number;
+  rtcListenIp: string;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  announcedAddress: string | undefined;
+  logLevel: string;
+  diagnosticsRooms: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty variables count as unset, as in most shells' `VAR= cmd` idiom. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const raw = withoutEmpty(env);
+  const parsed = environmentSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const given = raw[name];
+        return `${name} ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const urlHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${e.PORT}`).replace(
+      /\/+$/,
+      '',
+    ),
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    mediasoupWorkers: e.MEDIASOUP_WORKERS,
+    rtcListenIp: e.RTC_LISTEN_IP,
+    rtcMinPort: e.RTC_MIN_PORT,
+    rtcMaxPort: e.RTC_MAX_PORT,
+    announcedAddress: e.ANNOUNCED_ADDRESS,
+    logLevel: e.LOG_LEVEL,
+    diagnosticsRooms: e.DIAGNOSTICS_ROOMS,
+  };
+}

@@ -1,0 +1,47 @@
+// The built browser apps: the reply page at /r/:token, the desk app at /app,
+// the diagnostics page at /diag (only when DIAGNOSTICS_ROOMS is on), and their
+// hashed assets under /assets/.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface ClientRoutesOptions {
+  distDir: string;
+  diagnostics: boolean;
+}
+
+// Pages carry no inline script and talk only to this origin.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "media-src 'self' blob:",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app, options) => {
+  if (!existsSync(path.join(options.distDir, 'reply', 'index.html'))) {
+    throw new Error(`the browser apps are not built (${options.distDir}); run: npm run build:client`);
+  }
+  await app.register(fastifyStatic, {
+    root: path.join(options.distDir, 'assets'),
+    prefix: '/assets/',
+    immutable: true,
+    maxAge: '365d',
+  });
+  const page = (name: string) => ({
+    handler: (_request: unknown, reply: import('fastify').FastifyReply) =>
+      reply
+        .header('content-security-policy', CONTENT_SECURITY_POLICY)
+        .header('cache-control', 'no-cache')
+        .sendFile(path.join(name, 'index.html'), options.distDir),
+  });
+  app.get('/', (_request, reply) => reply.redirect('/app'));
+  app.get('/app', page('desk'));
+  app.get('/r/:token', page('reply'));
+  if (options.diagnostics) app.get('/diag', page('diag'));
+};

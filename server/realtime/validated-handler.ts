@@ -1,0 +1,55 @@
+// Wraps a Socket.IO request handler: parses the payload with its schema, and
+// turns every outcome into a typed ack. Bad input gets `bad_request`; a thrown
+// RequestError its own code; anything else `internal` (and is logged).
+import type { z } from 'zod';
+import type { Ack, AckCallback } from '../../protocol/ack.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { Logger } from '../logger.js';
+
+/** A failure the client caused or may act on, with the code it is told. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export function validated<S extends z.ZodType, R>(
+  event: string,
+  schema: S,
+  logger: Logger,
+  run: (request: z.output<S>) => Promise<R>,
+): (payload: unknown, ack: unknown) => void {
+  return (payload, ack) => {
+    // A client that sends no callback gets no answer, but its bad input still
+    // must not reach the handler.
+    const reply: AckCallback<R> = typeof ack === 'function' ? (ack as AckCallback<R>) : () => {};
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      const detail = parsed.error.issues
+        .map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`)
+        .join('; ');
+      reply(failure(ErrorCode.BadRequest, `invalid ${event}: ${detail}`));
+      return;
+    }
+    run(parsed.data).then(
+      (data) => reply({ ok: true, data }),
+      (error: unknown) => {
+        if (error instanceof RequestError) {
+          logger.debug({ event, code: error.code, err: error }, 'request refused');
+          reply(failure(error.code, error.message));
+        } else {
+          logger.error({ event, err: error }, 'request failed');
+          reply(failure(ErrorCode.Internal, 'internal error'));
+        }
+      },
+    );
+  };
+}
+
+function failure(code: ErrorCode, message: string): Ack<never> {
+  return { ok: false, error: { code, message } };
+}

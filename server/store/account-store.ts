@@ -1,0 +1,105 @@
+// Sender accounts. Emails are stored lower-cased and unique.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+export interface Account {
+  id: number;
+  email: string;
+  displayName: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface NewAccount {
+  email: string;
+  displayName: string;
+  passwordHash: string;
+}
+
+/** The email address already belongs to an account. */
+export class EmailTakenError extends Error {
+  constructor(email: string) {
+    super(`an account with ${email} already exists`);
+    this.name = 'EmailTakenError';
+  }
+}
+
+export class AccountStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async create(account: NewAccount, now = new Date()): Promise<Account> {
+    const email = normaliseEmail(account.email);
+    // Inside one transaction so two racing sign-ups cannot both pass the check;
+    // the unique index is the final word either way.
+    return this.#db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('accounts')
+        .select('id')
+        .where('email', '=', email)
+        .executeTakeFirst();
+      if (existing) throw new EmailTakenError(email);
+      const row = await trx
+        .insertInto('accounts')
+        .values({
+          email,
+          display_name: account.displayName,
+          password_hash: account.passwordHash,
+          created_at: now.toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) ? new EmailTakenError(email) : error;
+        });
+      return toAccount(row);
+    });
+  }
+
+  async findByEmail(email: string): Promise<Account | undefined> {
+    const row = await this.#db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('email', '=', normaliseEmail(email))
+      .executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async findById(id: number): Promise<Account | undefined> {
+    const row = await this.#db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toAccount(row);
+  }
+}
+
+function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  // PostgreSQL unique_violation; better-sqlite3's constraint code.
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function toAccount(row: {
+  id: number;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  created_at: string;
+}): Account {
+  return {
+    id: Number(row.id),
+    email: row.email,
+    displayName: row.display_name,
+    passwordHash: row.password_hash,
+    createdAt: new Date(row.created_at),
+  };
+}

@@ -1,0 +1,8 @@
+// Every migration, in order. Listed in code (not read from a folder) so the
+// built server and the tests run exactly the same set.
+import type { Migration } from 'kysely';
+import * as accounts from './001-accounts.js';
+
+export const migrations: Record<string, Migration> = {
+  '001-accounts': accounts,
+};
