@@ -54,7 +54,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       await Promise.all(pool.#slots.map((slot) => pool.#start(slot)));
     } catch (error) {
-      pool.close();
+      await pool.close();
       throw error;
     }
     return pool;
@@ -96,12 +96,18 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return router;
   }
 
-  close(): void {
+  /** Closes every worker and resolves once their processes have exited. */
+  async close(): Promise<void> {
     this.#closed = true;
+    const exits: Promise<void>[] = [];
     for (const slot of this.#slots) {
       clearTimeout(slot.respawnTimer);
-      slot.worker?.close();
+      const worker = slot.worker;
+      if (!worker || worker.subprocessClosed) continue;
+      exits.push(new Promise((resolve) => worker.once('subprocessclose', () => resolve())));
+      worker.close();
     }
+    await Promise.all(exits);
   }
 
   async #start(slot: Slot): Promise<void> {

@@ -81,7 +81,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       diagnostics?.closeAll();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();
-      pool.close();
+      await pool.close();
       await db.destroy();
     })());
 

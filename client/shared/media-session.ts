@@ -20,6 +20,8 @@ export class MediaSession {
   readonly #device = new Device();
   #recvTransport: types.Transport | undefined;
   readonly #consumed = new Set<string>();
+  /** Producers announced before the receive transport existed. */
+  readonly #waiting: ProducerInfo[] = [];
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy) {
     this.#socket = socket;
@@ -28,6 +30,11 @@ export class MediaSession {
 
   async start(room: string, microphone: Promise<MediaStream>): Promise<void> {
     this.started = true;
+    // Listen before joining: a producer may appear while transports are set up.
+    this.#socket.on('media:newProducer', (producer) => {
+      if (this.#recvTransport) void this.#consume(producer);
+      else this.#waiting.push(producer);
+    });
     const joined = unwrap(await this.#socket.emitWithAck('media:join', { room }));
     await this.#device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities as unknown as types.RtpCapabilities,
@@ -47,11 +54,11 @@ export class MediaSession {
     this.#recvTransport = this.#device.createRecvTransport(await this.#transport('recv'));
     this.#wireConnect(this.#recvTransport);
 
-    this.#socket.on('media:newProducer', (producer) => void this.#consume(producer));
     const track = (await microphone).getAudioTracks()[0];
     if (!track) throw new Error('no microphone track');
     await sendTransport.produce({ track, codecOptions: { opusDtx: true, opusFec: true } });
-    await Promise.all(joined.producers.map((producer) => this.#consume(producer)));
+    const known = [...joined.producers, ...this.#waiting.splice(0)];
+    await Promise.all(known.map((producer) => this.#consume(producer)));
   }
 
   /** "UDP 127.0.0.1:40123" for the receive path once ICE picked a pair. */

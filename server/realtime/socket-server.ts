@@ -1,6 +1,8 @@
 // Socket.IO attached to the HTTP server, with the typed events of protocol/.
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import type { AckCallback } from '../../protocol/ack.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
 
@@ -22,6 +24,18 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
     options.logger.debug({ socket: socket.id }, 'socket connected');
     socket.emit('server:hello', { version: options.version });
     options.onConnection(socket);
+    // An event nobody handles (unknown, or a feature that is switched off) still
+    // gets an answer, so a client never waits forever.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (socket.listeners(event as 'media:join').length > 0) return;
+      const ack = args.at(-1);
+      if (typeof ack === 'function') {
+        (ack as AckCallback<never>)({
+          ok: false,
+          error: { code: ErrorCode.NotFound, message: `unknown event ${event}` },
+        });
+      }
+    });
   });
   return io;
 }

@@ -68,7 +68,9 @@ describe.each([
     expect(Math.abs((await heardFrequency(low, HIGH_HZ)) - HIGH_HZ)).toBeLessThanOrEqual(TOLERANCE_HZ);
     expect(Math.abs((await heardFrequency(high, LOW_HZ)) - LOW_HZ)).toBeLessThanOrEqual(TOLERANCE_HZ);
     for (const page of pages) {
-      await expect.poll(() => page.locator('#network-path').getAttribute('data-protocol')).toBe(protocol);
+      await expect
+        .poll(() => page.locator('#network-path').getAttribute('data-protocol'), { timeout: 5000 })
+        .toBe(protocol);
     }
     expect(errors).toEqual([]);
     expect(await workerDeaths()).toBe(0);

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config.js';
+import { projectRoot } from '../support/project.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, '/srv');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration from the environment', () => {
+  it('has embedded defaults for one box', () => {
+    const config = loadConfig({}, '/srv/voxreply');
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      dataDir: '/srv/voxreply/data',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      rtcMinPort: 40000,
+      rtcMaxPort: 49999,
+      logLevel: 'info',
+      diagnosticsRooms: false,
+    });
+    expect(config.mediasoupWorkers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig(
+      {
+        HOST: '0.0.0.0',
+        PORT: '9000',
+        PUBLIC_URL: 'https://voice.example.org/',
+        DATA_DIR: '/var/lib/voxreply',
+        DATABASE_URL: 'postgres://u:p@db:5432/vox',
+        REDIS_URL: 'redis://cache:6379',
+        MEDIASOUP_WORKERS: '3',
+        RTC_LISTEN_IP: '0.0.0.0',
+        RTC_MIN_PORT: '50000',
+        RTC_MAX_PORT: '50100',
+        ANNOUNCED_ADDRESS: '203.0.113.7',
+        LOG_LEVEL: 'debug',
+        DIAGNOSTICS_ROOMS: 'on',
+      },
+      '/srv',
+    );
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      publicUrl: 'https://voice.example.org',
+      dataDir: '/var/lib/voxreply',
+      databaseUrl: 'postgres://u:p@db:5432/vox',
+      redisUrl: 'redis://cache:6379',
+      mediasoupWorkers: 3,
+      rtcListenIp: '0.0.0.0',
+      rtcMinPort: 50000,
+      rtcMaxPort: 50100,
+      announcedAddress: '203.0.113.7',
+      logLevel: 'debug',
+      diagnosticsRooms: true,
+    });
+  });
+
+  it('names the variable and the value for each bad value', () => {
+    expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT must be a number (got "eighty")']);
+    expect(problemsOf({ PORT: '70000' })).toEqual([
+      'PORT must be between 1 and 65535 (got "70000")',
+    ]);
+    expect(problemsOf({ MEDIASOUP_WORKERS: '0' })).toEqual([
+      'MEDIASOUP_WORKERS must be at least 1 (got "0")',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL must start with postgres:/);
+    expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL must be one of/);
+    expect(problemsOf({ RTC_LISTEN_IP: 'localhost' })[0]).toMatch(/^RTC_LISTEN_IP must be an IPv4/);
+  });
+
+  it('checks values against each other', () => {
+    expect(problemsOf({ RTC_MIN_PORT: '5000', RTC_MAX_PORT: '4000' })).toEqual([
+      'RTC_MIN_PORT must not be greater than RTC_MAX_PORT (4000) (got "5000")',
+    ]);
+    expect(problemsOf({ RTC_LISTEN_IP: '0.0.0.0' })[0]).toMatch(
+      /^ANNOUNCED_ADDRESS is required when RTC_LISTEN_IP is 0\.0\.0\.0/,
+    );
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ PORT: 'x', LOG_LEVEL: 'y' })).toHaveLength(2);
+  });
+
+  it('stops the server at start-up with a message naming the variable', () => {
+    const result = spawnSync(process.execPath, [path.join(projectRoot, 'dist/server/main.js')], {
+      env: { PATH: process.env.PATH, PORT: 'not-a-port', DATA_DIR: '/nonexistent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('Invalid configuration');
+    expect(result.stderr).toContain('PORT must be a number (got "not-a-port")');
+  });
+});
