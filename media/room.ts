@@ -2,7 +2,12 @@
 // The server decides who may join; the room only moves media.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { ConsumerInfo, ProducerInfo, TransportInfo, TransportPolicy } from '../protocol/media.js';
+import type {
+  ConsumerInfo,
+  ProducerInfo,
+  TransportInfo,
+  TransportPolicy,
+} from '../protocol/media.js';
 
 export interface RoomNetwork {
   /** Local address the WebRTC transports listen on. */
@@ -57,7 +62,11 @@ export class Room extends EventEmitter<RoomEvents> {
 
   addPeer(peerId: string): ProducerInfo[] {
     if (!this.#peers.has(peerId)) {
-      this.#peers.set(peerId, { transports: new Map(), producers: new Map(), consumers: new Map() });
+      this.#peers.set(peerId, {
+        transports: new Map(),
+        producers: new Map(),
+        consumers: new Map(),
+      });
     }
     return this.producers().filter((producer) => producer.peerId !== peerId);
   }

@@ -20,7 +20,10 @@ export interface ServerHello {
 
 export interface ClientToServerEvents {
   'media:join': (request: JoinRoomRequest, ack: AckCallback<JoinRoomResult>) => void;
-  'media:createTransport': (request: CreateTransportRequest, ack: AckCallback<TransportInfo>) => void;
+  'media:createTransport': (
+    request: CreateTransportRequest,
+    ack: AckCallback<TransportInfo>,
+  ) => void;
   'media:connectTransport': (request: ConnectTransportRequest, ack: AckCallback<null>) => void;
   'media:produce': (request: ProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
   'media:consume': (request: ConsumeRequest, ack: AckCallback<ConsumerInfo>) => void;
@@ -34,7 +37,7 @@ export interface ServerToClientEvents {
 }
 
 // Events between signaling nodes (Socket.IO adapter); none yet.
-export type InterServerEvents = Record<never, never>;
+export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
   /** Set when the socket joined a media room. */

@@ -44,7 +44,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger: logger.child({ component: 'media' }),
   });
 
-  const http = Fastify({ loggerInstance: logger.child({ component: 'http' }), bodyLimit: 64 * 1024 });
+  const http = Fastify({
+    loggerInstance: logger.child({ component: 'http' }),
+    bodyLimit: 64 * 1024,
+  });
   const io = createSocketServer(http.server, {
     version: projectVersion,
     logger,
@@ -68,9 +71,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   pool.on('workerDied', () => metrics.workerDeaths.inc());
 
-  await http.register(healthRoutes, { version: projectVersion, workersAlive: () => pool.aliveCount });
+  await http.register(healthRoutes, {
+    version: projectVersion,
+    workersAlive: () => pool.aliveCount,
+  });
   await http.register(metricsRoutes, { registry: metrics.registry });
-  await http.register(clientRoutes, { distDir: clientDistDir, diagnostics: config.diagnosticsRooms });
+  await http.register(clientRoutes, {
+    distDir: clientDistDir,
+    diagnostics: config.diagnosticsRooms,
+  });
 
   const address = await http.listen({ host: config.host, port: config.port });
 

@@ -17,7 +17,9 @@ const flag = z
   })
   .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
 
-const ipAddress = z.string().refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
+const ipAddress = z
+  .string()
+  .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
 
 const hostOrIp = z
   .string()
@@ -26,8 +28,7 @@ const hostOrIp = z
 
 const urlWithProtocols = (protocols: string[]) =>
   z
-    .string()
-    .url('must be a URL')
+    .url({ message: 'must be a URL' })
     .refine(
       (value) => protocols.includes(new URL(value).protocol),
       `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
@@ -123,10 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: (e.PUBLIC_URL ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${e.PORT}`).replace(
-      /\/+$/,
-      '',
-    ),
+    publicUrl: (
+      e.PUBLIC_URL ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${e.PORT}`
+    ).replace(/\/+$/, ''),
     dataDir: path.resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

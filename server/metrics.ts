@@ -25,7 +25,11 @@ export function createMetrics(sources: MetricSources): Metrics {
       },
     });
   };
-  gauge('voxreply_socket_connections', 'Socket.IO connections open now.', sources.socketConnections);
+  gauge(
+    'voxreply_socket_connections',
+    'Socket.IO connections open now.',
+    sources.socketConnections,
+  );
   gauge('voxreply_mediasoup_workers_alive', 'mediasoup workers alive now.', sources.workersAlive);
   gauge('voxreply_mediasoup_routers', 'mediasoup routers (rooms) open now.', sources.routers);
   const workerDeaths = new Counter({

@@ -52,7 +52,8 @@ socket.on('connect', () => {
   session
     .start(room, navigator.mediaDevices.getUserMedia({ audio: true }))
     .then(() => {
-      if (mediaState.dataset.state === 'starting') setState('sending', 'Sending, waiting for others');
+      if (mediaState.dataset.state === 'starting')
+        setState('sending', 'Sending, waiting for others');
     })
     .catch((error: unknown) => {
       setState('failed', `Failed: ${error instanceof Error ? error.message : String(error)}`);

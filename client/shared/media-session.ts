@@ -37,7 +37,7 @@ export class MediaSession {
     });
     const joined = unwrap(await this.#socket.emitWithAck('media:join', { room }));
     await this.#device.load({
-      routerRtpCapabilities: joined.routerRtpCapabilities as unknown as types.RtpCapabilities,
+      routerRtpCapabilities: joined.routerRtpCapabilities,
     });
     const sendTransport = this.#device.createSendTransport(await this.#transport('send'));
     this.#wireConnect(sendTransport);
@@ -46,7 +46,7 @@ export class MediaSession {
         .emitWithAck('media:produce', {
           transportId: sendTransport.id,
           kind,
-          rtpParameters: rtpParameters as unknown as Record<string, unknown>,
+          rtpParameters: rtpParameters,
         })
         .then((ack) => callback({ id: unwrap(ack).producerId }))
         .catch(errback);
@@ -92,7 +92,7 @@ export class MediaSession {
       this.#socket
         .emitWithAck('media:connectTransport', {
           transportId: transport.id,
-          dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,
+          dtlsParameters: dtlsParameters,
         })
         .then((ack) => {
           unwrap(ack);
@@ -110,7 +110,7 @@ export class MediaSession {
       await this.#socket.emitWithAck('media:consume', {
         transportId: transport.id,
         producerId: producer.producerId,
-        rtpCapabilities: this.#device.recvRtpCapabilities as unknown as Record<string, unknown>,
+        rtpCapabilities: this.#device.recvRtpCapabilities,
       }),
     );
     const consumer = await transport.consume({

@@ -25,7 +25,9 @@ const CONTENT_SECURITY_POLICY = [
 
 export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app, options) => {
   if (!existsSync(path.join(options.distDir, 'reply', 'index.html'))) {
-    throw new Error(`the browser apps are not built (${options.distDir}); run: npm run build:client`);
+    throw new Error(
+      `the browser apps are not built (${options.distDir}); run: npm run build:client`,
+    );
   }
   await app.register(fastifyStatic, {
     root: path.join(options.distDir, 'assets'),

@@ -2,7 +2,14 @@
 // join, so an operator or a user can check that audio flows through this
 // server's SFU (two browsers open /diag?room=NAME and hear each other). Calls
 // use rooms the orchestrator creates instead; these exist for checks only.
-import { joinRoomSchema, connectTransportSchema, consumeSchema, createTransportSchema, produceSchema, resumeConsumerSchema } from '../../protocol/media.js';
+import {
+  joinRoomSchema,
+  connectTransportSchema,
+  consumeSchema,
+  createTransportSchema,
+  produceSchema,
+  resumeConsumerSchema,
+} from '../../protocol/media.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room, RoomRequestError, type RoomNetwork } from '../../media/room.js';
@@ -34,14 +41,16 @@ export class DiagnosticsRooms {
     const peerId = socket.id;
     let joined: Room | undefined;
     const inRoom = (): Room => {
-      if (!joined || joined.closed) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
+      if (!joined || joined.closed)
+        throw new RequestError(ErrorCode.Forbidden, 'join a room first');
       return joined;
     };
     const roomCall = async <T>(operation: () => Promise<T>): Promise<T> => {
       try {
         return await operation();
       } catch (error) {
-        if (error instanceof RoomRequestError) throw new RequestError(ErrorCode.BadRequest, error.message);
+        if (error instanceof RoomRequestError)
+          throw new RequestError(ErrorCode.BadRequest, error.message);
         throw error;
       }
     };
@@ -74,7 +83,9 @@ export class DiagnosticsRooms {
     socket.on(
       'media:connectTransport',
       validated('media:connectTransport', connectTransportSchema, log, async (request) => {
-        await roomCall(() => inRoom().connectTransport(peerId, request.transportId, request.dtlsParameters));
+        await roomCall(() =>
+          inRoom().connectTransport(peerId, request.transportId, request.dtlsParameters),
+        );
         return null;
       }),
     );
@@ -91,7 +102,12 @@ export class DiagnosticsRooms {
       'media:consume',
       validated('media:consume', consumeSchema, log, (request) =>
         roomCall(() =>
-          inRoom().consume(peerId, request.transportId, request.producerId, request.rtpCapabilities),
+          inRoom().consume(
+            peerId,
+            request.transportId,
+            request.producerId,
+            request.rtpCapabilities,
+          ),
         ),
       ),
     );
@@ -113,7 +129,10 @@ export class DiagnosticsRooms {
   closeAll(): void {
     for (const [name, pending] of this.#rooms) {
       this.#rooms.delete(name);
-      pending.then((room) => room.close(), () => undefined);
+      pending.then(
+        (room) => room.close(),
+        () => undefined,
+      );
     }
   }
 
@@ -135,7 +154,10 @@ export class DiagnosticsRooms {
     try {
       router = await this.#pool.createRouter({ mediaCodecs: routerMediaCodecs });
     } catch (error) {
-      throw new RequestError(ErrorCode.MediaUnavailable, `no media worker available: ${String(error)}`);
+      throw new RequestError(
+        ErrorCode.MediaUnavailable,
+        `no media worker available: ${String(error)}`,
+      );
     }
     const room = new Room(name, router, this.#network);
     room.on('producerAdded', (producer) => {

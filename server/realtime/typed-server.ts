@@ -6,5 +6,15 @@ import type {
   SocketData,
 } from '../../protocol/events.js';
 
-export type VoxServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type VoxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type VoxServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+export type VoxSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;

@@ -96,7 +96,7 @@ function toAccount(row: {
   created_at: string;
 }): Account {
   return {
-    id: Number(row.id),
+    id: row.id,
     email: row.email,
     displayName: row.display_name,
     passwordHash: row.password_hash,

@@ -65,8 +65,12 @@ describe.each([
     await high.goto(`${server.url}/diag?room=${room}&transport=${transport}`);
 
     // The 440 Hz microphone's page hears 880 Hz and the other way round.
-    expect(Math.abs((await heardFrequency(low, HIGH_HZ)) - HIGH_HZ)).toBeLessThanOrEqual(TOLERANCE_HZ);
-    expect(Math.abs((await heardFrequency(high, LOW_HZ)) - LOW_HZ)).toBeLessThanOrEqual(TOLERANCE_HZ);
+    expect(Math.abs((await heardFrequency(low, HIGH_HZ)) - HIGH_HZ)).toBeLessThanOrEqual(
+      TOLERANCE_HZ,
+    );
+    expect(Math.abs((await heardFrequency(high, LOW_HZ)) - LOW_HZ)).toBeLessThanOrEqual(
+      TOLERANCE_HZ,
+    );
     for (const page of pages) {
       await expect
         .poll(() => page.locator('#network-path').getAttribute('data-protocol'), { timeout: 5000 })

@@ -80,12 +80,22 @@ async function buildRelay(suite: types.SrtpCryptoSuite, corruptKey: boolean): Pr
   const inKeys = srtpIn.srtpParameters;
   if (!outKeys || !inKeys) throw new Error('SRTP parameters missing');
   const decryptKeys = corruptKey
-    ? { ...outKeys, keyBase64: randomBytes(Buffer.from(outKeys.keyBase64, 'base64').length).toString('base64') }
+    ? {
+        ...outKeys,
+        keyBase64: randomBytes(Buffer.from(outKeys.keyBase64, 'base64').length).toString('base64'),
+      }
     : outKeys;
   await srtpOut.connect({ ip: LOCALHOST, port: srtpIn.tuple.localPort, srtpParameters: inKeys });
-  await srtpIn.connect({ ip: LOCALHOST, port: srtpOut.tuple.localPort, srtpParameters: decryptKeys });
+  await srtpIn.connect({
+    ip: LOCALHOST,
+    port: srtpOut.tuple.localPort,
+    srtpParameters: decryptKeys,
+  });
 
-  const crossing = await srtpOut.consume({ producerId: producerA.id, rtpCapabilities: routerA.rtpCapabilities });
+  const crossing = await srtpOut.consume({
+    producerId: producerA.id,
+    rtpCapabilities: routerA.rtpCapabilities,
+  });
   const producerB = await srtpIn.produce({ kind: 'audio', rtpParameters: crossing.rtpParameters });
 
   const sink = dgram.createSocket('udp4');
@@ -104,7 +114,9 @@ async function buildRelay(suite: types.SrtpCryptoSuite, corruptKey: boolean): Pr
   const send = async (packets: Buffer[]): Promise<void> => {
     for (const packet of packets) {
       await new Promise<void>((resolve, reject) =>
-        source.send(packet, ingress.tuple.localPort, LOCALHOST, (error) => (error ? reject(error) : resolve())),
+        source.send(packet, ingress.tuple.localPort, LOCALHOST, (error) =>
+          error ? reject(error) : resolve(),
+        ),
       );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -142,7 +154,9 @@ describe.each(suites)('SRTP between two routers with %s', (suite) => {
 
   it('delivers nothing when the receiver has the wrong key', async () => {
     const relay = await buildRelay(suite, true);
-    await relay.send(Array.from({ length: PACKETS }, (_, i) => rtpPacket(1000 + i, randomBytes(160))));
+    await relay.send(
+      Array.from({ length: PACKETS }, (_, i) => rtpPacket(1000 + i, randomBytes(160))),
+    );
     await relay.close();
 
     expect(relay.received).toHaveLength(0);

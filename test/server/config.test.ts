@@ -76,7 +76,9 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ MEDIASOUP_WORKERS: '0' })).toEqual([
       'MEDIASOUP_WORKERS must be at least 1 (got "0")',
     ]);
-    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL must start with postgres:/);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(
+      /^DATABASE_URL must start with postgres:/,
+    );
     expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL must be one of/);
     expect(problemsOf({ RTC_LISTEN_IP: 'localhost' })[0]).toMatch(/^RTC_LISTEN_IP must be an IPv4/);
   });

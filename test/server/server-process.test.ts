@@ -117,7 +117,9 @@ describe('without diagnostics rooms', () => {
     try {
       expect((await fetch(`${server.url}/diag`)).status).toBe(404);
       const socket = await openSocket(server.url);
-      const ack = (await socket.timeout(5000).emitWithAck('media:join', { room: 'x' })) as Ack<unknown>;
+      const ack = (await socket
+        .timeout(5000)
+        .emitWithAck('media:join', { room: 'x' })) as Ack<unknown>;
       socket.disconnect();
       expect(ack).toMatchObject({ ok: false, error: { code: 'not_found' } });
     } finally {
@@ -135,11 +137,18 @@ describe('a mediasoup worker that dies', () => {
       process.kill(workerPid, 'SIGKILL');
 
       // The replacement waits a second (back-off), so health says 503 meanwhile.
-      await expect.poll(async () => (await fetch(`${server.url}/healthz`)).status, { timeout: 900, interval: 50 }).toBe(503);
+      await expect
+        .poll(async () => (await fetch(`${server.url}/healthz`)).status, {
+          timeout: 900,
+          interval: 50,
+        })
+        .toBe(503);
       const unhealthy = (await (await fetch(`${server.url}/healthz`)).json()) as unknown;
       expect(unhealthy).toMatchObject({ status: 'unavailable', mediasoup: { workers: 0 } });
 
-      await expect.poll(async () => (await fetch(`${server.url}/healthz`)).status, { timeout: 10_000 }).toBe(200);
+      await expect
+        .poll(async () => (await fetch(`${server.url}/healthz`)).status, { timeout: 10_000 })
+        .toBe(200);
       const text = await metrics(server);
       expect(metric(text, 'voxreply_mediasoup_worker_deaths_total')).toBe(1);
       expect(metric(text, 'voxreply_mediasoup_workers_alive')).toBe(1);

@@ -23,8 +23,7 @@ afterAll(() => {
 });
 
 const backends = {
-  sqlite: () =>
-    Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
+  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
   postgres: async () => {
     if (!postgres) throw new Error('PostgreSQL did not start');
     return storeLocation('unused', await postgres.newDatabase());
@@ -66,8 +65,16 @@ describe.each(Object.entries(backends))('store contract on %s', (kind, location)
   });
 
   it('gives distinct ids to distinct accounts', async () => {
-    const a = await accounts.create({ email: 'a@example.org', displayName: 'A', passwordHash: 'x' });
-    const b = await accounts.create({ email: 'b@example.org', displayName: 'B', passwordHash: 'x' });
+    const a = await accounts.create({
+      email: 'a@example.org',
+      displayName: 'A',
+      passwordHash: 'x',
+    });
+    const b = await accounts.create({
+      email: 'b@example.org',
+      displayName: 'B',
+      passwordHash: 'x',
+    });
     expect(a.id).not.toBe(b.id);
   });
 

@@ -17,6 +17,7 @@ export async function launchChromium(options: { microphoneWav?: string } = {}): 
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
   ];
-  if (options.microphoneWav) args.push(`--use-file-for-fake-audio-capture=${options.microphoneWav}`);
+  if (options.microphoneWav)
+    args.push(`--use-file-for-fake-audio-capture=${options.microphoneWav}`);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }

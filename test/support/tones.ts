@@ -10,7 +10,22 @@ export function toneWav(hz: number, seconds = 30): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `tone-${hz}hz-${seconds}s.wav`);
   if (!existsSync(file)) {
-    execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', file, 'synth', String(seconds), 'sine', String(hz), 'vol', '0.5']);
+    execFileSync('sox', [
+      '-n',
+      '-r',
+      '48000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      file,
+      'synth',
+      String(seconds),
+      'sine',
+      String(hz),
+      'vol',
+      '0.5',
+    ]);
   }
   return file;
 }

@@ -12,7 +12,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // Email addresses are compared case-insensitively: store them lower-cased
   // and keep them unique.
-  await db.schema.createIndex('accounts_email_unique').on('accounts').column('email').unique().execute();
+  await db.schema
+    .createIndex('accounts_email_unique')
+    .on('accounts')
+    .column('email')
+    .unique()
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
