@@ -48,13 +48,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     loggerInstance: logger.child({ component: 'http' }),
     bodyLimit: 64 * 1024,
   });
-  const io = createSocketServer(http.server, {
-    version: projectVersion,
-    logger,
-    onConnection: (socket) => {
-      if (diagnostics) diagnostics.attach(socket);
-    },
-  });
+  const io = createSocketServer(http.server, { version: projectVersion, logger });
   const diagnostics = config.diagnosticsRooms
     ? new DiagnosticsRooms(
         io,
@@ -63,6 +57,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger,
       )
     : undefined;
+  if (diagnostics) io.on('connection', (socket) => diagnostics.attach(socket));
 
   const metrics = createMetrics({
     socketConnections: () => io.engine.clientsCount,

@@ -12,9 +12,14 @@ fetch_newer_meson() {
     ubuntu) suite=noble ;;
     *) die "meson >= 1.1.0 is needed to build mediasoup-worker; install it (pip install meson) and re-run" ;;
   esac
-  # The same mirror this machine already uses, with the newer suite.
-  mirror=$(apt-get indextargets --format '$(REPO_URI)|$(RELEASE)' 'Created-By: Packages' 2>/dev/null |
-    awk -F'|' -v c="${VERSION_CODENAME:-}" '$2 == c { print $1; exit }')
+  # The same mirror this machine already uses, with the newer suite. Its
+  # package lists name it; a machine that never ran apt-get update has none.
+  local find_mirror=(apt-get indextargets --format '$(REPO_URI)|$(RELEASE)' 'Created-By: Packages')
+  mirror=$("${find_mirror[@]}" 2>/dev/null | awk -F'|' -v c="${VERSION_CODENAME:-}" '$2 == c { print $1; exit }')
+  if [[ -z "$mirror" && $(id -u) -eq 0 ]]; then
+    apt-get update -q >&2 || true
+    mirror=$("${find_mirror[@]}" 2>/dev/null | awk -F'|' -v c="${VERSION_CODENAME:-}" '$2 == c { print $1; exit }')
+  fi
   [[ -n "$mirror" ]] || die "cannot find this machine's $ID mirror in its apt sources (run apt-get update)"
   say "fetching meson from $ID $suite (unpacked into $dest, not installed)"
   tmp=$(mktemp -d)

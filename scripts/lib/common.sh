@@ -48,10 +48,9 @@ ensure_system_packages() {
     die "apt-get install failed for: $missing"
 }
 
-# Node.js >= 20 is the one thing the scripts cannot install themselves.
+# Node.js >= 20.19 is the one thing the scripts cannot install themselves.
 require_node() {
-  command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is required (none found on PATH)"
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  ((major >= 20)) || die "Node.js 20 or newer is required (found $(node --version))"
+  command -v node >/dev/null 2>&1 || die "Node.js 20.19 or newer is required (none found on PATH)"
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+    die "Node.js 20.19 or newer is required (found $(node --version))"
 }

@@ -1,16 +1,15 @@
 // Socket.IO attached to the HTTP server, with the typed events of protocol/.
+// Each part of the product adds its own 'connection' listener for its events.
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import type { VoxServer, VoxSocket } from './typed-server.js';
+import type { VoxServer } from './typed-server.js';
 
 export interface SocketServerOptions {
   version: string;
   logger: Logger;
-  /** Registers the handlers of each room of the product on a new socket. */
-  onConnection: (socket: VoxSocket) => void;
 }
 
 export function createSocketServer(http: HttpServer, options: SocketServerOptions): VoxServer {
@@ -23,7 +22,6 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
   io.on('connection', (socket) => {
     options.logger.debug({ socket: socket.id }, 'socket connected');
     socket.emit('server:hello', { version: options.version });
-    options.onConnection(socket);
     // An event nobody handles (unknown, or a feature that is switched off) still
     // gets an answer, so a client never waits forever.
     socket.onAny((event: string, ...args: unknown[]) => {
