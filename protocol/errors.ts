@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ErrorCode = {
   /** The payload did not match its schema. */
   BadRequest: 'bad_request',
+  /** Not logged in (or the session expired). */
+  Unauthorized: 'unauthorized',
   /** The caller may not do this (wrong call, feature disabled, ...). */
   Forbidden: 'forbidden',
   /** The thing named does not exist (or no longer does). */

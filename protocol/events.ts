@@ -2,6 +2,18 @@
 // Every client-to-server payload is parsed by its schema in the server before use.
 import type { AckCallback } from './ack.js';
 import type {
+  AnswerCallRequest,
+  AnswerCallResult,
+  CallEnded,
+  CallIdRequest,
+  CallProgress,
+  IncomingCall,
+  RingEnded,
+  StartCallRequest,
+  StartCallResult,
+} from './call.js';
+import type { ActivityBeat, DeviceHello, DeviceView, UpdateDeviceRequest } from './presence.js';
+import type {
   ConnectTransportRequest,
   ConsumeRequest,
   ConsumerInfo,
@@ -19,6 +31,17 @@ export interface ServerHello {
 }
 
 export interface ClientToServerEvents {
+  // Desk app (an authenticated sender's device).
+  'device:hello': (hello: DeviceHello, ack: AckCallback<DeviceView[]>) => void;
+  'device:activity': (beat: ActivityBeat, ack?: AckCallback<null>) => void;
+  'device:update': (request: UpdateDeviceRequest, ack: AckCallback<DeviceView[]>) => void;
+  'call:answer': (request: AnswerCallRequest, ack: AckCallback<AnswerCallResult>) => void;
+  'call:decline': (request: CallIdRequest, ack: AckCallback<null>) => void;
+  // Reply page (anonymous caller holding a link token).
+  'call:start': (request: StartCallRequest, ack: AckCallback<StartCallResult>) => void;
+  // Either side of a call.
+  'call:hangup': (request: CallIdRequest, ack: AckCallback<null>) => void;
+  // Media in the room the socket belongs to (a call, or a diagnostics room).
   'media:join': (request: JoinRoomRequest, ack: AckCallback<JoinRoomResult>) => void;
   'media:createTransport': (
     request: CreateTransportRequest,
@@ -32,6 +55,11 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   'server:hello': (hello: ServerHello) => void;
+  'devices:list': (devices: DeviceView[]) => void;
+  'call:ring': (call: IncomingCall) => void;
+  'call:ringEnded': (ended: RingEnded) => void;
+  'call:progress': (progress: CallProgress) => void;
+  'call:ended': (ended: CallEnded) => void;
   'media:newProducer': (producer: ProducerInfo) => void;
   'media:producerClosed': (producer: { producerId: string }) => void;
 }
@@ -40,6 +68,10 @@ export interface ServerToClientEvents {
 export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
-  /** Set when the socket joined a media room. */
+  /** The sender's account, for desk-app sockets opened with a session cookie. */
+  accountId?: number;
+  /** The desk-app device this socket speaks for, after device:hello. */
+  deviceId?: string;
+  /** Set when the socket joined a diagnostics room. */
   roomName?: string;
 }

@@ -1,20 +1,39 @@
 // The composition root: builds every part from validated config and wires them.
 // Nothing else constructs long-lived parts.
-import Fastify from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { WorkerPool } from '../media/worker-pool.js';
+import { CallOrchestrator } from './calls/call-orchestrator.js';
 import type { Config } from './config.js';
+import { accountRoutes } from './http/account-routes.js';
 import { clientRoutes } from './http/client-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { installErrorHandler } from './http/http-errors.js';
+import { linkRoutes } from './http/link-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
+import { SESSION_COOKIE } from './http/session-cookie.js';
+import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { Presence } from './presence/presence.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
+import { CallHandlers } from './realtime/call-handlers.js';
+import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
+import { MediaSignaling } from './realtime/media-signaling.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import type { VoxServer } from './realtime/typed-server.js';
+import { RateLimits } from './security/rate-limits.js';
+import { SealedBox } from './security/sealed-box.js';
+import { loadServerKey } from './security/server-key.js';
+import { AccountStore } from './store/account-store.js';
+import { CallStore } from './store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
+import { DeviceStore } from './store/device-store.js';
+import { LinkStore } from './store/link-store.js';
 import type { Database } from './store/schema.js';
+import { SessionStore } from './store/session-store.js';
 
 export interface App {
   io: VoxServer;
@@ -36,6 +55,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const db = openDatabase(location);
   const applied = await migrateToLatest(db);
   logger.info({ store: location.kind, applied }, 'store ready');
+  const accounts = new AccountStore(db);
+  const sessions = new SessionStore(db);
+  const deviceStore = new DeviceStore(db);
+  const linkStore = new LinkStore(db);
+  const callStore = new CallStore(db);
+  const links = new LinkService(
+    linkStore,
+    new SealedBox(loadServerKey(config.dataDir, config.secretKey)),
+    config.publicUrl,
+  );
+  const limits = new RateLimits(config.rateLimitMultiplier);
 
   const pool = await WorkerPool.create({
     size: config.mediasoupWorkers,
@@ -43,21 +73,68 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     rtcMaxPort: config.rtcMaxPort,
     logger: logger.child({ component: 'media' }),
   });
+  const network = { listenIp: config.rtcListenIp, announcedAddress: config.announcedAddress };
 
-  const http = Fastify({
-    loggerInstance: logger.child({ component: 'http' }),
-    bodyLimit: 64 * 1024,
-  });
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  const http = Fastify({ loggerInstance: httpLogger, bodyLimit: 64 * 1024 });
+  // JSON only: a text/plain body is a "simple" cross-site request (CSRF).
+  http.removeContentTypeParser('text/plain');
+  await http.register(fastifyCookie);
+  installErrorHandler(http);
+
   const io = createSocketServer(http.server, { version: projectVersion, logger });
+  // Desk-app sockets carry the session cookie; reply pages are anonymous.
+  io.use((socket, next) => {
+    const token = http.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
+    if (!token) {
+      next();
+      return;
+    }
+    sessions.accountFor(token).then(
+      (accountId) => {
+        if (accountId !== undefined) socket.data.accountId = accountId;
+        next();
+      },
+      (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+
+  const presence = new Presence();
+  const signaling = new MediaSignaling(io, logger);
+  const calls = new CallOrchestrator({
+    io,
+    signaling,
+    pool,
+    network,
+    presence,
+    accounts,
+    devices: deviceStore,
+    links: linkStore,
+    calls: callStore,
+    logger,
+  });
+  const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
+  const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
   const diagnostics = config.diagnosticsRooms
-    ? new DiagnosticsRooms(
-        io,
-        pool,
-        { listenIp: config.rtcListenIp, announcedAddress: config.announcedAddress },
-        logger,
-      )
+    ? new DiagnosticsRooms(pool, network, signaling, logger)
     : undefined;
-  if (diagnostics) io.on('connection', (socket) => diagnostics.attach(socket));
+  io.on('connection', (socket) => {
+    signaling.attach(socket);
+    deviceHandlers.attach(socket);
+    callHandlers.attach(socket);
+    diagnostics?.attach(socket);
+  });
+
+  const senderStatus = async (accountId: number) => {
+    const account = await accounts.findById(accountId);
+    if (!account) return 'offline' as const;
+    return presence.status(
+      accountId,
+      await deviceStore.list(accountId),
+      account.settings,
+      calls.inCall(accountId),
+    );
+  };
 
   const metrics = createMetrics({
     socketConnections: () => io.engine.clientsCount,
@@ -71,6 +148,22 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     workersAlive: () => pool.aliveCount,
   });
   await http.register(metricsRoutes, { registry: metrics.registry });
+  await http.register(accountRoutes, {
+    accounts,
+    sessions,
+    links,
+    limits,
+    secureCookies: config.publicUrl.startsWith('https:'),
+    onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
+  });
+  await http.register(linkRoutes, {
+    links,
+    linkStore,
+    accounts,
+    sessions,
+    calls: callStore,
+    senderStatus,
+  });
   await http.register(clientRoutes, {
     distDir: clientDistDir,
     diagnostics: config.diagnosticsRooms,
@@ -81,8 +174,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      // Stop accepting, tell sockets goodbye, then free media and the store.
+      // Stop accepting, end calls, tell sockets goodbye, then free media and the store.
+      calls.closeAll();
       diagnostics?.closeAll();
+      presence.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();
       await pool.close();

@@ -58,6 +58,16 @@ const environmentSchema = z
       })
       .default('info'),
     DIAGNOSTICS_ROOMS: flag.default(false),
+    RATE_LIMIT_MULTIPLIER: z.coerce
+      .number({ message: 'must be a number' })
+      .min(0.01, 'must be positive')
+      .max(10000)
+      .default(1),
+    SECRET_KEY: z
+      .string()
+      .transform((value) => Buffer.from(value, 'base64'))
+      .refine((key) => key.length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+      .optional(),
   })
   .superRefine((env, context) => {
     if (env.RTC_MIN_PORT > env.RTC_MAX_PORT) {
@@ -91,6 +101,10 @@ export interface Config {
   announcedAddress: string | undefined;
   logLevel: string;
   diagnosticsRooms: boolean;
+  /** Scales every rate limit (tests and load tests raise it). */
+  rateLimitMultiplier: number;
+  /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
+  secretKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -114,7 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
-        const given = raw[name];
+        // Never echo a secret back.
+        const given = name === 'SECRET_KEY' ? undefined : raw[name];
         return `${name} ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
       }),
     );
@@ -137,5 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     announcedAddress: e.ANNOUNCED_ADDRESS,
     logLevel: e.LOG_LEVEL,
     diagnosticsRooms: e.DIAGNOSTICS_ROOMS,
+    rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+    secretKey: e.SECRET_KEY,
   };
 }

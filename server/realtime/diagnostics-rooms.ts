@@ -1,21 +1,14 @@
-// Diagnostics rooms (DIAGNOSTICS_ROOMS=1): named media rooms that any page can
-// join, so an operator or a user can check that audio flows through this
-// server's SFU (two browsers open /diag?room=NAME and hear each other). Calls
-// use rooms the orchestrator creates instead; these exist for checks only.
-import {
-  joinRoomSchema,
-  connectTransportSchema,
-  consumeSchema,
-  createTransportSchema,
-  produceSchema,
-  resumeConsumerSchema,
-} from '../../protocol/media.js';
+// Diagnostics rooms (DIAGNOSTICS_ROOMS=1, ADR 004): named media rooms that any
+// page can join, so an operator or a user can check that audio flows through
+// this server's SFU (two browsers open /diag?room=NAME and hear each other).
 import { ErrorCode } from '../../protocol/errors.js';
+import { joinRoomSchema } from '../../protocol/media.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
-import { Room, RoomRequestError, type RoomNetwork } from '../../media/room.js';
+import { Room, type RoomNetwork } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
 import type { Logger } from '../logger.js';
-import type { VoxServer, VoxSocket } from './typed-server.js';
+import type { MediaSignaling } from './media-signaling.js';
+import type { VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
 const MAX_ROOMS = 20;
@@ -25,104 +18,39 @@ export class DiagnosticsRooms {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #pool: WorkerPool;
   readonly #network: RoomNetwork;
-  readonly #io: VoxServer;
+  readonly #signaling: MediaSignaling;
   readonly #logger: Logger;
 
-  constructor(io: VoxServer, pool: WorkerPool, network: RoomNetwork, logger: Logger) {
-    this.#io = io;
+  constructor(pool: WorkerPool, network: RoomNetwork, signaling: MediaSignaling, logger: Logger) {
     this.#pool = pool;
     this.#network = network;
+    this.#signaling = signaling;
     this.#logger = logger.child({ component: 'diagnostics-rooms' });
   }
 
-  /** Registers the media:* handlers on one socket. */
+  /** Registers media:join on one socket. */
   attach(socket: VoxSocket): void {
-    const log = this.#logger;
-    const peerId = socket.id;
-    let joined: Room | undefined;
-    const inRoom = (): Room => {
-      if (!joined || joined.closed)
-        throw new RequestError(ErrorCode.Forbidden, 'join a room first');
-      return joined;
-    };
-    const roomCall = async <T>(operation: () => Promise<T>): Promise<T> => {
-      try {
-        return await operation();
-      } catch (error) {
-        if (error instanceof RoomRequestError)
-          throw new RequestError(ErrorCode.BadRequest, error.message);
-        throw error;
-      }
-    };
-
     socket.on(
       'media:join',
-      validated('media:join', joinRoomSchema, log, async ({ room: name }) => {
+      validated('media:join', joinRoomSchema, this.#logger, async ({ room: name }) => {
         if (socket.data.roomName) throw new RequestError(ErrorCode.Forbidden, 'already in a room');
         socket.data.roomName = name;
-        const room = await this.#room(name).catch((error: unknown) => {
+        try {
+          const room = await this.#room(name);
+          if (room.peerCount >= MAX_PEERS_PER_ROOM)
+            throw new RequestError(ErrorCode.Forbidden, 'room is full');
+          const producers = await this.#signaling.join(socket, room, `diag:${name}`);
+          return { routerRtpCapabilities: { ...room.rtpCapabilities }, producers };
+        } catch (error) {
           socket.data.roomName = undefined;
           throw error;
-        });
-        if (room.peerCount >= MAX_PEERS_PER_ROOM) {
-          socket.data.roomName = undefined;
-          throw new RequestError(ErrorCode.Forbidden, 'room is full');
         }
-        joined = room;
-        await socket.join(`diag:${name}`);
-        const producers = room.addPeer(peerId);
-        return { routerRtpCapabilities: { ...room.rtpCapabilities }, producers };
-      }),
-    );
-    socket.on(
-      'media:createTransport',
-      validated('media:createTransport', createTransportSchema, log, (request) =>
-        roomCall(() => inRoom().createTransport(peerId, request.policy)),
-      ),
-    );
-    socket.on(
-      'media:connectTransport',
-      validated('media:connectTransport', connectTransportSchema, log, async (request) => {
-        await roomCall(() =>
-          inRoom().connectTransport(peerId, request.transportId, request.dtlsParameters),
-        );
-        return null;
-      }),
-    );
-    socket.on(
-      'media:produce',
-      validated('media:produce', produceSchema, log, async (request) => {
-        const producerId = await roomCall(() =>
-          inRoom().produce(peerId, request.transportId, request.kind, request.rtpParameters),
-        );
-        return { producerId };
-      }),
-    );
-    socket.on(
-      'media:consume',
-      validated('media:consume', consumeSchema, log, (request) =>
-        roomCall(() =>
-          inRoom().consume(
-            peerId,
-            request.transportId,
-            request.producerId,
-            request.rtpCapabilities,
-          ),
-        ),
-      ),
-    );
-    socket.on(
-      'media:resumeConsumer',
-      validated('media:resumeConsumer', resumeConsumerSchema, log, async (request) => {
-        await roomCall(() => inRoom().resumeConsumer(peerId, request.consumerId));
-        return null;
       }),
     );
     socket.on('disconnect', () => {
-      const room = joined;
-      if (!room || room.closed) return;
-      room.removePeer(peerId);
-      if (room.peerCount === 0) room.close();
+      if (!socket.data.roomName) return;
+      const room = this.#signaling.leave(socket);
+      if (room && !room.closed && room.peerCount === 0) room.close();
     });
   }
 
@@ -160,12 +88,7 @@ export class DiagnosticsRooms {
       );
     }
     const room = new Room(name, router, this.#network);
-    room.on('producerAdded', (producer) => {
-      this.#io.to(`diag:${name}`).except(producer.peerId).emit('media:newProducer', producer);
-    });
-    room.on('producerClosed', (producer) => {
-      this.#io.to(`diag:${name}`).emit('media:producerClosed', { producerId: producer.producerId });
-    });
+    this.#signaling.bindRoom(room, `diag:${name}`);
     room.once('closed', () => this.#rooms.delete(name));
     return room;
   }

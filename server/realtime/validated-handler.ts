@@ -21,7 +21,7 @@ export function validated<S extends z.ZodType, R>(
   event: string,
   schema: S,
   logger: Logger,
-  run: (request: z.output<S>) => Promise<R>,
+  run: (request: z.output<S>) => R | Promise<R>,
 ): (payload: unknown, ack: unknown) => void {
   return (payload, ack) => {
     // A client that sends no callback gets no answer, but its bad input still
@@ -35,7 +35,8 @@ export function validated<S extends z.ZodType, R>(
       reply(failure(ErrorCode.BadRequest, `invalid ${event}: ${detail}`));
       return;
     }
-    run(parsed.data).then(
+    // Synchronous throws take the same path as rejections.
+    new Promise<R>((resolve) => resolve(run(parsed.data))).then(
       (data) => reply({ ok: true, data }),
       (error: unknown) => {
         if (error instanceof RequestError) {

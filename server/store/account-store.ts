@@ -1,6 +1,7 @@
 // Sender accounts. Emails are stored lower-cased and unique.
-import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { AccountSettings, UpdateSettingsBody } from '../../protocol/accounts.js';
+import type { AccountTable, Database } from './schema.js';
 
 export interface Account {
   id: number;
@@ -8,6 +9,7 @@ export interface Account {
   displayName: string;
   passwordHash: string;
   createdAt: Date;
+  settings: AccountSettings;
 }
 
 export interface NewAccount {
@@ -68,6 +70,26 @@ export class AccountStore {
     return row && toAccount(row);
   }
 
+  async updateSettings(id: number, change: UpdateSettingsBody): Promise<Account | undefined> {
+    const values = {
+      ...(change.doNotDisturb === undefined ? {} : { do_not_disturb: change.doNotDisturb ? 1 : 0 }),
+      ...(change.showStatus === undefined ? {} : { show_status: change.showStatus ? 1 : 0 }),
+      ...(change.awayAfterMinutes === undefined
+        ? {}
+        : { away_after_minutes: change.awayAfterMinutes }),
+      ...(change.ringPlan === undefined
+        ? {}
+        : {
+            ring_first_seconds: change.ringPlan.firstStageSeconds,
+            ring_total_seconds: change.ringPlan.totalSeconds,
+          }),
+    };
+    if (Object.keys(values).length > 0) {
+      await this.#db.updateTable('accounts').set(values).where('id', '=', id).execute();
+    }
+    return this.findById(id);
+  }
+
   async findById(id: number): Promise<Account | undefined> {
     const row = await this.#db
       .selectFrom('accounts')
@@ -88,18 +110,18 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-function toAccount(row: {
-  id: number;
-  email: string;
-  display_name: string;
-  password_hash: string;
-  created_at: string;
-}): Account {
+function toAccount(row: Selectable<AccountTable>): Account {
   return {
     id: row.id,
     email: row.email,
     displayName: row.display_name,
     passwordHash: row.password_hash,
     createdAt: new Date(row.created_at),
+    settings: {
+      doNotDisturb: row.do_not_disturb === 1,
+      showStatus: row.show_status === 1,
+      ringPlan: { firstStageSeconds: row.ring_first_seconds, totalSeconds: row.ring_total_seconds },
+      awayAfterMinutes: row.away_after_minutes,
+    },
   };
 }

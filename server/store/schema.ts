@@ -1,5 +1,6 @@
-// The durable tables, as Kysely sees them. Timestamps are ISO-8601 UTC text so
-// the same migrations and queries run on SQLite and PostgreSQL.
+// The durable tables, as Kysely sees them. Timestamps are ISO-8601 UTC text and
+// booleans 0/1 integers, so the same migrations and queries run on SQLite and
+// PostgreSQL.
 import type { Generated } from 'kysely';
 
 export interface AccountTable {
@@ -8,8 +9,67 @@ export interface AccountTable {
   display_name: string;
   password_hash: string;
   created_at: string;
+  do_not_disturb: Generated<number>;
+  show_status: Generated<number>;
+  ring_first_seconds: Generated<number>;
+  ring_total_seconds: Generated<number>;
+  away_after_minutes: Generated<number>;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  account_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface DeviceTable {
+  account_id: number;
+  device_id: string;
+  label: string;
+  platform: string;
+  ring_preference: Generated<string>;
+  last_input_at: string | null;
+  last_answered_at: string | null;
+}
+
+export interface LinkTable {
+  id: Generated<number>;
+  account_id: number;
+  kind: string;
+  token_hash: string;
+  token_sealed: string | null;
+  recipient_email: string | null;
+  recipient_name: string | null;
+  subject: string | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  calls: Generated<number>;
+}
+
+export interface CallTable {
+  id: string;
+  account_id: number;
+  link_id: number | null;
+  caller_name: string;
+  caller_email: string | null;
+  subject: string | null;
+  video: number;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  outcome: string | null;
+  answered_device_id: string | null;
+  answered_device_label: string | null;
+  ring_reasons: Generated<string>;
 }
 
 export interface Database {
   accounts: AccountTable;
+  sessions: SessionTable;
+  devices: DeviceTable;
+  links: LinkTable;
+  calls: CallTable;
 }

@@ -35,13 +35,19 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stopping = false;
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code, signal) => {
+      // A server that dies on its own is a bug: show why.
+      if (!stopping) console.error(`server exited unexpectedly (${code ?? signal}):\n${output}`);
+      resolve(code);
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const started = Date.now();
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     const code = await exited;
     rmSync(dataDir, { recursive: true, force: true });

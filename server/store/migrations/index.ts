@@ -2,7 +2,9 @@
 // built server and the tests run exactly the same set.
 import type { Migration } from 'kysely';
 import * as accounts from './001-accounts.js';
+import * as calls from './002-calls.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
+  '002-calls': calls,
 };

@@ -1,0 +1,91 @@
+// A reply call: the caller's page, the sender's ringing devices, the outcome.
+import { z } from 'zod';
+import { linkTokenSchema } from './links.js';
+import type { JoinRoomResult } from './media.js';
+
+const callId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not a call id');
+
+export const startCallSchema = z.object({
+  token: linkTokenSchema,
+  callerName: z.string().trim().min(1).max(80),
+  video: z.boolean().default(false),
+});
+export type StartCallRequest = z.input<typeof startCallSchema>;
+
+export const callIdRequestSchema = z.object({ callId });
+export type CallIdRequest = z.infer<typeof callIdRequestSchema>;
+
+export const answerCallSchema = z.object({ callId, video: z.boolean().default(false) });
+export type AnswerCallRequest = z.input<typeof answerCallSchema>;
+
+export interface StartCallResult {
+  callId: string;
+  senderName: string;
+  /** The call's media room: the caller sets up media while it rings. */
+  media: JoinRoomResult;
+}
+
+export interface AnswerCallResult {
+  callId: string;
+  media: JoinRoomResult;
+}
+
+/** What the caller sees, step by step. */
+export type CallerStage =
+  | 'ringing' // the most active device
+  | 'ringing_others' // every device
+  | 'connected'
+  | 'no_answer'
+  | 'declined'
+  | 'unavailable' // do-not-disturb, or nothing to ring
+  | 'ended';
+
+export interface CallProgress {
+  callId: string;
+  stage: CallerStage;
+  senderName: string;
+  /** For `connected`: ISO time the call was answered. */
+  answeredAt?: string;
+}
+
+export interface IncomingCall {
+  callId: string;
+  callerName: string;
+  callerEmail: string | null;
+  subject: string | null;
+  video: boolean;
+  /** The sender is already in another call. */
+  senderBusy: boolean;
+}
+
+export type RingEndReason = 'answered_elsewhere' | 'caller_hung_up' | 'no_answer' | 'declined';
+
+export interface RingEnded {
+  callId: string;
+  reason: RingEndReason;
+  /** The label of the device that answered, for "Answered on Laptop". */
+  answeredOn?: string;
+}
+
+export interface CallEnded {
+  callId: string;
+  by: 'caller' | 'sender' | 'system';
+}
+
+export type CallOutcome = 'answered' | 'missed' | 'declined' | 'cancelled';
+
+export interface CallRecordView {
+  id: string;
+  callerName: string;
+  callerEmail: string | null;
+  subject: string | null;
+  video: boolean;
+  startedAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  outcome: CallOutcome | null;
+  answeredOn: string | null;
+  durationSeconds: number | null;
+  /** Why each device rang (or did not): "Laptop: input 3 s ago, focused". */
+  ringReasons: string[];
+}

@@ -1,0 +1,336 @@
+// Runs every live call on this node: creates its media room, drives its ring
+// plan (ring-plan.ts) and carries out the effects — rings, cancellations,
+// the caller's progress, timers, call records.
+import type { AccountSettings } from '../../protocol/accounts.js';
+import type {
+  AnswerCallResult,
+  CallOutcome,
+  IncomingCall,
+  RingEndReason,
+  StartCallResult,
+} from '../../protocol/call.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { routerMediaCodecs } from '../../media/codecs.js';
+import { Room, type RoomNetwork } from '../../media/room.js';
+import type { WorkerPool } from '../../media/worker-pool.js';
+import type { Logger } from '../logger.js';
+import type { Presence } from '../presence/presence.js';
+import { rankDevices, type RankedDevice } from '../presence/ranking.js';
+import type { MediaSignaling } from '../realtime/media-signaling.js';
+import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
+import { RequestError } from '../realtime/validated-handler.js';
+import { randomToken } from '../security/tokens.js';
+import type { AccountStore } from '../store/account-store.js';
+import type { CallStore } from '../store/call-store.js';
+import type { DeviceStore } from '../store/device-store.js';
+import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
+import {
+  IDLE,
+  deviceStages,
+  transition,
+  type RingEffect,
+  type RingPlanEvent,
+  type RingPlanState,
+  type RingStage,
+} from './ring-plan.js';
+
+export interface CallOrchestratorDeps {
+  io: VoxServer;
+  signaling: MediaSignaling;
+  pool: WorkerPool;
+  network: RoomNetwork;
+  presence: Presence;
+  accounts: AccountStore;
+  devices: DeviceStore;
+  links: LinkStore;
+  calls: CallStore;
+  logger: Logger;
+}
+
+interface LiveCall {
+  id: string;
+  accountId: number;
+  senderName: string;
+  incoming: IncomingCall;
+  callerSocket: VoxSocket;
+  room: Room;
+  stages: RingStage[];
+  state: RingPlanState;
+  startedAt: number;
+  timers: NodeJS.Timeout[];
+  /** Device labels by id, for "Answered on Laptop". */
+  labels: Map<string, string>;
+  answer?: { socket: VoxSocket; deviceId: string };
+  /** The devices ranked when the call started (stage 2 rings those still online). */
+  rankedCache?: RankedDevice[];
+}
+
+export const deviceChannel = (accountId: number, deviceId: string): string =>
+  `device:${accountId}:${deviceId}`;
+
+export class CallOrchestrator {
+  readonly #deps: CallOrchestratorDeps;
+  readonly #calls = new Map<string, LiveCall>();
+  readonly #log: Logger;
+
+  constructor(deps: CallOrchestratorDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'calls' });
+    deps.presence.on('deviceLeft', (accountId, deviceId) => {
+      for (const call of this.#calls.values()) {
+        if (call.accountId === accountId) this.#dispatch(call, { type: 'device_left', deviceId });
+      }
+    });
+  }
+
+  /** The sender is in an answered call right now. */
+  inCall(accountId: number): boolean {
+    return [...this.#calls.values()].some(
+      (c) => c.accountId === accountId && c.state.kind === 'answered',
+    );
+  }
+
+  async start(
+    socket: VoxSocket,
+    request: { link: Link; callerName: string; video: boolean },
+  ): Promise<StartCallResult> {
+    const { link } = request;
+    if (!linkUsable(link))
+      throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
+    if ([...this.#calls.values()].some((c) => c.callerSocket.id === socket.id)) {
+      throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
+    }
+    const account = await this.#deps.accounts.findById(link.accountId);
+    if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
+
+    const id = randomToken(12);
+    let router;
+    try {
+      router = await this.#deps.pool.createRouter({ mediaCodecs: routerMediaCodecs });
+    } catch (error) {
+      throw new RequestError(
+        ErrorCode.MediaUnavailable,
+        `no media worker available: ${String(error)}`,
+      );
+    }
+    const room = new Room(id, router, this.#deps.network);
+    this.#deps.signaling.bindRoom(room, `call:${id}`);
+    const producers = await this.#deps.signaling.join(socket, room, `call:${id}`);
+
+    const startedAt = Date.now();
+    const call: LiveCall = {
+      id,
+      accountId: account.id,
+      senderName: account.displayName,
+      incoming: {
+        callId: id,
+        callerName: request.callerName,
+        callerEmail: link.recipientEmail,
+        subject: link.subject,
+        video: request.video,
+        senderBusy: this.inCall(account.id),
+      },
+      callerSocket: socket,
+      room,
+      stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
+      state: IDLE,
+      startedAt,
+      timers: [],
+      labels: new Map(),
+    };
+    this.#calls.set(id, call);
+
+    const { reasons } = await this.#candidates(call);
+    await this.#deps.calls.start({
+      id,
+      accountId: account.id,
+      linkId: link.id,
+      callerName: request.callerName,
+      callerEmail: link.recipientEmail,
+      subject: link.subject,
+      video: request.video,
+      startedAt: new Date(startedAt),
+      ringReasons: account.settings.doNotDisturb ? ['Do not disturb: no device rang'] : reasons,
+    });
+    await this.#deps.links.recordCall(link.id);
+    this.#log.info({ callId: id, accountId: account.id }, 'call started');
+    // The caller gets its ack (with the call id) before the first progress event.
+    setImmediate(() => this.#dispatch(call, { type: 'start' }));
+    return {
+      callId: id,
+      senderName: account.displayName,
+      media: { routerRtpCapabilities: { ...room.rtpCapabilities }, producers },
+    };
+  }
+
+  async answer(socket: VoxSocket, callId: string): Promise<AnswerCallResult> {
+    const { call, deviceId } = this.#ownCall(socket, callId);
+    if (!this.#dispatch(call, { type: 'answered', deviceId })) {
+      throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
+    }
+    call.answer = { socket, deviceId };
+    const producers = await this.#deps.signaling.join(socket, call.room, `call:${call.id}`);
+    return {
+      callId,
+      media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
+    };
+  }
+
+  decline(socket: VoxSocket, callId: string): void {
+    const { call, deviceId } = this.#ownCall(socket, callId);
+    if (!this.#dispatch(call, { type: 'declined', deviceId })) {
+      throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
+    }
+  }
+
+  hangup(socket: VoxSocket, callId: string): void {
+    const call = this.#calls.get(callId);
+    const isCaller = call?.callerSocket.id === socket.id;
+    const isAnswerer = call?.answer?.socket.id === socket.id;
+    if (!call || (!isCaller && !isAnswerer))
+      throw new RequestError(ErrorCode.NotFound, 'no such call here');
+    this.#hangup(call, isCaller ? 'caller' : 'sender');
+  }
+
+  /** A socket went away: whatever call it was part of ends (or its ring stops). */
+  disconnected(socket: VoxSocket): void {
+    for (const call of [...this.#calls.values()]) {
+      if (call.callerSocket.id === socket.id) this.#hangup(call, 'caller');
+      else if (call.answer?.socket.id === socket.id) this.#hangup(call, 'sender');
+    }
+  }
+
+  closeAll(): void {
+    for (const call of [...this.#calls.values()]) this.#hangup(call, 'system');
+  }
+
+  #hangup(call: LiveCall, by: 'caller' | 'sender' | 'system'): void {
+    if (call.state.kind === 'ringing') {
+      this.#dispatch(call, { type: 'caller_hung_up' });
+      return;
+    }
+    if (call.state.kind !== 'answered') return;
+    const ended = { callId: call.id, by };
+    call.callerSocket.emit('call:ended', ended);
+    call.answer?.socket.emit('call:ended', ended);
+    call.callerSocket.emit('call:progress', {
+      callId: call.id,
+      stage: 'ended',
+      senderName: call.senderName,
+    });
+    this.#finish(call, 'answered');
+  }
+
+  #ownCall(socket: VoxSocket, callId: string): { call: LiveCall; deviceId: string } {
+    const { accountId, deviceId } = socket.data;
+    const call = this.#calls.get(callId);
+    if (accountId === undefined || !deviceId)
+      throw new RequestError(ErrorCode.Forbidden, 'not a sender device');
+    if (call?.accountId !== accountId) throw new RequestError(ErrorCode.NotFound, 'no such call');
+    return { call, deviceId };
+  }
+
+  async #candidates(call: LiveCall): Promise<{ ranked: RankedDevice[]; reasons: string[] }> {
+    const stored = await this.#deps.devices.list(call.accountId);
+    for (const device of stored) call.labels.set(device.deviceId, device.label);
+    const ranking = rankDevices(this.#deps.presence.activities(call.accountId, stored), Date.now());
+    call.rankedCache = ranking.ranked;
+    return ranking;
+  }
+
+  /** Applies an event to a call's plan; returns whether it was accepted. */
+  #dispatch(call: LiveCall, event: RingPlanEvent): boolean {
+    if (!this.#calls.has(call.id)) return false;
+    const candidates = (): RankedDevice[] =>
+      (call.rankedCache ?? []).filter((d) =>
+        this.#deps.presence.connected(call.accountId, d.deviceId),
+      );
+    const result = transition(call.state, event, call.stages, candidates);
+    if (!result.accepted) return false;
+    call.state = result.state;
+    for (const effect of result.effects) this.#effect(call, effect);
+    if (result.state.kind === 'answered') this.#answered(call, result.state.deviceId);
+    if (result.state.kind === 'ended') this.#finish(call, outcomeOf(result.state.outcome));
+    return true;
+  }
+
+  #effect(call: LiveCall, effect: RingEffect): void {
+    const { io } = this.#deps;
+    switch (effect.type) {
+      case 'ring':
+        for (const deviceId of effect.deviceIds) {
+          io.to(deviceChannel(call.accountId, deviceId)).emit('call:ring', call.incoming);
+        }
+        break;
+      case 'stop_ringing':
+        for (const deviceId of effect.deviceIds) {
+          io.to(deviceChannel(call.accountId, deviceId)).emit('call:ringEnded', {
+            callId: call.id,
+            reason: effect.reason satisfies RingEndReason,
+            ...(effect.answeredBy
+              ? { answeredOn: call.labels.get(effect.answeredBy) ?? 'another device' }
+              : {}),
+          });
+        }
+        break;
+      case 'stage_timer': {
+        const delay = Math.max(0, call.startedAt + effect.atMs - Date.now());
+        call.timers.push(
+          setTimeout(
+            () => this.#dispatch(call, { type: 'stage_time_up', stage: effect.stage }),
+            delay,
+          ),
+        );
+        break;
+      }
+      case 'caller_stage':
+        call.callerSocket.emit('call:progress', {
+          callId: call.id,
+          stage: effect.stage,
+          senderName: call.senderName,
+          ...(effect.stage === 'connected' ? { answeredAt: new Date().toISOString() } : {}),
+        });
+        break;
+    }
+  }
+
+  #answered(call: LiveCall, deviceId: string): void {
+    for (const timer of call.timers) clearTimeout(timer);
+    call.timers = [];
+    const now = new Date();
+    this.#deps.presence.answered(call.accountId, deviceId);
+    const label = call.labels.get(deviceId) ?? deviceId;
+    this.#persist('answered', [
+      this.#deps.calls.answered(call.id, { deviceId, label }, now),
+      this.#deps.devices.update(call.accountId, deviceId, { lastAnsweredAt: now }),
+    ]);
+    this.#log.info({ callId: call.id, deviceId }, 'call answered');
+  }
+
+  #finish(call: LiveCall, outcome: CallOutcome): void {
+    if (!this.#calls.delete(call.id)) return;
+    for (const timer of call.timers) clearTimeout(timer);
+    this.#deps.signaling.leave(call.callerSocket);
+    if (call.answer) this.#deps.signaling.leave(call.answer.socket);
+    call.room.close();
+    this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);
+    this.#log.info({ callId: call.id, outcome }, 'call ended');
+  }
+
+  #persist(what: string, writes: Promise<unknown>[]): void {
+    Promise.all(writes).catch((error: unknown) =>
+      this.#log.error({ err: error, what }, 'could not record call state'),
+    );
+  }
+}
+
+function ringPlanMs(settings: AccountSettings): { firstStageMs: number; totalMs: number } {
+  return {
+    firstStageMs: settings.ringPlan.firstStageSeconds * 1000,
+    totalMs: settings.ringPlan.totalSeconds * 1000,
+  };
+}
+
+function outcomeOf(outcome: 'no_answer' | 'declined' | 'cancelled' | 'unavailable'): CallOutcome {
+  return outcome === 'cancelled' ? 'cancelled' : outcome === 'declined' ? 'declined' : 'missed';
+}

@@ -1,0 +1,213 @@
+// The ring plan as an explicit state machine (DESIGN.md flow 3). Pure: it takes
+// the current state and an event and returns the next state and the effects
+// for the orchestrator to carry out. Stages are a list, so later stages (the
+// phone, voicemail) slot in without touching the transitions.
+//
+//   start ──> ringing(stage 0: most active device, + "always ring" devices)
+//   ringing(n) ── stage time is up, or every ringing device declined/left ──> ringing(n+1)
+//   ringing(last) ── same ──> ended(no_answer | declined)
+//   ringing(n) ── a ringing device answers ──> answered   (first answer wins)
+//   ringing(n) ── caller hangs up ──> ended(cancelled)
+//   start with no device to ring ──> ended(unavailable)
+import type { CallerStage, RingEndReason } from '../../protocol/call.js';
+import type { RankedDevice } from '../presence/ranking.js';
+
+export interface RingStage {
+  callerStage: CallerStage;
+  /** Devices this stage rings, from the current candidates (best first). */
+  pick: (candidates: RankedDevice[]) => string[];
+  /** When the stage gives up, in ms from the start of the call. */
+  endsAfterMs: number;
+}
+
+export type RingPlanState =
+  | {
+      kind: 'ringing';
+      stage: number;
+      ringing: ReadonlySet<string>;
+      /** Devices that declined or left: never rung again in this call. */
+      excluded: ReadonlySet<string>;
+      declines: number;
+    }
+  | { kind: 'answered'; deviceId: string }
+  | { kind: 'ended'; outcome: 'no_answer' | 'declined' | 'cancelled' | 'unavailable' };
+
+export type RingPlanEvent =
+  | { type: 'start' }
+  | { type: 'stage_time_up'; stage: number }
+  | { type: 'declined'; deviceId: string }
+  | { type: 'device_left'; deviceId: string }
+  | { type: 'answered'; deviceId: string }
+  | { type: 'caller_hung_up' };
+
+export type RingEffect =
+  | { type: 'ring'; deviceIds: string[] }
+  | { type: 'stop_ringing'; deviceIds: string[]; reason: RingEndReason; answeredBy?: string }
+  | { type: 'stage_timer'; stage: number; atMs: number }
+  | { type: 'caller_stage'; stage: CallerStage };
+
+export interface Transition {
+  state: RingPlanState;
+  effects: RingEffect[];
+  /** False when the event did not apply (e.g. an answer from a device not ringing). */
+  accepted: boolean;
+}
+
+export const IDLE: RingPlanState = {
+  kind: 'ringing',
+  stage: -1,
+  ringing: new Set(),
+  excluded: new Set(),
+  declines: 0,
+};
+
+/** The plan for the devices stages: T1 on the most active device, then all until T2. */
+export function deviceStages(plan: { firstStageMs: number; totalMs: number }): RingStage[] {
+  return [
+    {
+      callerStage: 'ringing',
+      pick: (candidates) => {
+        const first = candidates[0];
+        const always = candidates.filter((c) => c.alwaysRing).map((c) => c.deviceId);
+        return first ? [...new Set([first.deviceId, ...always])] : always;
+      },
+      endsAfterMs: plan.firstStageMs,
+    },
+    {
+      callerStage: 'ringing_others',
+      pick: (candidates) => candidates.map((c) => c.deviceId),
+      endsAfterMs: plan.totalMs,
+    },
+  ];
+}
+
+export function transition(
+  state: RingPlanState,
+  event: RingPlanEvent,
+  stages: RingStage[],
+  candidates: () => RankedDevice[],
+): Transition {
+  const rejected: Transition = { state, effects: [], accepted: false };
+  if (state.kind !== 'ringing') return rejected;
+
+  switch (event.type) {
+    case 'start':
+      return state.stage === -1 ? enterStage(state, 0, [], stages, candidates) : rejected;
+
+    case 'stage_time_up':
+      return event.stage === state.stage
+        ? enterStage(state, state.stage + 1, [], stages, candidates)
+        : rejected;
+
+    case 'declined':
+    case 'device_left': {
+      if (!state.ringing.has(event.deviceId)) return rejected;
+      const ringing = without(state.ringing, event.deviceId);
+      const next = {
+        ...state,
+        ringing,
+        excluded: new Set([...state.excluded, event.deviceId]),
+        declines: state.declines + (event.type === 'declined' ? 1 : 0),
+      };
+      const stop: RingEffect[] =
+        event.type === 'declined'
+          ? [{ type: 'stop_ringing', deviceIds: [event.deviceId], reason: 'declined' }]
+          : [];
+      // Nobody left ringing in this stage: move on at once.
+      return ringing.size > 0
+        ? { state: next, effects: stop, accepted: true }
+        : enterStage(next, state.stage + 1, stop, stages, candidates);
+    }
+
+    case 'answered': {
+      if (!state.ringing.has(event.deviceId)) return rejected;
+      const others = [...state.ringing].filter((id) => id !== event.deviceId);
+      return {
+        state: { kind: 'answered', deviceId: event.deviceId },
+        effects: [
+          {
+            type: 'stop_ringing',
+            deviceIds: others,
+            reason: 'answered_elsewhere',
+            answeredBy: event.deviceId,
+          },
+          { type: 'caller_stage', stage: 'connected' },
+        ],
+        accepted: true,
+      };
+    }
+
+    case 'caller_hung_up':
+      return {
+        state: { kind: 'ended', outcome: 'cancelled' },
+        effects: [
+          { type: 'stop_ringing', deviceIds: [...state.ringing], reason: 'caller_hung_up' },
+        ],
+        accepted: true,
+      };
+  }
+}
+
+/** Enters `index`, skipping stages with nobody new to ring; past the last, ends. */
+function enterStage(
+  state: Extract<RingPlanState, { kind: 'ringing' }>,
+  index: number,
+  effects: RingEffect[],
+  stages: RingStage[],
+  candidates: () => RankedDevice[],
+): Transition {
+  for (let i = index; i < stages.length; i++) {
+    const stage = stages[i];
+    if (!stage) break;
+    const wanted = stage.pick(candidates()).filter((id) => !state.excluded.has(id));
+    if (wanted.length === 0) continue;
+    const fresh = wanted.filter((id) => !state.ringing.has(id));
+    return {
+      state: { ...state, stage: i, ringing: new Set([...state.ringing, ...wanted]) },
+      effects: [
+        ...effects,
+        ...(fresh.length > 0 ? [{ type: 'ring' as const, deviceIds: fresh }] : []),
+        { type: 'stage_timer', stage: i, atMs: stage.endsAfterMs },
+        { type: 'caller_stage', stage: stage.callerStage },
+      ],
+      accepted: true,
+    };
+  }
+  const outcome =
+    state.stage === -1
+      ? 'unavailable'
+      : state.declines > 0 && state.ringing.size === 0
+        ? 'declined'
+        : 'no_answer';
+  return {
+    state: { kind: 'ended', outcome },
+    effects: [
+      ...effects,
+      ...(state.ringing.size > 0
+        ? [
+            {
+              type: 'stop_ringing' as const,
+              deviceIds: [...state.ringing],
+              reason: 'no_answer' as const,
+            },
+          ]
+        : []),
+      {
+        type: 'caller_stage',
+        stage:
+          outcome === 'declined'
+            ? 'declined'
+            : outcome === 'unavailable'
+              ? 'unavailable'
+              : 'no_answer',
+      },
+    ],
+    accepted: true,
+  };
+}
+
+function without<T>(set: ReadonlySet<T>, value: T): Set<T> {
+  const copy = new Set(set);
+  copy.delete(value);
+  return copy;
+}

@@ -1,0 +1,102 @@
+// Sign up, log in, log out, the current account and its settings.
+import type {} from '@fastify/cookie';
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  logInSchema,
+  signUpSchema,
+  updateSettingsSchema,
+  type Me,
+} from '../../protocol/accounts.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { LinkService } from '../links/link-service.js';
+import { RequestError } from '../realtime/validated-handler.js';
+import { hashPassword, verifyPassword } from '../security/password.js';
+import type { RateLimits } from '../security/rate-limits.js';
+import { EmailTakenError, type Account, type AccountStore } from '../store/account-store.js';
+import type { SessionStore } from '../store/session-store.js';
+import { parseBody } from './http-errors.js';
+import {
+  SESSION_COOKIE,
+  accountOf,
+  clearSessionCookie,
+  setSessionCookie,
+} from './session-cookie.js';
+
+export interface AccountRoutesOptions {
+  accounts: AccountStore;
+  sessions: SessionStore;
+  links: LinkService;
+  limits: RateLimits;
+  secureCookies: boolean;
+  /** Told when settings change, so live views (status, devices) refresh. */
+  onSettingsChanged: (accountId: number) => void;
+}
+
+export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, options) => {
+  const { accounts, sessions, limits } = options;
+
+  app.post('/api/signup', async (request, reply) => {
+    await limits.take(limits.signUpPerIp, request.ip);
+    const body = parseBody(signUpSchema, request.body);
+    let account: Account;
+    try {
+      account = await accounts.create({
+        email: body.email,
+        displayName: body.name,
+        passwordHash: await hashPassword(body.password),
+      });
+    } catch (error) {
+      if (error instanceof EmailTakenError)
+        throw new RequestError(ErrorCode.Conflict, 'an account with this email already exists');
+      throw error;
+    }
+    await options.links.createSignature(account.id);
+    setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
+    return reply.code(201).send(me(account));
+  });
+
+  app.post('/api/login', async (request, reply) => {
+    await limits.take(limits.logInPerIp, request.ip);
+    const body = parseBody(logInSchema, request.body);
+    const account = await accounts.findByEmail(body.email);
+    // Same answer for an unknown email and a wrong password.
+    if (!account || !(await verifyPassword(body.password, account.passwordHash))) {
+      throw new RequestError(ErrorCode.Unauthorized, 'wrong email or password');
+    }
+    setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
+    return me(account);
+  });
+
+  app.post('/api/logout', async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await sessions.delete(token);
+    clearSessionCookie(reply);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me', async (request) => {
+    const account = await accounts.findById(await accountOf(request, sessions));
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+    return me(account);
+  });
+
+  app.patch('/api/me/settings', async (request) => {
+    const accountId = await accountOf(request, sessions);
+    const change = parseBody(updateSettingsSchema, request.body);
+    const account = await accounts.updateSettings(accountId, change);
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+    options.onSettingsChanged(accountId);
+    return me(account);
+  });
+
+  return Promise.resolve();
+};
+
+function me(account: Account): Me {
+  return {
+    id: account.id,
+    name: account.displayName,
+    email: account.email,
+    settings: account.settings,
+  };
+}

@@ -1,0 +1,56 @@
+// One shape for every HTTP error: {"error":{"code","message"}} with a fitting
+// status. Bodies are parsed with their protocol/ schema by `parseBody`.
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
+import { RequestError } from '../realtime/validated-handler.js';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  rate_limited: 429,
+  media_unavailable: 503,
+  conflict: 409,
+  internal: 500,
+};
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`)
+      .join('; ');
+    throw new RequestError(ErrorCode.BadRequest, detail);
+  }
+  return parsed.data;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    let body: ErrorBody;
+    let status: number;
+    if (error instanceof RequestError) {
+      status = STATUS[error.code];
+      body = { error: { code: error.code, message: error.message } };
+    } else if (
+      typeof (error as { statusCode?: unknown }).statusCode === 'number' &&
+      (error as { statusCode: number }).statusCode < 500
+    ) {
+      // Fastify's own client errors: malformed JSON, body too large, ...
+      status = (error as { statusCode: number }).statusCode;
+      body = { error: { code: ErrorCode.BadRequest, message: (error as Error).message } };
+    } else {
+      request.log.error({ err: error }, 'request failed');
+      status = 500;
+      body = { error: { code: ErrorCode.Internal, message: 'internal error' } };
+    }
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: ErrorCode.NotFound, message: 'not found' } } satisfies ErrorBody),
+  );
+}

@@ -1,0 +1,99 @@
+// The ring heuristic (DESIGN.md): which of a sender's devices to ring first, and
+// why. Pure functions of the devices' activity and the clock.
+import type { RingPreference } from '../../protocol/presence.js';
+
+export interface DeviceActivity {
+  deviceId: string;
+  label: string;
+  online: boolean;
+  ringPreference: RingPreference;
+  /** Epoch ms of the last real input, if any was seen. */
+  lastInputAt: number | null;
+  focused: boolean;
+  visible: boolean;
+  /** Epoch ms this device last answered a call. */
+  lastAnsweredAt: number | null;
+}
+
+export interface RankedDevice {
+  deviceId: string;
+  label: string;
+  score: number;
+  alwaysRing: boolean;
+  /** "Laptop: input 3 s ago, focused" */
+  reason: string;
+}
+
+/** Input recency halves in weight every minute. */
+export const INPUT_HALF_LIFE_MS = 60_000;
+/** A device with input this recent counts as active. */
+export const ACTIVE_WITHIN_MS = 60_000;
+
+const WEIGHT = { input: 100, focused: 20, visible: 10, lastAnswered: 5 };
+
+export function describeAgo(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+/** Every device's line for the ring decision, and the ringable ones best first. */
+export function rankDevices(
+  devices: DeviceActivity[],
+  now: number,
+): { ranked: RankedDevice[]; reasons: string[] } {
+  const lastAnswerer = devices.reduce<DeviceActivity | undefined>(
+    (best, d) =>
+      d.lastAnsweredAt !== null && (!best || d.lastAnsweredAt > (best.lastAnsweredAt ?? 0))
+        ? d
+        : best,
+    undefined,
+  );
+  const reasons: string[] = [];
+  const ranked: RankedDevice[] = [];
+  for (const device of devices) {
+    if (!device.online) {
+      reasons.push(`${device.label}: offline`);
+      continue;
+    }
+    if (device.ringPreference === 'never') {
+      reasons.push(`${device.label}: set to never ring`);
+      continue;
+    }
+    const facts: string[] = [];
+    let score = 0;
+    if (device.lastInputAt === null) {
+      facts.push('no input seen');
+    } else {
+      const ago = Math.max(0, now - device.lastInputAt);
+      score += WEIGHT.input * 2 ** (-ago / INPUT_HALF_LIFE_MS);
+      facts.push(`input ${describeAgo(ago)} ago`);
+    }
+    if (device.focused) {
+      score += WEIGHT.focused;
+      facts.push('focused');
+    } else if (device.visible) {
+      score += WEIGHT.visible;
+      facts.push('visible');
+    } else {
+      facts.push('in the background');
+    }
+    if (lastAnswerer?.deviceId === device.deviceId) {
+      score += WEIGHT.lastAnswered;
+      facts.push('answered last');
+    }
+    if (device.ringPreference === 'always') facts.push('always rings');
+    const reason = `${device.label}: ${facts.join(', ')}`;
+    reasons.push(reason);
+    ranked.push({
+      deviceId: device.deviceId,
+      label: device.label,
+      score,
+      alwaysRing: device.ringPreference === 'always',
+      reason,
+    });
+  }
+  ranked.sort((a, b) => b.score - a.score);
+  return { ranked, reasons };
+}

@@ -1,0 +1,106 @@
+// The desk app's device events: hello, activity beats, label and ring preference.
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  activityBeatSchema,
+  deviceHelloSchema,
+  updateDeviceSchema,
+} from '../../protocol/presence.js';
+import type { DeviceView } from '../../protocol/presence.js';
+import type { Logger } from '../logger.js';
+import type { Presence } from '../presence/presence.js';
+import type { DeviceStore } from '../store/device-store.js';
+import { deviceChannel } from '../calls/call-orchestrator.js';
+import type { VoxServer, VoxSocket } from './typed-server.js';
+import { RequestError, validated } from './validated-handler.js';
+
+export const accountChannel = (accountId: number): string => `account:${accountId}`;
+
+export class DeviceHandlers {
+  readonly #io: VoxServer;
+  readonly #presence: Presence;
+  readonly #devices: DeviceStore;
+  readonly #logger: Logger;
+
+  constructor(io: VoxServer, presence: Presence, devices: DeviceStore, logger: Logger) {
+    this.#io = io;
+    this.#presence = presence;
+    this.#devices = devices;
+    this.#logger = logger.child({ component: 'devices' });
+    presence.on('changed', (accountId) => void this.publish(accountId));
+  }
+
+  /** Sends the device list to every desk app of the account. */
+  async publish(accountId: number): Promise<void> {
+    try {
+      this.#io.to(accountChannel(accountId)).emit('devices:list', await this.#list(accountId));
+    } catch (error) {
+      this.#logger.error({ err: error, accountId }, 'could not publish devices');
+    }
+  }
+
+  attach(socket: VoxSocket): void {
+    const log = this.#logger;
+    const account = (): number => {
+      const id = socket.data.accountId;
+      if (id === undefined) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+      return id;
+    };
+    const device = (): { accountId: number; deviceId: string } => {
+      const deviceId = socket.data.deviceId;
+      if (!deviceId) throw new RequestError(ErrorCode.Forbidden, 'send device:hello first');
+      return { accountId: account(), deviceId };
+    };
+
+    socket.on(
+      'device:hello',
+      validated('device:hello', deviceHelloSchema, log, async (hello) => {
+        const accountId = account();
+        if (socket.data.deviceId && socket.data.deviceId !== hello.deviceId) {
+          throw new RequestError(
+            ErrorCode.Forbidden,
+            'this connection already speaks for another device',
+          );
+        }
+        const stored = await this.#devices.upsert(accountId, hello);
+        socket.data.deviceId = hello.deviceId;
+        await socket.join([accountChannel(accountId), deviceChannel(accountId, hello.deviceId)]);
+        this.#presence.hello(accountId, socket.id, stored);
+        return this.#list(accountId);
+      }),
+    );
+    socket.on(
+      'device:activity',
+      validated('device:activity', activityBeatSchema, log, async (beat) => {
+        const { accountId, deviceId } = device();
+        if (this.#presence.activity(accountId, deviceId, beat)) {
+          // Idle -> active: worth remembering across restarts ("last used").
+          await this.#devices.update(accountId, deviceId, {
+            lastInputAt: new Date(Date.now() - beat.idleMs),
+          });
+        }
+        return null;
+      }),
+    );
+    socket.on(
+      'device:update',
+      validated('device:update', updateDeviceSchema, log, async (change) => {
+        const accountId = account();
+        if (!(await this.#devices.find(accountId, change.deviceId))) {
+          throw new RequestError(ErrorCode.NotFound, 'no such device');
+        }
+        await this.#devices.update(accountId, change.deviceId, change);
+        this.#presence.update(accountId, change.deviceId, change);
+        return this.#list(accountId);
+      }),
+    );
+    socket.on('disconnect', () => {
+      const { accountId, deviceId } = socket.data;
+      if (accountId !== undefined && deviceId)
+        this.#presence.disconnect(accountId, deviceId, socket.id);
+    });
+  }
+
+  async #list(accountId: number): Promise<DeviceView[]> {
+    return this.#presence.view(accountId, await this.#devices.list(accountId));
+  }
+}

@@ -1,0 +1,117 @@
+// The media:* socket events, for whatever room a socket has been put in (a
+// call's room by the orchestrator, a diagnostics room by media:join). A socket
+// can only ever reach the one room it belongs to.
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ProducerInfo } from '../../protocol/media.js';
+import {
+  connectTransportSchema,
+  consumeSchema,
+  createTransportSchema,
+  produceSchema,
+  resumeConsumerSchema,
+} from '../../protocol/media.js';
+import { RoomRequestError, type Room } from '../../media/room.js';
+import type { Logger } from '../logger.js';
+import type { VoxServer, VoxSocket } from './typed-server.js';
+import { RequestError, validated } from './validated-handler.js';
+
+interface Membership {
+  room: Room;
+  channel: string;
+}
+
+export class MediaSignaling {
+  readonly #io: VoxServer;
+  readonly #logger: Logger;
+  readonly #members = new Map<string, Membership>();
+
+  constructor(io: VoxServer, logger: Logger) {
+    this.#io = io;
+    this.#logger = logger;
+  }
+
+  /** Announces the room's producers to its members; call once per room. */
+  bindRoom(room: Room, channel: string): void {
+    room.on('producerAdded', (producer) => {
+      this.#io.to(channel).except(producer.peerId).emit('media:newProducer', producer);
+    });
+    room.on('producerClosed', (producer) => {
+      this.#io.to(channel).emit('media:producerClosed', { producerId: producer.producerId });
+    });
+  }
+
+  /** Puts a socket in a room; returns the producers it can consume now. */
+  async join(socket: VoxSocket, room: Room, channel: string): Promise<ProducerInfo[]> {
+    this.leave(socket);
+    this.#members.set(socket.id, { room, channel });
+    await socket.join(channel);
+    return room.addPeer(socket.id);
+  }
+
+  /** Takes a socket out of its room (its transports close); returns that room. */
+  leave(socket: VoxSocket): Room | undefined {
+    const membership = this.#members.get(socket.id);
+    if (!membership) return undefined;
+    this.#members.delete(socket.id);
+    void socket.leave(membership.channel);
+    if (!membership.room.closed) membership.room.removePeer(socket.id);
+    return membership.room;
+  }
+
+  attach(socket: VoxSocket): void {
+    const log = this.#logger;
+    const peerId = socket.id;
+    const inRoom = async <T>(operation: (room: Room) => Promise<T>): Promise<T> => {
+      const room = this.#members.get(peerId)?.room;
+      if (!room || room.closed) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
+      try {
+        return await operation(room);
+      } catch (error) {
+        if (error instanceof RoomRequestError)
+          throw new RequestError(ErrorCode.BadRequest, error.message);
+        throw error;
+      }
+    };
+
+    socket.on(
+      'media:createTransport',
+      validated('media:createTransport', createTransportSchema, log, (request) =>
+        inRoom((room) => room.createTransport(peerId, request.policy)),
+      ),
+    );
+    socket.on(
+      'media:connectTransport',
+      validated('media:connectTransport', connectTransportSchema, log, async (request) => {
+        await inRoom((room) =>
+          room.connectTransport(peerId, request.transportId, request.dtlsParameters),
+        );
+        return null;
+      }),
+    );
+    socket.on(
+      'media:produce',
+      validated('media:produce', produceSchema, log, async (request) => {
+        const producerId = await inRoom((room) =>
+          room.produce(peerId, request.transportId, request.kind, request.rtpParameters),
+        );
+        return { producerId };
+      }),
+    );
+    socket.on(
+      'media:consume',
+      validated('media:consume', consumeSchema, log, (request) =>
+        inRoom((room) =>
+          room.consume(peerId, request.transportId, request.producerId, request.rtpCapabilities),
+        ),
+      ),
+    );
+    socket.on(
+      'media:resumeConsumer',
+      validated('media:resumeConsumer', resumeConsumerSchema, log, async (request) => {
+        await inRoom((room) => room.resumeConsumer(peerId, request.consumerId));
+        return null;
+      }),
+    );
+    // Whoever put the socket in a room takes it out (on hang-up, disconnect, ...).
+  }
+}

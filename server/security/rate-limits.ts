@@ -1,0 +1,33 @@
+// Limits on what strangers can reach: sign-up, log-in, starting calls. In
+// memory per node (rate-limiter-flexible also has a Redis store for many nodes).
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ErrorCode } from '../../protocol/errors.js';
+import { RequestError } from '../realtime/validated-handler.js';
+
+export class RateLimits {
+  readonly signUpPerIp: RateLimiterMemory;
+  readonly logInPerIp: RateLimiterMemory;
+  readonly callStartPerIp: RateLimiterMemory;
+  readonly callStartPerLink: RateLimiterMemory;
+
+  /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
+  constructor(multiplier = 1) {
+    const limiter = (points: number, duration: number) =>
+      new RateLimiterMemory({ points: Math.max(1, Math.round(points * multiplier)), duration });
+    this.signUpPerIp = limiter(5, 600);
+    this.logInPerIp = limiter(10, 60);
+    this.callStartPerIp = limiter(10, 60);
+    this.callStartPerLink = limiter(6, 60);
+  }
+
+  /** Spends one point, or throws `rate_limited` saying when to retry. */
+  async take(limiter: RateLimiterMemory, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const seconds = Math.ceil(rejection.msBeforeNext / 1000);
+      throw new RequestError(ErrorCode.RateLimited, `too many attempts; try again in ${seconds} s`);
+    }
+  }
+}

@@ -1,0 +1,344 @@
+// The reply call's signaling against the real server: real socket.io clients
+// as the caller's page and the sender's devices.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecordView } from '../../protocol/call.js';
+import type { ReplyPageInfo } from '../../protocol/links.js';
+import { startServer, type RunningServer } from '../support/server-process.js';
+import {
+  connectCaller,
+  connectDevice,
+  createLink,
+  ok,
+  signUp,
+  sleep,
+  type Sender,
+  type TestSocket,
+} from '../support/sender.js';
+
+let server: RunningServer;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  // Every test signs up and calls from 127.0.0.1: lift the limits here (they
+  // have their own test below).
+  server = await startServer({ RATE_LIMIT_MULTIPLIER: '100' });
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+async function setup(plan = { firstStageSeconds: 2, totalSeconds: 5 }) {
+  const sender = await signUp(server.url);
+  expect((await sender.api('PATCH', '/api/me/settings', { ringPlan: plan })).status).toBe(200);
+  const link = await createLink(sender, {
+    recipientName: 'Grace',
+    recipientEmail: 'grace@example.org',
+    subject: 'Q3 plan',
+  });
+  const laptop = await connectDevice(server.url, sender, 'Laptop');
+  const phone = await connectDevice(server.url, sender, 'Phone');
+  const caller = await connectCaller(server.url);
+  sockets.push(laptop.socket, phone.socket, caller.socket);
+  return { sender, link, laptop, phone, caller };
+}
+
+async function history(sender: Sender): Promise<CallRecordView[]> {
+  return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+}
+
+describe('ringing', () => {
+  it('rings the device with the freshest input first, then the others at T1', async () => {
+    const { link, laptop, phone, caller } = await setup();
+    await laptop.beat(120_000, false); // last input two minutes ago, in the background
+    await phone.beat(1_000, true); // input a second ago, focused
+
+    const started = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    await expect.poll(() => phone.rings.length).toBe(1);
+    expect(phone.rings[0]).toMatchObject({
+      callId: started.callId,
+      callerName: 'Grace',
+      callerEmail: 'grace@example.org',
+      subject: 'Q3 plan',
+      senderBusy: false,
+    });
+    await sleep(1_000);
+    expect(laptop.rings).toHaveLength(0);
+    expect(caller.stages).toEqual(['ringing']);
+
+    // T1 = 2 s: every device rings.
+    await expect.poll(() => laptop.rings.length, { timeout: 3000 }).toBe(1);
+    expect(caller.stages).toEqual(['ringing', 'ringing_others']);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: started.callId }));
+  });
+
+  it('moves to every device at once when the first one declines', async () => {
+    const { link, laptop, phone, caller } = await setup({
+      firstStageSeconds: 20,
+      totalSeconds: 40,
+    });
+    await laptop.beat(500, true);
+    const { callId } = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:decline', { callId }));
+    await expect.poll(() => phone.rings.length, { timeout: 1000 }).toBe(1);
+    expect(caller.stages).toEqual(['ringing', 'ringing_others']);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
+  it('ends with no answer at T2 and records a missed call with its reasons', async () => {
+    const { sender, link, laptop, phone, caller } = await setup({
+      firstStageSeconds: 2,
+      totalSeconds: 5,
+    });
+    await laptop.beat(3_000, true);
+    const { callId } = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    await expect.poll(() => caller.stages.at(-1), { timeout: 7000 }).toBe('no_answer');
+    expect(laptop.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
+    expect(phone.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
+    const [record] = await history(sender);
+    expect(record).toMatchObject({
+      id: callId,
+      outcome: 'missed',
+      answeredOn: null,
+      callerName: 'Grace',
+    });
+    expect(record?.ringReasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Laptop: input 3 s ago, focused/)]),
+    );
+  });
+});
+
+describe('answering', () => {
+  it('lets exactly one of two racing answers win; the other is told where it was answered', async () => {
+    const { sender, link, laptop, phone, caller } = await setup({
+      firstStageSeconds: 2,
+      totalSeconds: 20,
+    });
+    const { callId } = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    await expect.poll(() => laptop.rings.length + phone.rings.length, { timeout: 4000 }).toBe(2);
+
+    const [a, b] = await Promise.all([
+      laptop.socket.emitWithAck('call:answer', { callId, video: false }),
+      phone.socket.emitWithAck('call:answer', { callId, video: false }),
+    ]);
+    const winners = [a, b].filter((ack) => ack.ok);
+    const losers = [a, b].filter((ack) => !ack.ok);
+    expect(winners).toHaveLength(1);
+    expect(losers).toEqual([
+      { ok: false, error: { code: 'conflict', message: 'this call is no longer ringing here' } },
+    ]);
+    const [winner, loser] = a.ok ? [laptop, phone] : [phone, laptop];
+    const winnerLabel = a.ok ? 'Laptop' : 'Phone';
+    await expect
+      .poll(() => loser.ringEnds)
+      .toContainEqual({ callId, reason: 'answered_elsewhere', answeredOn: winnerLabel });
+    await expect.poll(() => caller.stages.at(-1)).toBe('connected');
+
+    ok(await winner.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => caller.stages.at(-1)).toBe('ended');
+    await expect.poll(async () => (await history(sender))[0]?.outcome).toBe('answered');
+    expect((await history(sender))[0]).toMatchObject({ answeredOn: winnerLabel });
+  });
+
+  it('cancels every ring when the caller hangs up', async () => {
+    const { sender, link, laptop, caller } = await setup();
+    await laptop.beat(100, true);
+    const { callId } = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => laptop.ringEnds).toContainEqual({ callId, reason: 'caller_hung_up' });
+    await expect.poll(async () => (await history(sender))[0]?.outcome).toBe('cancelled');
+  });
+});
+
+describe('isolation and bad input', () => {
+  it('answers malformed call events with typed errors and stays up', async () => {
+    const { laptop, caller } = await setup();
+    const bad = [
+      await caller.socket.emitWithAck('call:start', {
+        token: 'short',
+        callerName: 'x',
+        video: false,
+      }),
+      await caller.socket.emitWithAck('call:start', {
+        token: 'A'.repeat(22),
+        callerName: '',
+        video: false,
+      }),
+      await laptop.socket.emitWithAck('call:answer', { callId: '../../x', video: false }),
+      await caller.socket.emitWithAck('call:hangup', {} as { callId: string }),
+    ];
+    for (const ack of bad) expect(ack).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(
+      await caller.socket.emitWithAck('call:start', {
+        token: 'A'.repeat(22),
+        callerName: 'x',
+        video: false,
+      }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('keeps a socket out of calls it does not belong to', async () => {
+    const first = await setup();
+    const { callId } = ok(
+      await first.caller.socket.emitWithAck('call:start', {
+        token: first.link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    const other = await setup();
+    // Another sender's device, another caller, an anonymous socket: none can touch it.
+    expect(
+      await other.laptop.socket.emitWithAck('call:answer', { callId, video: false }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await other.caller.socket.emitWithAck('call:hangup', { callId })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(
+      await other.caller.socket.emitWithAck('call:answer', { callId, video: false }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    // Media requests reach only the room a socket was put in: none for an outsider.
+    expect(
+      await other.caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', message: 'join a room first' },
+    });
+    ok(await first.caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
+  it('refuses revoked links with a clear message', async () => {
+    const { sender, link, caller } = await setup();
+    const info = (await (
+      await fetch(`${server.url}/api/reply/${link.token}`)
+    ).json()) as ReplyPageInfo;
+    // Devices are connected but nobody typed yet: away is not 'offline'.
+    expect(info).toMatchObject({
+      senderName: 'Ada Lovelace',
+      recipientName: 'Grace',
+      subject: 'Q3 plan',
+    });
+    expect(info.senderStatus).not.toBe('offline');
+    expect((await sender.api('DELETE', `/api/links/${link.id}`)).status).toBe(204);
+    const response = await fetch(`${server.url}/api/reply/${link.token}`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: { code: 'not_found', message: 'This reply link was turned off by its owner.' },
+    });
+    expect(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: 'this link is no longer valid' },
+    });
+  });
+});
+
+describe('accounts', () => {
+  it('refuses a duplicate email, a wrong password and a missing session', async () => {
+    const sender = await signUp(server.url, 'Ada Lovelace');
+    const me = (await (await sender.api('GET', '/api/me')).json()) as { email: string };
+    const post = (path: string, body: object) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (
+        await post('/api/signup', {
+          name: 'B',
+          email: me.email.toUpperCase(),
+          password: 'another password',
+        })
+      ).status,
+    ).toBe(409);
+    expect((await post('/api/login', { email: me.email, password: 'wrong password' })).status).toBe(
+      401,
+    );
+    expect(
+      (await post('/api/login', { email: me.email, password: 'correct horse battery' })).status,
+    ).toBe(200);
+    expect((await fetch(`${server.url}/api/me`)).status).toBe(401);
+    expect(
+      (await post('/api/signup', { name: 'C', email: 'not-an-email', password: 'x' })).status,
+    ).toBe(400);
+  });
+});
+
+describe('rate limits on what strangers reach', () => {
+  it('stops a burst of call starts from one address with a clear error', async () => {
+    const limited = await startServer();
+    try {
+      const sender = await signUp(limited.url);
+      const link = await createLink(sender);
+      const caller = await connectCaller(limited.url);
+      const results = [];
+      for (let i = 0; i < 8; i++) {
+        const ack = await caller.socket.emitWithAck('call:start', {
+          token: link.token,
+          callerName: 'Grace',
+          video: false,
+        });
+        // (No device is online, so each call ends at once as unavailable.)
+        results.push(ack.ok ? 'ok' : ack.error.code);
+      }
+      caller.socket.disconnect();
+      // Six starts a minute per link, then `rate_limited`.
+      expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+    } finally {
+      await limited.stop();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+// The ring plan's transitions, without a server: each rule of DESIGN.md flow 3.
+import { describe, expect, it } from 'vitest';
+import type { RankedDevice } from '../../server/presence/ranking.js';
+import {
+  IDLE,
+  deviceStages,
+  transition,
+  type RingPlanState,
+} from '../../server/calls/ring-plan.js';
+
+const device = (deviceId: string, alwaysRing = false): RankedDevice => ({
+  deviceId,
+  label: deviceId,
+  score: 0,
+  alwaysRing,
+  reason: '',
+});
+const stages = deviceStages({ firstStageMs: 6000, totalMs: 25000 });
+
+function run(events: Parameters<typeof transition>[1][], candidates: RankedDevice[]) {
+  let state: RingPlanState = IDLE;
+  const log = [];
+  for (const event of events) {
+    const result = transition(state, event, stages, () => candidates);
+    state = result.state;
+    log.push(result);
+  }
+  return { state, log };
+}
+
+describe('the ring plan', () => {
+  const laptop = device('laptop');
+  const phone = device('phone');
+
+  it('rings the best device alone first, then every device at T1', () => {
+    const { log } = run([{ type: 'start' }, { type: 'stage_time_up', stage: 0 }], [laptop, phone]);
+    expect(log[0]?.effects).toEqual([
+      { type: 'ring', deviceIds: ['laptop'] },
+      { type: 'stage_timer', stage: 0, atMs: 6000 },
+      { type: 'caller_stage', stage: 'ringing' },
+    ]);
+    expect(log[1]?.effects).toEqual([
+      { type: 'ring', deviceIds: ['phone'] },
+      { type: 'stage_timer', stage: 1, atMs: 25000 },
+      { type: 'caller_stage', stage: 'ringing_others' },
+    ]);
+  });
+
+  it('ends with no answer at T2 and stops every ring', () => {
+    const { state, log } = run(
+      [{ type: 'start' }, { type: 'stage_time_up', stage: 0 }, { type: 'stage_time_up', stage: 1 }],
+      [laptop, phone],
+    );
+    expect(state).toEqual({ kind: 'ended', outcome: 'no_answer' });
+    expect(log[2]?.effects).toContainEqual({
+      type: 'stop_ringing',
+      deviceIds: ['laptop', 'phone'],
+      reason: 'no_answer',
+    });
+  });
+
+  it('moves on at once when the only ringing device declines or leaves', () => {
+    for (const type of ['declined', 'device_left'] as const) {
+      const { state } = run([{ type: 'start' }, { type, deviceId: 'laptop' }], [laptop, phone]);
+      expect(state).toMatchObject({ kind: 'ringing', stage: 1, ringing: new Set(['phone']) });
+    }
+  });
+
+  it('ends as declined when every device declined', () => {
+    const { state } = run(
+      [
+        { type: 'start' },
+        { type: 'declined', deviceId: 'laptop' },
+        { type: 'declined', deviceId: 'phone' },
+      ],
+      [laptop, phone],
+    );
+    expect(state).toEqual({ kind: 'ended', outcome: 'declined' });
+  });
+
+  it('lets the first answer win and refuses a second one', () => {
+    let state: RingPlanState = IDLE;
+    for (const event of [{ type: 'start' }, { type: 'stage_time_up', stage: 0 }] as const) {
+      state = transition(state, event, stages, () => [laptop, phone]).state;
+    }
+    const first = transition(state, { type: 'answered', deviceId: 'phone' }, stages, () => [
+      laptop,
+      phone,
+    ]);
+    expect(first.accepted).toBe(true);
+    expect(first.effects).toContainEqual({
+      type: 'stop_ringing',
+      deviceIds: ['laptop'],
+      reason: 'answered_elsewhere',
+      answeredBy: 'phone',
+    });
+    const second = transition(first.state, { type: 'answered', deviceId: 'laptop' }, stages, () => [
+      laptop,
+      phone,
+    ]);
+    expect(second.accepted).toBe(false);
+  });
+
+  it('refuses an answer from a device that is not ringing', () => {
+    const { log } = run(
+      [{ type: 'start' }, { type: 'answered', deviceId: 'phone' }],
+      [laptop, phone],
+    );
+    expect(log[1]?.accepted).toBe(false);
+  });
+
+  it('cancels every ring when the caller hangs up', () => {
+    const { state, log } = run([{ type: 'start' }, { type: 'caller_hung_up' }], [laptop, phone]);
+    expect(state).toEqual({ kind: 'ended', outcome: 'cancelled' });
+    expect(log[1]?.effects).toEqual([
+      { type: 'stop_ringing', deviceIds: ['laptop'], reason: 'caller_hung_up' },
+    ]);
+  });
+
+  it('rings "always ring" devices in the first stage too', () => {
+    const { log } = run([{ type: 'start' }], [laptop, phone, device('desk', true)]);
+    expect(log[0]?.effects[0]).toEqual({ type: 'ring', deviceIds: ['laptop', 'desk'] });
+  });
+
+  it('is unavailable when nothing can ring, and ignores stale timers', () => {
+    expect(run([{ type: 'start' }], []).state).toEqual({ kind: 'ended', outcome: 'unavailable' });
+    const { log } = run([{ type: 'start' }, { type: 'stage_time_up', stage: 1 }], [laptop]);
+    expect(log[1]?.accepted).toBe(false);
+  });
+});

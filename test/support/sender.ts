@@ -1,0 +1,111 @@
+// A sender, as the desk app is one: an account (HTTP, session cookie) and
+// devices (Socket.IO clients that say hello and send activity beats).
+import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import type { Ack } from '../../protocol/ack.js';
+import type { CallerStage, IncomingCall, RingEnded } from '../../protocol/call.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
+
+export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Sender {
+  cookie: string;
+  api: (method: string, path: string, body?: unknown) => Promise<Response>;
+}
+
+export async function signUp(baseUrl: string, name = 'Ada Lovelace'): Promise<Sender> {
+  const email = `${name.split(' ')[0]?.toLowerCase() ?? 'x'}.${randomBytes(4).toString('hex')}@example.org`;
+  const response = await fetch(`${baseUrl}/api/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, email, password: 'correct horse battery' }),
+  });
+  if (response.status !== 201)
+    throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { cookie, api };
+}
+
+export async function createLink(
+  sender: Sender,
+  body: object = {},
+): Promise<{ id: number; token: string }> {
+  const response = await sender.api('POST', '/api/links', body);
+  const created = (await response.json()) as { id: number; url: string };
+  return { id: created.id, token: created.url.split('/r/')[1] ?? '' };
+}
+
+export function connect(baseUrl: string, cookie?: string): Promise<TestSocket> {
+  const socket: TestSocket = io(baseUrl, {
+    transports: ['websocket'],
+    reconnection: false,
+    ...(cookie ? { extraHeaders: { cookie } } : {}),
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+export interface TestDevice {
+  socket: TestSocket;
+  deviceId: string;
+  rings: IncomingCall[];
+  ringEnds: RingEnded[];
+  beat: (idleMs: number, focused: boolean) => Promise<void>;
+}
+
+export async function connectDevice(
+  baseUrl: string,
+  sender: Sender,
+  label: string,
+): Promise<TestDevice> {
+  const socket = await connect(baseUrl, sender.cookie);
+  const deviceId = randomBytes(12).toString('base64url');
+  const rings: IncomingCall[] = [];
+  const ringEnds: RingEnded[] = [];
+  socket.on('call:ring', (call) => rings.push(call));
+  socket.on('call:ringEnded', (ended) => ringEnds.push(ended));
+  ok(await socket.emitWithAck('device:hello', { deviceId, label, platform: 'test' }));
+  return {
+    socket,
+    deviceId,
+    rings,
+    ringEnds,
+    beat: async (idleMs, focused) => {
+      ok(
+        (await socket.emitWithAck('device:activity', {
+          idleMs,
+          focused,
+          visible: focused,
+        })) as Ack<null>,
+      );
+    },
+  };
+}
+
+export interface TestCaller {
+  socket: TestSocket;
+  stages: CallerStage[];
+}
+
+export async function connectCaller(baseUrl: string): Promise<TestCaller> {
+  const socket = await connect(baseUrl);
+  const stages: CallerStage[] = [];
+  socket.on('call:progress', (progress) => stages.push(progress.stage));
+  return { socket, stages };
+}
+
+export function ok<T>(ack: Ack<T>): T {
+  if (!ack.ok) throw new Error(`${ack.error.code}: ${ack.error.message}`);
+  return ack.data;
+}
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
