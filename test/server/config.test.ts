@@ -48,6 +48,8 @@ describe('configuration from the environment', () => {
         ANNOUNCED_ADDRESS: '203.0.113.7',
         LOG_LEVEL: 'debug',
         DIAGNOSTICS_ROOMS: 'on',
+        RATE_LIMIT_MULTIPLIER: '2.5',
+        SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       '/srv',
     );
@@ -65,6 +67,8 @@ describe('configuration from the environment', () => {
       announcedAddress: '203.0.113.7',
       logLevel: 'debug',
       diagnosticsRooms: true,
+      rateLimitMultiplier: 2.5,
+      secretKey: Buffer.alloc(32, 7),
     });
   });
 
@@ -81,6 +85,10 @@ describe('configuration from the environment', () => {
     );
     expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL must be one of/);
     expect(problemsOf({ RTC_LISTEN_IP: 'localhost' })[0]).toMatch(/^RTC_LISTEN_IP must be an IPv4/);
+    // A bad secret is named but never echoed.
+    expect(problemsOf({ SECRET_KEY: 'c2hvcnQ=' })).toEqual([
+      'SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)',
+    ]);
   });
 
   it('checks values against each other', () => {
