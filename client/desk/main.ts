@@ -1,5 +1,87 @@
+// The desk app: the sender's account, this device, incoming calls, settings.
 import '../shared/base.css';
+import type { Me } from '../../protocol/accounts.js';
+import { api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
+import { byId, show } from '../shared/dom.js';
+import { unwrap } from '../shared/media-session.js';
+import { trackActivity } from './activity.js';
+import { CallUi } from './call-ui.js';
+import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
+import {
+  bindLinkForm,
+  bindSettings,
+  renameDevice,
+  renderDevices,
+  renderHistory,
+  renderLinks,
+} from './panels.js';
 
-const status = document.getElementById('connection');
-if (status) connect(status);
+function showAuth(): void {
+  show(byId('auth'), true);
+  show(byId('app'), false);
+  const error = byId('auth-error');
+  const submit = (formId: string, path: string) => {
+    const form = byId<HTMLFormElement>(formId);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(new FormData(form).entries());
+      api<Me>('POST', path, body).then(
+        () => location.reload(),
+        (failure: unknown) =>
+          (error.textContent = failure instanceof Error ? failure.message : String(failure)),
+      );
+    });
+  };
+  submit('login-form', '/api/login');
+  submit('signup-form', '/api/signup');
+}
+
+function startApp(me: Me): void {
+  show(byId('auth'), false);
+  show(byId('app'), true);
+  byId('me').textContent = `${me.name} (${me.email})`;
+  const socket = connect(byId('connection'));
+  const id = deviceId();
+  const calls = new CallUi(socket);
+  calls.onCallFinished = () => void renderHistory();
+
+  socket.on('connect', () => {
+    socket
+      .emitWithAck('device:hello', { deviceId: id, label: deviceLabel(), platform: platform() })
+      .then((ack) => renderDevices(socket, unwrap(ack), id))
+      .catch((error: unknown) => (byId('notice').textContent = String(error)));
+  });
+  socket.on('devices:list', (devices) => renderDevices(socket, devices, id));
+  trackActivity((beat) => socket.volatile.emit('device:activity', beat));
+
+  const label = byId<HTMLInputElement>('device-label');
+  label.value = deviceLabel();
+  label.addEventListener('change', () => {
+    const value = label.value.trim();
+    if (!value) return;
+    setDeviceLabel(value);
+    void renameDevice(socket, id, value).then((devices) => renderDevices(socket, devices, id));
+  });
+  bindSettings(me, (updated) => (byId('me').textContent = `${updated.name} (${updated.email})`));
+  bindLinkForm();
+  byId('logout').addEventListener(
+    'click',
+    () => void api('POST', '/api/logout').then(() => location.reload()),
+  );
+  if ('Notification' in window && Notification.permission === 'default') {
+    window.addEventListener('pointerdown', () => void Notification.requestPermission(), {
+      once: true,
+    });
+  }
+  void renderLinks();
+  void renderHistory();
+}
+
+api<{ me: Me | null }>('GET', '/api/session').then(
+  ({ me }) => (me ? startApp(me) : showAuth()),
+  (error: unknown) => {
+    showAuth();
+    byId('auth-error').textContent = error instanceof Error ? error.message : String(error);
+  },
+);

@@ -2,7 +2,7 @@
 // every other peer's audio and shows its dominant frequency and network path.
 import '../shared/base.css';
 import { connect } from '../shared/connection.js';
-import { MediaSession } from '../shared/media-session.js';
+import { MediaSession, unwrap } from '../shared/media-session.js';
 import { dominantFrequency } from '../shared/tone-meter.js';
 
 const byId = (id: string): HTMLElement => {
@@ -46,11 +46,14 @@ session.onTrack = (track) => {
   }, 250);
 };
 
+let started = false;
 socket.on('connect', () => {
-  if (session.started) return;
+  if (started) return;
+  started = true;
   setState('starting', 'Starting…');
-  session
-    .start(room, navigator.mediaDevices.getUserMedia({ audio: true }))
+  socket
+    .emitWithAck('media:join', { room })
+    .then((ack) => session.start(unwrap(ack), navigator.mediaDevices.getUserMedia({ audio: true })))
     .then(() => {
       if (mediaState.dataset.state === 'starting')
         setState('sending', 'Sending, waiting for others');

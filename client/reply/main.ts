@@ -1,5 +1,171 @@
+// The reply page: a recipient calls the sender of the email the link came in.
 import '../shared/base.css';
+import type { SenderStatus } from '../../protocol/accounts.js';
+import type { CallerStage, CallProgress } from '../../protocol/call.js';
+import type { ReplyPageInfo } from '../../protocol/links.js';
+import { api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
+import { byId, formatDuration, show } from '../shared/dom.js';
+import { MediaSession, unwrap } from '../shared/media-session.js';
+import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 
-const status = document.getElementById('connection');
-if (status) connect(status);
+const NAME_KEY = 'voxreply.callerName';
+const token = decodeURIComponent(location.pathname.split('/r/')[1] ?? '');
+
+const ui = {
+  senderLine: byId('sender-line'),
+  subjectLine: byId('subject-line'),
+  problem: byId('problem'),
+  nameForm: byId<HTMLFormElement>('name-form'),
+  nameInput: byId<HTMLInputElement>('caller-name'),
+  start: byId('start'),
+  call: byId<HTMLButtonElement>('call'),
+  videoCall: byId<HTMLButtonElement>('video-call'),
+  status: byId('call-status'),
+  inCall: byId('in-call'),
+  mute: byId<HTMLButtonElement>('mute'),
+  hangUp: byId<HTMLButtonElement>('hang-up'),
+  audio: byId<HTMLAudioElement>('remote-audio'),
+  video: byId<HTMLVideoElement>('remote-video'),
+};
+
+const STATUS_TEXT: Record<SenderStatus, string> = {
+  available: 'available',
+  busy: 'in another call',
+  do_not_disturb: 'not taking calls right now',
+  away: 'away',
+  offline: 'offline',
+};
+
+const socket = connect(byId('connection'));
+let senderName = 'the sender';
+let call: { id: string; session: MediaSession } | undefined;
+let timer: number | undefined;
+
+function fail(message: string): void {
+  ui.problem.textContent = message;
+  show(ui.problem, true);
+}
+
+function stageText(stage: CallerStage): string {
+  switch (stage) {
+    case 'ringing':
+      return `Ringing ${senderName}…`;
+    case 'ringing_others':
+      return `Trying ${senderName}'s other devices…`;
+    case 'connected':
+      return 'Connected';
+    case 'no_answer':
+      return 'No answer';
+    case 'declined':
+      return `${senderName} can't take the call right now`;
+    case 'unavailable':
+      return `${senderName} is not taking calls right now`;
+    case 'ended':
+      return 'Call ended';
+  }
+}
+
+function endCall(text: string): void {
+  window.clearInterval(timer);
+  call?.session.close();
+  call = undefined;
+  clearRemoteMedia(ui.audio, ui.video);
+  ui.video.hidden = true;
+  ui.status.textContent = text;
+  show(ui.inCall, false);
+  show(ui.start, true);
+  ui.call.textContent = 'Call again';
+}
+
+function onProgress(progress: CallProgress): void {
+  if (progress.callId !== call?.id) return;
+  if (progress.stage === 'connected') {
+    const since = Date.parse(progress.answeredAt ?? new Date().toISOString());
+    const tick = () =>
+      (ui.status.textContent = `Connected ${formatDuration((Date.now() - since) / 1000)}`);
+    tick();
+    timer = window.setInterval(tick, 1000);
+    return;
+  }
+  if (['no_answer', 'declined', 'unavailable', 'ended'].includes(progress.stage)) {
+    endCall(stageText(progress.stage));
+    return;
+  }
+  ui.status.textContent = stageText(progress.stage);
+}
+
+async function startCall(video: boolean): Promise<void> {
+  const callerName = ui.nameInput.value.trim();
+  if (!callerName) {
+    ui.nameInput.focus();
+    ui.nameForm.reportValidity();
+    return;
+  }
+  localStorage.setItem(NAME_KEY, callerName);
+  show(ui.problem, false);
+  show(ui.start, false);
+  ui.status.textContent = `Calling ${senderName}…`;
+  const session = new MediaSession(socket);
+  session.onTrack = (track) => playRemoteTrack(track, ui.audio, ui.video);
+  try {
+    const started = unwrap(await socket.emitWithAck('call:start', { token, callerName, video }));
+    call = { id: started.callId, session };
+    show(ui.inCall, true);
+    ui.hangUp.focus();
+    await session.start(started.media, navigator.mediaDevices.getUserMedia({ audio: true, video }));
+  } catch (error) {
+    session.close();
+    endCall('');
+    fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function load(): Promise<void> {
+  let info: ReplyPageInfo;
+  try {
+    info = await api<ReplyPageInfo>('GET', `/api/reply/${encodeURIComponent(token)}`);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : 'This reply link cannot be opened.');
+    return;
+  }
+  senderName = info.senderName;
+  ui.senderLine.textContent = info.senderStatus
+    ? `${info.senderName} is ${STATUS_TEXT[info.senderStatus]}.`
+    : `Call ${info.senderName}.`;
+  if (info.subject) {
+    ui.subjectLine.textContent = `About: ${info.subject}`;
+    show(ui.subjectLine, true);
+  }
+  const known = info.recipientName ?? localStorage.getItem(NAME_KEY);
+  ui.nameInput.value = known ?? '';
+  // Ask once, only when neither the link nor this browser knows the caller.
+  show(ui.nameForm, !known);
+  show(ui.start, true);
+}
+
+socket.on('call:progress', onProgress);
+socket.on('disconnect', () => {
+  if (call) endCall('Connection lost: call ended');
+});
+ui.nameForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void startCall(false);
+});
+ui.call.addEventListener('click', () => void startCall(false));
+ui.videoCall.addEventListener('click', () => void startCall(true));
+ui.mute.addEventListener('click', () => {
+  const muted = ui.mute.getAttribute('aria-pressed') !== 'true';
+  call?.session.setMuted('audio', muted);
+  ui.mute.setAttribute('aria-pressed', String(muted));
+  ui.mute.textContent = muted ? 'Unmute' : 'Mute';
+});
+ui.hangUp.addEventListener('click', () => {
+  const current = call;
+  if (!current) return;
+  void socket
+    .emitWithAck('call:hangup', { callId: current.id })
+    .finally(() => endCall('Call ended'));
+});
+
+void load();

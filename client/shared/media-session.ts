@@ -1,45 +1,60 @@
-// One peer's media over mediasoup-client: a send and a receive transport, the
-// local microphone produced, every remote producer consumed.
+// One peer's media over mediasoup-client in a room the server put it in: a send
+// and a receive transport, the local microphone (and camera) produced, every
+// remote producer consumed.
 import { Device, type types } from 'mediasoup-client';
 import type { Ack } from '../../protocol/ack.js';
-import type { ProducerInfo, TransportInfo, TransportPolicy } from '../../protocol/media.js';
+import type {
+  JoinRoomResult,
+  ProducerInfo,
+  TransportInfo,
+  TransportPolicy,
+} from '../../protocol/media.js';
 import type { VoxClientSocket } from './connection.js';
 
-function unwrap<T>(ack: Ack<T>): T {
-  if (!ack.ok) throw new Error(`${ack.error.code}: ${ack.error.message}`);
+export function unwrap<T>(ack: Ack<T>): T {
+  if (!ack.ok) throw new Error(ack.error.message);
   return ack.data;
+}
+
+export interface ConnectionQuality {
+  /** Round-trip time to the server, ms. */
+  rttMs: number | null;
+  label: 'good' | 'fair' | 'poor' | 'unknown';
 }
 
 export class MediaSession {
   /** Called with each remote track as it starts. */
   onTrack: (track: MediaStreamTrack, producer: ProducerInfo) => void = () => undefined;
-  started = false;
 
   readonly #socket: VoxClientSocket;
   readonly #policy: TransportPolicy;
   readonly #device = new Device();
+  #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
+  readonly #producers = new Map<string, types.Producer>();
   readonly #consumed = new Set<string>();
   /** Producers announced before the receive transport existed. */
   readonly #waiting: ProducerInfo[] = [];
+  readonly #onNewProducer = (producer: ProducerInfo): void => {
+    if (this.#recvTransport) void this.#consume(producer);
+    else this.#waiting.push(producer);
+  };
+  #closed = false;
 
-  constructor(socket: VoxClientSocket, policy: TransportPolicy) {
+  constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
     this.#socket = socket;
     this.#policy = policy;
+    // Listen at once: a producer may appear while transports are set up.
+    socket.on('media:newProducer', this.#onNewProducer);
   }
 
-  async start(room: string, microphone: Promise<MediaStream>): Promise<void> {
-    this.started = true;
-    // Listen before joining: a producer may appear while transports are set up.
-    this.#socket.on('media:newProducer', (producer) => {
-      if (this.#recvTransport) void this.#consume(producer);
-      else this.#waiting.push(producer);
-    });
-    const joined = unwrap(await this.#socket.emitWithAck('media:join', { room }));
+  /** Sets up transports, sends the given tracks, receives everyone else's. */
+  async start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
     await this.#device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities,
     });
     const sendTransport = this.#device.createSendTransport(await this.#transport('send'));
+    this.#sendTransport = sendTransport;
     this.#wireConnect(sendTransport);
     sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
       this.#socket
@@ -54,28 +69,68 @@ export class MediaSession {
     this.#recvTransport = this.#device.createRecvTransport(await this.#transport('recv'));
     this.#wireConnect(this.#recvTransport);
 
-    const track = (await microphone).getAudioTracks()[0];
-    if (!track) throw new Error('no microphone track');
-    await sendTransport.produce({ track, codecOptions: { opusDtx: true, opusFec: true } });
+    const stream = await local;
+    for (const track of stream.getTracks()) {
+      if (this.#closed) break;
+      const producer = await sendTransport.produce({
+        track,
+        ...(track.kind === 'audio' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
+      });
+      this.#producers.set(track.kind, producer);
+    }
     const known = [...joined.producers, ...this.#waiting.splice(0)];
     await Promise.all(known.map((producer) => this.#consume(producer)));
   }
 
+  setMuted(kind: 'audio' | 'video', muted: boolean): void {
+    const producer = this.#producers.get(kind);
+    if (!producer) return;
+    if (muted) producer.pause();
+    else producer.resume();
+  }
+
+  hasTrack(kind: 'audio' | 'video'): boolean {
+    return this.#producers.has(kind);
+  }
+
   /** "UDP 127.0.0.1:40123" for the receive path once ICE picked a pair. */
   async networkPath(): Promise<string | undefined> {
+    const pair = await this.#selectedPair();
+    return pair?.remote
+      ? `${String(pair.remote.protocol).toUpperCase()} ${String(pair.remote.address)}:${String(pair.remote.port)}`
+      : undefined;
+  }
+
+  async quality(): Promise<ConnectionQuality> {
+    const pair = await this.#selectedPair();
+    const rtt =
+      typeof pair?.pair.currentRoundTripTime === 'number'
+        ? pair.pair.currentRoundTripTime * 1000
+        : null;
+    const label = rtt === null ? 'unknown' : rtt < 150 ? 'good' : rtt < 400 ? 'fair' : 'poor';
+    return { rttMs: rtt, label };
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket.off('media:newProducer', this.#onNewProducer);
+    for (const producer of this.#producers.values()) producer.track?.stop();
+    this.#sendTransport?.close();
+    this.#recvTransport?.close();
+  }
+
+  async #selectedPair(): Promise<
+    { pair: Record<string, unknown>; remote: Record<string, unknown> | undefined } | undefined
+  > {
     const transport = this.#recvTransport;
-    if (!transport) return undefined;
+    if (!transport || transport.closed) return undefined;
     const stats = await transport.getStats();
     const byId = new Map<string, Record<string, unknown>>();
     stats.forEach((entry: Record<string, unknown>) => byId.set(String(entry.id), entry));
     for (const entry of byId.values()) {
       if (entry.type !== 'transport' || typeof entry.selectedCandidatePairId !== 'string') continue;
       const pair = byId.get(entry.selectedCandidatePairId);
-      const remote = pair && byId.get(String(pair.remoteCandidateId));
-      if (remote) {
-        const protocol = String(remote.protocol).toUpperCase();
-        return `${protocol} ${String(remote.address)}:${String(remote.port)}`;
-      }
+      if (pair) return { pair, remote: byId.get(String(pair.remoteCandidateId)) };
     }
     return undefined;
   }
@@ -104,7 +159,7 @@ export class MediaSession {
 
   async #consume(producer: ProducerInfo): Promise<void> {
     const transport = this.#recvTransport;
-    if (!transport || this.#consumed.has(producer.producerId)) return;
+    if (!transport || this.#closed || this.#consumed.has(producer.producerId)) return;
     this.#consumed.add(producer.producerId);
     const info = unwrap(
       await this.#socket.emitWithAck('media:consume', {

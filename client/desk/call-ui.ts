@@ -1,0 +1,197 @@
+// The incoming-call dialog and the in-call panel of the desk app.
+import type { IncomingCall, RingEnded } from '../../protocol/call.js';
+import type { VoxClientSocket } from '../shared/connection.js';
+import { byId, formatDuration, show } from '../shared/dom.js';
+import { MediaSession, unwrap } from '../shared/media-session.js';
+import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
+import { Ringtone } from '../shared/ringtone.js';
+
+export class CallUi {
+  /** Told when a call this device took part in ends (history changed). */
+  onCallFinished: () => void = () => undefined;
+
+  readonly #socket: VoxClientSocket;
+  readonly #ringtone = new Ringtone();
+  readonly #ringing = new Map<string, IncomingCall>();
+  #titleTimer: number | undefined;
+  #current: { callId: string; session: MediaSession; timer: number } | undefined;
+  #notification: Notification | undefined;
+
+  readonly #ui = {
+    dialog: byId<HTMLDialogElement>('incoming'),
+    from: byId('incoming-from'),
+    subject: byId('incoming-subject'),
+    busy: byId('incoming-busy'),
+    answer: byId<HTMLButtonElement>('answer'),
+    answerVideo: byId<HTMLButtonElement>('answer-video'),
+    decline: byId<HTMLButtonElement>('decline'),
+    panel: byId('in-call'),
+    title: byId('in-call-title'),
+    duration: byId('call-duration'),
+    quality: byId('call-quality'),
+    mute: byId<HTMLButtonElement>('mute'),
+    camera: byId<HTMLButtonElement>('camera'),
+    hangUp: byId<HTMLButtonElement>('hang-up'),
+    audio: byId<HTMLAudioElement>('remote-audio'),
+    video: byId<HTMLVideoElement>('remote-video'),
+    notice: byId('notice'),
+  };
+
+  constructor(socket: VoxClientSocket) {
+    this.#socket = socket;
+    socket.on('call:ring', (call) => this.#ring(call));
+    socket.on('call:ringEnded', (ended) => this.#ringEnded(ended));
+    socket.on('call:ended', (ended) => {
+      if (ended.callId === this.#current?.callId)
+        this.#endCurrent(ended.by === 'caller' ? 'The caller hung up.' : 'Call ended.');
+    });
+    const ui = this.#ui;
+    ui.answer.addEventListener('click', () => void this.#answer(false));
+    ui.answerVideo.addEventListener('click', () => void this.#answer(true));
+    ui.decline.addEventListener('click', () => void this.#decline());
+    ui.dialog.addEventListener('cancel', (event) => event.preventDefault());
+    ui.hangUp.addEventListener('click', () => {
+      const current = this.#current;
+      if (!current) return;
+      void socket
+        .emitWithAck('call:hangup', { callId: current.callId })
+        .finally(() => this.#endCurrent('Call ended.'));
+    });
+    ui.mute.addEventListener('click', () => {
+      const muted = ui.mute.getAttribute('aria-pressed') !== 'true';
+      this.#current?.session.setMuted('audio', muted);
+      ui.mute.setAttribute('aria-pressed', String(muted));
+      ui.mute.textContent = muted ? 'Unmute' : 'Mute';
+    });
+    ui.camera.addEventListener('click', () => {
+      const session = this.#current?.session;
+      if (!session?.hasTrack('video')) return;
+      const off = ui.camera.getAttribute('aria-pressed') === 'true';
+      session.setMuted('video', off);
+      ui.camera.setAttribute('aria-pressed', String(!off));
+      ui.camera.textContent = off ? 'Camera on' : 'Camera off';
+    });
+  }
+
+  #ring(call: IncomingCall): void {
+    this.#ringing.set(call.callId, call);
+    const ui = this.#ui;
+    ui.dialog.dataset.callId = call.callId;
+    ui.from.textContent = `${call.callerName}${call.callerEmail ? ` (${call.callerEmail})` : ''} is calling${call.video ? ' with video' : ''}`;
+    ui.subject.textContent = call.subject ? `About: ${call.subject}` : '';
+    show(ui.busy, call.senderBusy);
+    if (!ui.dialog.open) ui.dialog.showModal();
+    ui.answer.focus();
+    this.#ringtone.start();
+    this.#flashTitle(`📞 ${call.callerName}`);
+    if (
+      'Notification' in window &&
+      Notification.permission === 'granted' &&
+      document.visibilityState !== 'visible'
+    ) {
+      this.#notification = new Notification('Incoming call', {
+        body: ui.from.textContent,
+        tag: call.callId,
+      });
+    }
+  }
+
+  #ringEnded(ended: RingEnded): void {
+    this.#ringing.delete(ended.callId);
+    if (this.#ui.dialog.dataset.callId === ended.callId) this.#closeDialog();
+    if (ended.reason === 'answered_elsewhere')
+      this.#notify(`Answered on ${ended.answeredOn ?? 'another device'}.`);
+    else if (ended.reason === 'caller_hung_up') this.#notify('The caller hung up.');
+    else if (ended.reason === 'no_answer') this.#notify('Missed call.');
+    this.onCallFinished();
+  }
+
+  async #answer(video: boolean): Promise<void> {
+    const callId = this.#ui.dialog.dataset.callId;
+    if (!callId) return;
+    this.#closeDialog();
+    const session = new MediaSession(this.#socket);
+    session.onTrack = (track) => playRemoteTrack(track, this.#ui.audio, this.#ui.video);
+    try {
+      const answered = unwrap(await this.#socket.emitWithAck('call:answer', { callId, video }));
+      const caller = this.#ringing.get(callId)?.callerName ?? 'caller';
+      this.#ringing.delete(callId);
+      const started = Date.now();
+      const timer = window.setInterval(() => void this.#tick(started), 1000);
+      this.#current = { callId, session, timer };
+      this.#ui.title.textContent = `In a call with ${caller}`;
+      show(this.#ui.panel, true);
+      this.#ui.hangUp.focus();
+      await session.start(
+        answered.media,
+        navigator.mediaDevices.getUserMedia({ audio: true, video }),
+      );
+      this.#ui.camera.setAttribute('aria-pressed', String(video));
+      this.#ui.camera.textContent = video ? 'Camera off' : 'Camera on';
+      this.#ui.camera.disabled = !video;
+    } catch (error) {
+      session.close();
+      if (this.#current?.callId === callId) this.#endCurrent('');
+      this.#notify(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async #decline(): Promise<void> {
+    const callId = this.#ui.dialog.dataset.callId;
+    this.#closeDialog();
+    if (callId) await this.#socket.emitWithAck('call:decline', { callId });
+  }
+
+  async #tick(started: number): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    this.#ui.duration.textContent = formatDuration((Date.now() - started) / 1000);
+    const quality = await current.session.quality();
+    this.#ui.quality.textContent =
+      quality.rttMs === null
+        ? 'connecting…'
+        : `connection ${quality.label} (${Math.round(quality.rttMs)} ms)`;
+  }
+
+  #endCurrent(message: string): void {
+    const current = this.#current;
+    if (!current) return;
+    this.#current = undefined;
+    window.clearInterval(current.timer);
+    current.session.close();
+    clearRemoteMedia(this.#ui.audio, this.#ui.video);
+    this.#ui.video.hidden = true;
+    show(this.#ui.panel, false);
+    if (message) this.#notify(message);
+    this.onCallFinished();
+  }
+
+  #closeDialog(): void {
+    this.#ringtone.stop();
+    this.#stopFlashing();
+    this.#notification?.close();
+    if (this.#ui.dialog.open) this.#ui.dialog.close();
+    delete this.#ui.dialog.dataset.callId;
+  }
+
+  #notify(message: string): void {
+    this.#ui.notice.textContent = message;
+  }
+
+  #flashTitle(text: string): void {
+    this.#stopFlashing();
+    const original = document.title;
+    let on = false;
+    this.#titleTimer = window.setInterval(() => {
+      on = !on;
+      document.title = on ? text : original;
+    }, 1000);
+    this.#stopFlashing = () => {
+      window.clearInterval(this.#titleTimer);
+      document.title = original;
+      this.#stopFlashing = () => undefined;
+    };
+  }
+
+  #stopFlashing: () => void = () => undefined;
+}

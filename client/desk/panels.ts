@@ -1,0 +1,196 @@
+// The desk app's panels: devices, ring settings, links, history.
+import type { Me } from '../../protocol/accounts.js';
+import type { CallRecordView } from '../../protocol/call.js';
+import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
+import type { DeviceView } from '../../protocol/presence.js';
+import { api } from '../shared/api.js';
+import type { VoxClientSocket } from '../shared/connection.js';
+import { byId, formatDuration, h, timeAgo } from '../shared/dom.js';
+import { unwrap } from '../shared/media-session.js';
+
+const STATE_TEXT: Record<DeviceView['state'], string> = {
+  active: 'active',
+  idle: 'idle',
+  sleeping: 'sleeping (another device is in use)',
+  offline: 'offline',
+};
+
+export function renderDevices(
+  socket: VoxClientSocket,
+  devices: DeviceView[],
+  thisDevice: string,
+): void {
+  const table = byId<HTMLTableElement>('devices');
+  table.replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'Device'),
+      h('th', {}, 'State'),
+      h('th', {}, 'Last used'),
+      h('th', {}, 'Rings'),
+    ),
+    ...devices.map((device) => {
+      const select = h(
+        'select',
+        { 'aria-label': `Ring ${device.label}` },
+        ...(['normal', 'always', 'never'] as const).map((value) =>
+          h(
+            'option',
+            { value, ...(device.ringPreference === value ? { selected: true } : {}) },
+            value === 'normal' ? 'by activity' : value,
+          ),
+        ),
+      );
+      select.addEventListener('change', () => {
+        void socket.emitWithAck('device:update', {
+          deviceId: device.deviceId,
+          ringPreference: select.value as DeviceView['ringPreference'],
+        });
+      });
+      return h(
+        'tr',
+        { 'data-device-state': device.state },
+        h('td', {}, device.label, device.deviceId === thisDevice ? ' (this device)' : ''),
+        h('td', {}, STATE_TEXT[device.state]),
+        h('td', {}, timeAgo(device.lastInputAt)),
+        h('td', {}, select),
+      );
+    }),
+  );
+}
+
+export function bindSettings(me: Me, onChange: (me: Me) => void): void {
+  const t1 = byId<HTMLInputElement>('t1');
+  const t2 = byId<HTMLInputElement>('t2');
+  const showStatus = byId<HTMLInputElement>('show-status');
+  const dnd = byId<HTMLInputElement>('dnd');
+  t1.value = String(me.settings.ringPlan.firstStageSeconds);
+  t2.value = String(me.settings.ringPlan.totalSeconds);
+  showStatus.checked = me.settings.showStatus;
+  dnd.checked = me.settings.doNotDisturb;
+  const save = (body: object) => {
+    api<Me>('PATCH', '/api/me/settings', body).then(onChange, (error: unknown) => {
+      byId('notice').textContent = error instanceof Error ? error.message : String(error);
+    });
+  };
+  const savePlan = () =>
+    save({ ringPlan: { firstStageSeconds: Number(t1.value), totalSeconds: Number(t2.value) } });
+  t1.addEventListener('change', savePlan);
+  t2.addEventListener('change', savePlan);
+  showStatus.addEventListener('change', () => save({ showStatus: showStatus.checked }));
+  dnd.addEventListener('change', () => save({ doNotDisturb: dnd.checked }));
+}
+
+export async function renderLinks(): Promise<void> {
+  const links = await api<LinkInfo[]>('GET', '/api/links');
+  const signature = links.find((link) => link.kind === 'signature');
+  const anchor = byId<HTMLAnchorElement>('signature-link');
+  anchor.textContent = signature?.url ?? '';
+  anchor.href = signature?.url ?? '#';
+  const table = byId<HTMLTableElement>('links');
+  table.replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'Recipient'),
+      h('th', {}, 'Subject'),
+      h('th', {}, 'Created'),
+      h('th', {}, 'Calls'),
+      h('th', {}, ''),
+    ),
+    ...links
+      .filter((link) => link.kind === 'recipient')
+      .map((link) => {
+        const revoke = h('button', { type: 'button' }, link.revokedAt ? 'Revoked' : 'Revoke');
+        revoke.disabled = Boolean(link.revokedAt);
+        revoke.addEventListener(
+          'click',
+          () => void api('DELETE', `/api/links/${link.id}`).then(renderLinks),
+        );
+        return h(
+          'tr',
+          {},
+          h('td', {}, link.recipientName ?? link.recipientEmail ?? '—'),
+          h('td', {}, link.subject ?? ''),
+          h('td', {}, timeAgo(link.createdAt)),
+          h('td', {}, String(link.calls)),
+          h('td', {}, revoke),
+        );
+      }),
+  );
+}
+
+export function bindLinkForm(): void {
+  const form = byId<HTMLFormElement>('link-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = Object.fromEntries(
+      ['recipientEmail', 'recipientName', 'subject'].flatMap((name) => {
+        const raw = data.get(name);
+        const value = typeof raw === 'string' ? raw.trim() : '';
+        return value ? [[name, value]] : [];
+      }),
+    );
+    api<CreatedLink>('POST', '/api/links', body).then(
+      (created) => {
+        byId('new-link').textContent = `New link: ${created.url}`;
+        form.reset();
+        void renderLinks();
+      },
+      (error: unknown) =>
+        (byId('new-link').textContent = error instanceof Error ? error.message : String(error)),
+    );
+  });
+}
+
+const OUTCOME_TEXT: Record<NonNullable<CallRecordView['outcome']>, string> = {
+  answered: 'answered',
+  missed: 'missed',
+  declined: 'declined',
+  cancelled: 'cancelled by the caller',
+};
+
+export async function renderHistory(): Promise<void> {
+  const calls = await api<CallRecordView[]>('GET', '/api/calls');
+  byId<HTMLTableElement>('history').replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'Caller'),
+      h('th', {}, 'When'),
+      h('th', {}, 'Outcome'),
+      h('th', {}, 'Why it rang where it did'),
+    ),
+    ...calls.map((call) =>
+      h(
+        'tr',
+        { 'data-outcome': call.outcome ?? 'in_progress' },
+        h(
+          'td',
+          {},
+          call.callerName,
+          call.subject ? h('div', { class: 'muted' }, call.subject) : null,
+        ),
+        h('td', {}, new Date(call.startedAt).toLocaleString()),
+        h(
+          'td',
+          {},
+          call.outcome ? OUTCOME_TEXT[call.outcome] : 'in progress',
+          call.answeredOn ? ` on ${call.answeredOn}` : '',
+          call.durationSeconds !== null ? ` (${formatDuration(call.durationSeconds)})` : '',
+        ),
+        h('td', { class: 'muted' }, call.ringReasons.join('; ')),
+      ),
+    ),
+  );
+}
+
+export async function renameDevice(
+  socket: VoxClientSocket,
+  deviceId: string,
+  label: string,
+): Promise<DeviceView[]> {
+  return unwrap(await socket.emitWithAck('device:update', { deviceId, label }));
+}
