@@ -1,0 +1,37 @@
+// Measures, inside a page, what a media element is actually receiving: the
+// dominant frequency of its audio, the frames of its video.
+import type { Page } from 'playwright-core';
+
+/** Dominant frequency (Hz) of the audio playing in `selector`, sampled over ~1.5 s. */
+export async function dominantFrequency(page: Page, selector: string): Promise<number> {
+  return page.evaluate(async (sel) => {
+    const element = document.querySelector<HTMLMediaElement>(sel);
+    const stream = element?.srcObject;
+    if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return 0;
+    const context = new AudioContext();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 8192;
+    context.createMediaStreamSource(stream).connect(analyser);
+    await context.resume();
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    const peaks: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      analyser.getFloatFrequencyData(bins);
+      let best = 4;
+      for (let b = 4; b < bins.length; b++) if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
+      if ((bins[best] ?? -Infinity) > -90) peaks.push((best * context.sampleRate) / analyser.fftSize);
+    }
+    await context.close();
+    peaks.sort((a, b) => a - b);
+    return peaks[Math.floor(peaks.length / 2)] ?? 0;
+  }, selector);
+}
+
+/** Decoded frames of the video in `selector` so far. */
+export async function decodedFrames(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const video = document.querySelector<HTMLVideoElement>(sel);
+    return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  }, selector);
+}
