@@ -111,6 +111,11 @@ export class Room extends EventEmitter<RoomEvents> {
     );
   }
 
+  async restartIce(peerId: string, transportId: string): Promise<Record<string, unknown>> {
+    const iceParameters = await this.#transport(peerId, transportId).restartIce();
+    return { ...iceParameters };
+  }
+
   async produce(
     peerId: string,
     transportId: string,

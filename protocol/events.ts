@@ -22,6 +22,7 @@ import type {
   JoinRoomResult,
   ProduceRequest,
   ProducerInfo,
+  RestartIceRequest,
   ResumeConsumerRequest,
   TransportInfo,
 } from './media.js';
@@ -51,6 +52,11 @@ export interface ClientToServerEvents {
   'media:produce': (request: ProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
   'media:consume': (request: ConsumeRequest, ack: AckCallback<ConsumerInfo>) => void;
   'media:resumeConsumer': (request: ResumeConsumerRequest, ack: AckCallback<null>) => void;
+  /** New ICE credentials after the client's network changed. */
+  'media:restartIce': (
+    request: RestartIceRequest,
+    ack: AckCallback<{ iceParameters: Record<string, unknown> }>,
+  ) => void;
 }
 
 export interface ServerToClientEvents {

@@ -42,6 +42,9 @@ export const consumeSchema = z.object({
 });
 export type ConsumeRequest = z.infer<typeof consumeSchema>;
 
+export const restartIceSchema = z.object({ transportId: id });
+export type RestartIceRequest = z.infer<typeof restartIceSchema>;
+
 export const resumeConsumerSchema = z.object({ consumerId: id });
 export type ResumeConsumerRequest = z.infer<typeof resumeConsumerSchema>;
 

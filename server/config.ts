@@ -61,7 +61,7 @@ const environmentSchema = z
     RATE_LIMIT_MULTIPLIER: z.coerce
       .number({ message: 'must be a number' })
       .min(0.01, 'must be positive')
-      .max(10000)
+      .max(10000, 'must be at most 10000')
       .default(1),
     SECRET_KEY: z
       .string()

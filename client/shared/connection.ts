@@ -9,8 +9,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
 const LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
-  connected: 'Connected',
-  disconnected: 'Disconnected, retrying…',
+  connected: 'Online',
+  disconnected: 'Offline, reconnecting…',
 };
 
 export function connect(statusElement: HTMLElement): VoxClientSocket {

@@ -40,12 +40,28 @@ export class MediaSession {
     else this.#waiting.push(producer);
   };
   #closed = false;
+  readonly #onOnline = (): void => void this.restartIce();
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
     this.#socket = socket;
     this.#policy = policy;
     // Listen at once: a producer may appear while transports are set up.
     socket.on('media:newProducer', this.#onNewProducer);
+    // A new network (Wi-Fi to cellular, a VPN): ask for fresh ICE credentials.
+    window.addEventListener('online', this.#onOnline);
+  }
+
+  /** Restarts ICE on both transports (after a network change or a failed path). */
+  async restartIce(): Promise<void> {
+    for (const transport of [this.#sendTransport, this.#recvTransport]) {
+      if (!transport || transport.closed) continue;
+      const { iceParameters } = unwrap(
+        await this.#socket.emitWithAck('media:restartIce', { transportId: transport.id }),
+      );
+      await transport.restartIce({
+        iceParameters: iceParameters as unknown as types.IceParameters,
+      });
+    }
   }
 
   /** Sets up transports, sends the given tracks, receives everyone else's. */
@@ -114,6 +130,7 @@ export class MediaSession {
   close(): void {
     this.#closed = true;
     this.#socket.off('media:newProducer', this.#onNewProducer);
+    window.removeEventListener('online', this.#onOnline);
     for (const producer of this.#producers.values()) producer.track?.stop();
     this.#sendTransport?.close();
     this.#recvTransport?.close();
@@ -143,6 +160,10 @@ export class MediaSession {
   }
 
   #wireConnect(transport: types.Transport): void {
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed' || state === 'disconnected')
+        void this.restartIce().catch(() => undefined);
+    });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#socket
         .emitWithAck('media:connectTransport', {

@@ -8,6 +8,7 @@ import {
   consumeSchema,
   createTransportSchema,
   produceSchema,
+  restartIceSchema,
   resumeConsumerSchema,
 } from '../../protocol/media.js';
 import { RoomRequestError, type Room } from '../../media/room.js';
@@ -111,6 +112,12 @@ export class MediaSignaling {
         await inRoom((room) => room.resumeConsumer(peerId, request.consumerId));
         return null;
       }),
+    );
+    socket.on(
+      'media:restartIce',
+      validated('media:restartIce', restartIceSchema, log, async (request) => ({
+        iceParameters: await inRoom((room) => room.restartIce(peerId, request.transportId)),
+      })),
     );
     // Whoever put the socket in a room takes it out (on hang-up, disconnect, ...).
   }

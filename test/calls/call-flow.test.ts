@@ -254,6 +254,29 @@ describe('isolation and bad input', () => {
     ok(await first.caller.socket.emitWithAck('call:hangup', { callId }));
   });
 
+  it("gives a call's transport fresh ICE credentials on request (network change)", async () => {
+    const { link, caller } = await setup();
+    const { callId } = ok(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    );
+    const transport = ok(
+      await caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
+    );
+    const restarted = ok(
+      await caller.socket.emitWithAck('media:restartIce', { transportId: transport.id }),
+    );
+    expect(restarted.iceParameters.usernameFragment).toEqual(expect.any(String));
+    expect(restarted.iceParameters.usernameFragment).not.toBe(
+      transport.iceParameters.usernameFragment,
+    );
+    expect(restarted.iceParameters.password).not.toBe(transport.iceParameters.password);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
   it('refuses revoked links with a clear message', async () => {
     const { sender, link, caller } = await setup();
     const info = (await (

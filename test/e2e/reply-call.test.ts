@@ -33,20 +33,32 @@ afterAll(async () => {
 });
 
 /** A desk app on its own browser context (its own device id), logged in as `sender`. */
-async function openDevice(sender: Sender, label: string): Promise<{ context: BrowserContext; page: Page }> {
+async function openDevice(
+  sender: Sender,
+  label: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await senderBrowser.newContext();
   const [name, value] = sender.cookie.split('=') as [string, string];
   await context.addCookies([{ name, value, url: server.url }]);
-  await context.addInitScript((deviceLabel) => localStorage.setItem('voxreply.deviceLabel', deviceLabel), label);
+  await context.addInitScript(
+    (deviceLabel) => localStorage.setItem('voxreply.deviceLabel', deviceLabel),
+    label,
+  );
   const page = await context.newPage();
   await page.goto(`${server.url}/app`);
-  await expect.poll(() => page.locator('#connection').getAttribute('data-connection-state')).toBe('connected');
+  await expect
+    .poll(() => page.locator('#connection').getAttribute('data-connection-state'))
+    .toBe('connected');
   return { context, page };
 }
 
 async function setUpSender() {
   const sender = await signUp(server.url, 'Ada Lovelace');
-  const link = await createLink(sender, { recipientName: 'Grace', recipientEmail: 'grace@example.org', subject: 'Q3 plan' });
+  const link = await createLink(sender, {
+    recipientName: 'Grace',
+    recipientEmail: 'grace@example.org',
+    subject: 'Q3 plan',
+  });
   const laptop = await openDevice(sender, 'Laptop');
   const phone = await openDevice(sender, 'Phone');
   // Both devices are listed in each desk app.
@@ -54,13 +66,18 @@ async function setUpSender() {
   // Real input on the laptop only.
   await laptop.page.mouse.move(50, 50);
   await laptop.page.keyboard.press('Shift');
-  await expect.poll(() => laptop.page.locator('#devices tr[data-device-state="active"]').count()).toBe(1);
+  await expect
+    .poll(() => laptop.page.locator('#devices tr[data-device-state="active"]').count())
+    .toBe(1);
   return { sender, link, laptop, phone };
 }
 
 async function expectTone(page: Page, selector: string, hz: number): Promise<void> {
   await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, selector)) - hz), { timeout: 15_000, interval: 500 })
+    .poll(async () => Math.abs((await dominantFrequency(page, selector)) - hz), {
+      timeout: 15_000,
+      interval: 500,
+    })
     .toBeLessThanOrEqual(TOLERANCE_HZ);
 }
 
@@ -77,14 +94,24 @@ describe('a reply call', () => {
     await expect.poll(() => dialog.isVisible(), { timeout: 5000 }).toBe(true);
     expect(await dialog.textContent()).toContain('Grace (grace@example.org) is calling');
     expect(await dialog.textContent()).toContain('About: Q3 plan');
-    await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Ringing Ada Lovelace…');
+    await expect
+      .poll(() => caller.getByRole('status').first().textContent())
+      .toBe('Ringing Ada Lovelace…');
     // The idle phone does not ring in the first stage.
     expect(await phone.page.getByRole('dialog', { name: 'Incoming call' }).isVisible()).toBe(false);
 
     await dialog.getByRole('button', { name: 'Answer', exact: true }).click();
-    await expect.poll(() => caller.getByRole('status').first().textContent()).toMatch(/^Connected \d+:\d\d$/);
+    await expect
+      .poll(() => caller.getByRole('status').first().textContent())
+      .toMatch(/^Connected \d+:\d\d$/);
     await expectTone(caller, '#remote-audio', SENDER_HZ);
     await expectTone(laptop.page, '#remote-audio', CALLER_HZ);
+
+    // The caller's network changes: the page restarts ICE and the call goes on.
+    await caller.evaluate(() => window.dispatchEvent(new Event('online')));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await expectTone(laptop.page, '#remote-audio', CALLER_HZ);
+    await expectTone(caller, '#remote-audio', SENDER_HZ);
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Call ended');
@@ -92,9 +119,9 @@ describe('a reply call', () => {
     await expect
       .poll(() => laptop.page.locator('#history tr[data-outcome="answered"]').first().textContent())
       .toContain('answered on Laptop');
-    expect(await laptop.page.locator('#history tr[data-outcome="answered"]').first().textContent()).toContain(
-      'Laptop: input',
-    );
+    expect(
+      await laptop.page.locator('#history tr[data-outcome="answered"]').first().textContent(),
+    ).toContain('Laptop: input');
     expect(errors).toEqual([]);
     await Promise.all([caller.close(), laptop.context.close(), phone.context.close()]);
   });
@@ -110,8 +137,12 @@ describe('a reply call', () => {
     expect(await dialog.textContent()).toContain('is calling with video');
     await dialog.getByRole('button', { name: 'Answer with video' }).click();
 
-    await expect.poll(() => decodedFrames(laptop.page, '#remote-video'), { timeout: 15_000 }).toBeGreaterThan(10);
-    await expect.poll(() => decodedFrames(caller, '#remote-video'), { timeout: 15_000 }).toBeGreaterThan(10);
+    await expect
+      .poll(() => decodedFrames(laptop.page, '#remote-video'), { timeout: 15_000 })
+      .toBeGreaterThan(10);
+    await expect
+      .poll(() => decodedFrames(caller, '#remote-video'), { timeout: 15_000 })
+      .toBeGreaterThan(10);
     await laptop.page.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Call ended');
     await Promise.all([caller.close(), laptop.context.close(), phone.context.close()]);

@@ -19,8 +19,10 @@ export async function dominantFrequency(page: Page, selector: string): Promise<n
       await new Promise((resolve) => setTimeout(resolve, 250));
       analyser.getFloatFrequencyData(bins);
       let best = 4;
-      for (let b = 4; b < bins.length; b++) if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
-      if ((bins[best] ?? -Infinity) > -90) peaks.push((best * context.sampleRate) / analyser.fftSize);
+      for (let b = 4; b < bins.length; b++)
+        if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
+      if ((bins[best] ?? -Infinity) > -90)
+        peaks.push((best * context.sampleRate) / analyser.fftSize);
     }
     await context.close();
     peaks.sort((a, b) => a - b);
