@@ -1,0 +1,87 @@
+// Answer to first audio: in Chromium on loopback, from the click on "Answer"
+// in the desk app to the first audio (the sender's 440 Hz microphone) heard on
+// the caller's page. Both pages read the same wall clock (one machine).
+//
+//   npx tsx bench/answer-to-audio/run.ts [calls=20]
+import os from 'node:os';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../../test/support/chromium.js';
+import { startServer } from '../../test/support/server-process.js';
+import { createLink, signUp } from '../../test/support/sender.js';
+import { toneWav } from '../../test/support/tones.js';
+
+const calls = Number(process.argv[2] ?? 20);
+
+/** Resolves with the epoch ms at which audio above the threshold first plays in #remote-audio. */
+function firstAudioAt(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        let analyser: AnalyserNode | undefined;
+        const samples = new Float32Array(2048);
+        const poll = (): void => {
+          const element = document.querySelector<HTMLAudioElement>('#remote-audio');
+          const stream = element?.srcObject;
+          if (!analyser && stream instanceof MediaStream && stream.getAudioTracks().length > 0) {
+            const context = new AudioContext();
+            analyser = context.createAnalyser();
+            analyser.fftSize = 2048;
+            context.createMediaStreamSource(stream).connect(analyser);
+            void context.resume();
+          }
+          if (analyser) {
+            analyser.getFloatTimeDomainData(samples);
+            let energy = 0;
+            for (const s of samples) energy += s * s;
+            if (Math.sqrt(energy / samples.length) > 0.01) {
+              resolve(Date.now());
+              return;
+            }
+          }
+          setTimeout(poll, 2);
+        };
+        poll();
+      }),
+  );
+}
+
+const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000' });
+const senderBrowser = await launchChromium({ microphoneWav: toneWav(440) });
+const callerBrowser = await launchChromium({ microphoneWav: toneWav(880) });
+const latencies: number[] = [];
+try {
+  const sender = await signUp(server.url);
+  const link = await createLink(sender, { recipientName: 'Bench Caller' });
+  const context = await senderBrowser.newContext();
+  const [name, value] = sender.cookie.split('=') as [string, string];
+  await context.addCookies([{ name, value, url: server.url }]);
+  const desk = await context.newPage();
+  await desk.goto(`${server.url}/app`);
+  await desk.locator('#devices tr[data-device-state]').first().waitFor();
+  const caller = await callerBrowser.newPage();
+
+  for (let i = 0; i < calls; i++) {
+    await caller.goto(`${server.url}/r/${link.token}`);
+    await caller.getByRole('button', { name: 'Call', exact: true }).click();
+    await desk.getByRole('dialog', { name: 'Incoming call' }).waitFor();
+    const heard = firstAudioAt(caller);
+    const clickedAt = await desk.evaluate(() => {
+      const at = Date.now();
+      document.querySelector<HTMLButtonElement>('#answer')?.click();
+      return at;
+    });
+    latencies.push((await heard) - clickedAt);
+    await caller.getByRole('button', { name: 'Hang up' }).click();
+    await desk.locator('#in-call').waitFor({ state: 'hidden' });
+  }
+} finally {
+  await Promise.all([senderBrowser.close(), callerBrowser.close()]);
+  await server.stop();
+}
+
+latencies.sort((a, b) => a - b);
+const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN;
+console.log(`\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, Chromium (Debian)\n`);
+console.log('| calls | p50 (ms) | p90 (ms) | max (ms) |');
+console.log('| --- | --- | --- | --- |');
+console.log(`| ${latencies.length} | ${at(50)} | ${at(90)} | ${latencies.at(-1) ?? NaN} |`);
