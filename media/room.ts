@@ -2,19 +2,13 @@
 // The server decides who may join; the room only moves media.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import type { PooledRouter } from './worker-pool.js';
 import type {
   ConsumerInfo,
   ProducerInfo,
   TransportInfo,
   TransportPolicy,
 } from '../protocol/media.js';
-
-export interface RoomNetwork {
-  /** Local address the WebRTC transports listen on. */
-  listenIp: string;
-  /** Address put in ICE candidates instead of listenIp (behind NAT, or 0.0.0.0). */
-  announcedAddress: string | undefined;
-}
 
 export interface RoomEvents {
   producerAdded: [producer: ProducerInfo];
@@ -34,14 +28,15 @@ export class RoomRequestError extends Error {}
 export class Room extends EventEmitter<RoomEvents> {
   readonly name: string;
   readonly #router: types.Router;
-  readonly #network: RoomNetwork;
+  readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
 
-  constructor(name: string, router: types.Router, network: RoomNetwork) {
+  /** Transports share the worker's WebRtcServer: one UDP and one TCP port per worker. */
+  constructor(name: string, { router, webRtcServer }: PooledRouter) {
     super();
     this.name = name;
     this.#router = router;
-    this.#network = network;
+    this.#webRtcServer = webRtcServer;
     router.observer.once('close', () => {
       this.#peers.clear();
       this.emit('closed');
@@ -79,14 +74,10 @@ export class Room extends EventEmitter<RoomEvents> {
 
   async createTransport(peerId: string, policy: TransportPolicy): Promise<TransportInfo> {
     const peer = this.#peer(peerId);
-    const { listenIp, announcedAddress } = this.#network;
-    const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
-      protocol,
-      ip: listenIp,
-      ...(announcedAddress ? { announcedAddress } : {}),
-    });
     const transport = await this.#router.createWebRtcTransport({
-      listenInfos: policy === 'tcp' ? [listen('tcp')] : [listen('udp'), listen('tcp')],
+      webRtcServer: this.#webRtcServer,
+      enableUdp: policy !== 'tcp',
+      enableTcp: true,
       preferUdp: policy !== 'tcp',
       initialAvailableOutgoingBitrate: 600_000,
     });

@@ -5,10 +5,25 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { MediaLogger } from './media-logger.js';
 
+export interface WebRtcServerOptions {
+  listenIp: string;
+  /** Put in ICE candidates instead of listenIp (behind NAT, or a wildcard listenIp). */
+  announcedAddress: string | undefined;
+  /** Worker i listens on basePort + i, UDP and TCP. */
+  basePort: number;
+}
+
+/** A router and the WebRtcServer of the worker it lives on. */
+export interface PooledRouter {
+  router: types.Router;
+  webRtcServer: types.WebRtcServer;
+}
+
 export interface WorkerPoolOptions {
   size: number;
   rtcMinPort: number;
   rtcMaxPort: number;
+  webRtcServer: WebRtcServerOptions;
   logger: MediaLogger;
   /** Delay before a dead worker is replaced; grows while replacements keep dying. */
   respawnDelayMs?: number;
@@ -22,6 +37,7 @@ export interface WorkerPoolEvents {
 interface Slot {
   index: number;
   worker: types.Worker | undefined;
+  webRtcServer: types.WebRtcServer | undefined;
   routers: number;
   /** Consecutive deaths without a healthy minute in between (backs off respawns). */
   recentDeaths: number;
@@ -43,6 +59,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#slots = Array.from({ length: options.size }, (_, index) => ({
       index,
       worker: undefined,
+      webRtcServer: undefined,
       routers: 0,
       recentDeaths: 0,
       respawnTimer: undefined,
@@ -79,21 +96,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   /** Creates a router on the live worker with the fewest routers. */
-  async createRouter(options: types.RouterOptions): Promise<types.Router> {
+  async createRouter(options: types.RouterOptions): Promise<PooledRouter> {
     const live = this.#slots.filter((slot) => slot.worker && !slot.worker.closed);
     const slot = live.reduce<Slot | undefined>(
       (best, candidate) => (!best || candidate.routers < best.routers ? candidate : best),
       undefined,
     );
-    if (!slot?.worker) throw new Error('no live mediasoup worker');
-    const worker = slot.worker;
+    if (!slot?.worker || !slot.webRtcServer) throw new Error('no live mediasoup worker');
+    const { worker, webRtcServer } = slot;
     const router = await worker.createRouter(options);
     slot.routers += 1;
     router.observer.once('close', () => {
       // Routers of a dead worker close after the slot got its replacement.
       if (slot.worker === worker) slot.routers -= 1;
     });
-    return router;
+    return { router, webRtcServer };
   }
 
   /** Closes every worker and resolves once their processes have exited. */
@@ -120,13 +137,33 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       return;
     }
+    const { listenIp, announcedAddress, basePort } = this.#options.webRtcServer;
+    const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
+      protocol,
+      ip: listenIp,
+      port: basePort + slot.index,
+      ...(announcedAddress ? { announcedAddress } : {}),
+    });
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [listen('udp'), listen('tcp')],
+      });
+    } catch (error) {
+      worker.close();
+      throw error;
+    }
+    slot.webRtcServer = webRtcServer;
     slot.worker = worker;
     slot.routers = 0;
     const startedAt = Date.now();
     worker.on('died', (error) => {
       this.#onDied(slot, worker, error, Date.now() - startedAt);
     });
-    this.#options.logger.info({ pid: worker.pid, slot: slot.index }, 'mediasoup worker started');
+    this.#options.logger.info(
+      { pid: worker.pid, slot: slot.index, webRtcPort: basePort + slot.index },
+      'mediasoup worker started',
+    );
   }
 
   #onDied(slot: Slot, worker: types.Worker, error: Error, livedMs: number): void {

@@ -71,9 +71,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     size: config.mediasoupWorkers,
     rtcMinPort: config.rtcMinPort,
     rtcMaxPort: config.rtcMaxPort,
+    webRtcServer: {
+      listenIp: config.rtcListenIp,
+      announcedAddress: config.announcedAddress,
+      basePort: config.webRtcServerPort,
+    },
     logger: logger.child({ component: 'media' }),
   });
-  const network = { listenIp: config.rtcListenIp, announcedAddress: config.announcedAddress };
 
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
   const http = Fastify({ loggerInstance: httpLogger, bodyLimit: 64 * 1024 });
@@ -105,7 +109,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     io,
     signaling,
     pool,
-    network,
     presence,
     accounts,
     devices: deviceStore,
@@ -116,7 +119,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
   const diagnostics = config.diagnosticsRooms
-    ? new DiagnosticsRooms(pool, network, signaling, logger)
+    ? new DiagnosticsRooms(pool, signaling, logger)
     : undefined;
   io.on('connection', (socket) => {
     signaling.attach(socket);

@@ -49,6 +49,7 @@ const environmentSchema = z
       .max(64, 'must be at most 64')
       .default(os.availableParallelism()),
     RTC_LISTEN_IP: ipAddress.default('127.0.0.1'),
+    WEBRTC_SERVER_PORT: port.default(39000),
     RTC_MIN_PORT: port.default(40000),
     RTC_MAX_PORT: port.default(49999),
     ANNOUNCED_ADDRESS: hostOrIp.optional(),
@@ -77,6 +78,20 @@ const environmentSchema = z
         message: `must not be greater than RTC_MAX_PORT (${env.RTC_MAX_PORT})`,
       });
     }
+    const lastServerPort = env.WEBRTC_SERVER_PORT + env.MEDIASOUP_WORKERS - 1;
+    if (lastServerPort > 65535) {
+      context.addIssue({
+        code: 'custom',
+        path: ['WEBRTC_SERVER_PORT'],
+        message: `leaves no room for ${env.MEDIASOUP_WORKERS} workers (one port each)`,
+      });
+    } else if (env.WEBRTC_SERVER_PORT <= env.RTC_MAX_PORT && lastServerPort >= env.RTC_MIN_PORT) {
+      context.addIssue({
+        code: 'custom',
+        path: ['WEBRTC_SERVER_PORT'],
+        message: `must not overlap RTC_MIN_PORT-RTC_MAX_PORT (${env.RTC_MIN_PORT}-${env.RTC_MAX_PORT})`,
+      });
+    }
     const wildcard = env.RTC_LISTEN_IP === '0.0.0.0' || env.RTC_LISTEN_IP === '::';
     if (wildcard && !env.ANNOUNCED_ADDRESS) {
       context.addIssue({
@@ -96,6 +111,8 @@ export interface Config {
   redisUrl: string | undefined;
   mediasoupWorkers: number;
   rtcListenIp: string;
+  /** Worker i's WebRtcServer listens on this + i (UDP and TCP). */
+  webRtcServerPort: number;
   rtcMinPort: number;
   rtcMaxPort: number;
   announcedAddress: string | undefined;
@@ -147,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     redisUrl: e.REDIS_URL,
     mediasoupWorkers: e.MEDIASOUP_WORKERS,
     rtcListenIp: e.RTC_LISTEN_IP,
+    webRtcServerPort: e.WEBRTC_SERVER_PORT,
     rtcMinPort: e.RTC_MIN_PORT,
     rtcMaxPort: e.RTC_MAX_PORT,
     announcedAddress: e.ANNOUNCED_ADDRESS,

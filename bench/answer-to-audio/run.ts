@@ -80,8 +80,11 @@ try {
 }
 
 latencies.sort((a, b) => a - b);
-const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN;
-console.log(`\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, Chromium (Debian)\n`);
+const at = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN;
+console.log(
+  `\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, Chromium (Debian)\n`,
+);
 console.log('| calls | p50 (ms) | p90 (ms) | max (ms) |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| ${latencies.length} | ${at(50)} | ${at(90)} | ${latencies.at(-1) ?? NaN} |`);

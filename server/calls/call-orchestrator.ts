@@ -11,7 +11,7 @@ import type {
 } from '../../protocol/call.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
-import { Room, type RoomNetwork } from '../../media/room.js';
+import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
 import type { Logger } from '../logger.js';
 import type { Presence } from '../presence/presence.js';
@@ -38,7 +38,6 @@ export interface CallOrchestratorDeps {
   io: VoxServer;
   signaling: MediaSignaling;
   pool: WorkerPool;
-  network: RoomNetwork;
   presence: Presence;
   accounts: AccountStore;
   devices: DeviceStore;
@@ -113,7 +112,7 @@ export class CallOrchestrator {
         `no media worker available: ${String(error)}`,
       );
     }
-    const room = new Room(id, router, this.#deps.network);
+    const room = new Room(id, router);
     this.#deps.signaling.bindRoom(room, `call:${id}`);
     const producers = await this.#deps.signaling.join(socket, room, `call:${id}`);
 

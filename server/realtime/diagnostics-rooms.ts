@@ -4,7 +4,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { joinRoomSchema } from '../../protocol/media.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
-import { Room, type RoomNetwork } from '../../media/room.js';
+import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
 import type { Logger } from '../logger.js';
 import type { MediaSignaling } from './media-signaling.js';
@@ -17,13 +17,11 @@ const MAX_PEERS_PER_ROOM = 8;
 export class DiagnosticsRooms {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #pool: WorkerPool;
-  readonly #network: RoomNetwork;
   readonly #signaling: MediaSignaling;
   readonly #logger: Logger;
 
-  constructor(pool: WorkerPool, network: RoomNetwork, signaling: MediaSignaling, logger: Logger) {
+  constructor(pool: WorkerPool, signaling: MediaSignaling, logger: Logger) {
     this.#pool = pool;
-    this.#network = network;
     this.#signaling = signaling;
     this.#logger = logger.child({ component: 'diagnostics-rooms' });
   }
@@ -87,7 +85,7 @@ export class DiagnosticsRooms {
         `no media worker available: ${String(error)}`,
       );
     }
-    const room = new Room(name, router, this.#network);
+    const room = new Room(name, router);
     this.#signaling.bindRoom(room, `diag:${name}`);
     room.once('closed', () => this.#rooms.delete(name));
     return room;

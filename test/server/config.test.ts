@@ -43,6 +43,7 @@ describe('configuration from the environment', () => {
         REDIS_URL: 'redis://cache:6379',
         MEDIASOUP_WORKERS: '3',
         RTC_LISTEN_IP: '0.0.0.0',
+        WEBRTC_SERVER_PORT: '45000',
         RTC_MIN_PORT: '50000',
         RTC_MAX_PORT: '50100',
         ANNOUNCED_ADDRESS: '203.0.113.7',
@@ -62,6 +63,7 @@ describe('configuration from the environment', () => {
       redisUrl: 'redis://cache:6379',
       mediasoupWorkers: 3,
       rtcListenIp: '0.0.0.0',
+      webRtcServerPort: 45000,
       rtcMinPort: 50000,
       rtcMaxPort: 50100,
       announcedAddress: '203.0.113.7',
@@ -94,6 +96,9 @@ describe('configuration from the environment', () => {
   it('checks values against each other', () => {
     expect(problemsOf({ RTC_MIN_PORT: '5000', RTC_MAX_PORT: '4000' })).toEqual([
       'RTC_MIN_PORT must not be greater than RTC_MAX_PORT (4000) (got "5000")',
+    ]);
+    expect(problemsOf({ WEBRTC_SERVER_PORT: '40010', MEDIASOUP_WORKERS: '2' })).toEqual([
+      'WEBRTC_SERVER_PORT must not overlap RTC_MIN_PORT-RTC_MAX_PORT (40000-49999) (got "40010")',
     ]);
     expect(problemsOf({ RTC_LISTEN_IP: '0.0.0.0' })[0]).toMatch(
       /^ANNOUNCED_ADDRESS is required when RTC_LISTEN_IP is 0\.0\.0\.0/,

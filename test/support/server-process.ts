@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, freePortRange } from './free-port.js';
 import { projectRoot } from './project.js';
 
 export interface RunningServer {
@@ -18,6 +18,8 @@ export interface RunningServer {
 
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
+  const workers = Number(env.MEDIASOUP_WORKERS ?? '1');
+  const webRtcServerPort = await freePortRange(workers);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-test-'));
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist/server/main.js')], {
     cwd: projectRoot,
@@ -27,6 +29,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       PORT: String(port),
       DATA_DIR: dataDir,
       MEDIASOUP_WORKERS: '1',
+      WEBRTC_SERVER_PORT: String(webRtcServerPort),
       LOG_LEVEL: 'warn',
       ...env,
     },
