@@ -1,10 +1,16 @@
 # Shared helpers for Voxreply's set-up scripts. Sourced, never run.
 # shellcheck shell=bash
 
-say() { printf '\033[1;34m[voxreply]\033[0m %s\n' "$*" >&2; }
-warn() { printf '\033[1;33m[voxreply] warning:\033[0m %s\n' "$*" >&2; }
+# Colour only on a terminal: logs and CI get plain text.
+if [[ -t 2 ]]; then
+  _blue=$'\033[1;34m' _yellow=$'\033[1;33m' _red=$'\033[1;31m' _reset=$'\033[0m'
+else
+  _blue='' _yellow='' _red='' _reset=''
+fi
+say() { printf '%s[voxreply]%s %s\n' "$_blue" "$_reset" "$*" >&2; }
+warn() { printf '%s[voxreply] warning:%s %s\n' "$_yellow" "$_reset" "$*" >&2; }
 die() {
-  printf '\033[1;31m[voxreply] error:\033[0m %s\n' "$*" >&2
+  printf '%s[voxreply] error:%s %s\n' "$_red" "$_reset" "$*" >&2
   exit 1
 }
 
