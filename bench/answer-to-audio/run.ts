@@ -12,37 +12,36 @@ import { toneWav } from '../../test/support/tones.js';
 
 const calls = Number(process.argv[2] ?? 20);
 
-/** Resolves with the epoch ms at which audio above the threshold first plays in #remote-audio. */
+/**
+ * In-page code, as a string so the TypeScript loader adds no helpers to it:
+ * resolves with the epoch ms at which audio above the threshold first plays
+ * in #remote-audio.
+ */
+const FIRST_AUDIO_AT = `new Promise((resolve) => {
+  let analyser;
+  const samples = new Float32Array(2048);
+  function poll() {
+    const stream = document.querySelector('#remote-audio')?.srcObject;
+    if (!analyser && stream instanceof MediaStream && stream.getAudioTracks().length > 0) {
+      const context = new AudioContext();
+      analyser = context.createAnalyser();
+      analyser.fftSize = 2048;
+      context.createMediaStreamSource(stream).connect(analyser);
+      context.resume();
+    }
+    if (analyser) {
+      analyser.getFloatTimeDomainData(samples);
+      let energy = 0;
+      for (const s of samples) energy += s * s;
+      if (Math.sqrt(energy / samples.length) > 0.01) return resolve(Date.now());
+    }
+    setTimeout(poll, 2);
+  }
+  poll();
+})`;
+
 function firstAudioAt(page: Page): Promise<number> {
-  return page.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        let analyser: AnalyserNode | undefined;
-        const samples = new Float32Array(2048);
-        const poll = (): void => {
-          const element = document.querySelector<HTMLAudioElement>('#remote-audio');
-          const stream = element?.srcObject;
-          if (!analyser && stream instanceof MediaStream && stream.getAudioTracks().length > 0) {
-            const context = new AudioContext();
-            analyser = context.createAnalyser();
-            analyser.fftSize = 2048;
-            context.createMediaStreamSource(stream).connect(analyser);
-            void context.resume();
-          }
-          if (analyser) {
-            analyser.getFloatTimeDomainData(samples);
-            let energy = 0;
-            for (const s of samples) energy += s * s;
-            if (Math.sqrt(energy / samples.length) > 0.01) {
-              resolve(Date.now());
-              return;
-            }
-          }
-          setTimeout(poll, 2);
-        };
-        poll();
-      }),
-  );
+  return page.evaluate(FIRST_AUDIO_AT) as Promise<number>;
 }
 
 const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000' });
@@ -65,11 +64,9 @@ try {
     await caller.getByRole('button', { name: 'Call', exact: true }).click();
     await desk.getByRole('dialog', { name: 'Incoming call' }).waitFor();
     const heard = firstAudioAt(caller);
-    const clickedAt = await desk.evaluate(() => {
-      const at = Date.now();
-      document.querySelector<HTMLButtonElement>('#answer')?.click();
-      return at;
-    });
+    const clickedAt = (await desk.evaluate(
+      `(() => { const at = Date.now(); document.querySelector('#answer').click(); return at; })()`,
+    )) as number;
     latencies.push((await heard) - clickedAt);
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await desk.locator('#in-call').waitFor({ state: 'hidden' });

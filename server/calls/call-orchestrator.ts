@@ -151,7 +151,8 @@ export class CallOrchestrator {
       startedAt: new Date(startedAt),
       ringReasons: account.settings.doNotDisturb ? ['Do not disturb: no device rang'] : reasons,
     });
-    await this.#deps.links.recordCall(link.id);
+    // The link's usage counter need not delay the ring.
+    this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
     this.#log.info({ callId: id, accountId: account.id }, 'call started');
     // The caller gets its ack (with the call id) before the first progress event.
     setImmediate(() => this.#dispatch(call, { type: 'start' }));

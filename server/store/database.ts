@@ -26,6 +26,7 @@ export function openDatabase(location: StoreLocation): Kysely<Database> {
   // WAL: readers never block the writer; NORMAL sync is durable in WAL mode
   // except for the last transactions before a power cut.
   sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
