@@ -41,7 +41,7 @@ const FIRST_AUDIO_AT = `new Promise((resolve) => {
 })`;
 
 function firstAudioAt(page: Page): Promise<number> {
-  return page.evaluate(FIRST_AUDIO_AT) as Promise<number>;
+  return page.evaluate<number>(FIRST_AUDIO_AT);
 }
 
 const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000' });
@@ -64,9 +64,9 @@ try {
     await caller.getByRole('button', { name: 'Call', exact: true }).click();
     await desk.getByRole('dialog', { name: 'Incoming call' }).waitFor();
     const heard = firstAudioAt(caller);
-    const clickedAt = (await desk.evaluate(
+    const clickedAt = await desk.evaluate<number>(
       `(() => { const at = Date.now(); document.querySelector('#answer').click(); return at; })()`,
-    )) as number;
+    );
     latencies.push((await heard) - clickedAt);
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await desk.locator('#in-call').waitFor({ state: 'hidden' });
