@@ -3,6 +3,7 @@ import type { IncomingCall, RingEnded } from '../../protocol/call.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
+import { bindMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 import { Ringtone } from '../shared/ringtone.js';
 
@@ -57,20 +58,13 @@ export class CallUi {
         .emitWithAck('call:hangup', { callId: current.callId })
         .finally(() => this.#endCurrent('Call ended.'));
     });
-    ui.mute.addEventListener('click', () => {
-      const muted = ui.mute.getAttribute('aria-pressed') !== 'true';
-      this.#current?.session.setMuted('audio', muted);
-      ui.mute.setAttribute('aria-pressed', String(muted));
-      ui.mute.textContent = muted ? 'Unmute' : 'Mute';
-    });
-    ui.camera.addEventListener('click', () => {
-      const session = this.#current?.session;
-      if (!session?.hasTrack('video')) return;
-      const off = ui.camera.getAttribute('aria-pressed') === 'true';
-      session.setMuted('video', off);
-      ui.camera.setAttribute('aria-pressed', String(!off));
-      ui.camera.textContent = off ? 'Camera on' : 'Camera off';
-    });
+    bindMuteButton(ui.mute, () => this.#current?.session);
+    bindMuteButton(
+      ui.camera,
+      () => this.#current?.session,
+      { on: 'Camera off', off: 'Camera on' },
+      'video',
+    );
   }
 
   #ring(call: IncomingCall): void {
@@ -126,8 +120,9 @@ export class CallUi {
         answered.media,
         navigator.mediaDevices.getUserMedia({ audio: true, video }),
       );
-      this.#ui.camera.setAttribute('aria-pressed', String(video));
-      this.#ui.camera.textContent = video ? 'Camera off' : 'Camera on';
+      // The camera button turns the camera off and on again in a video call.
+      this.#ui.camera.setAttribute('aria-pressed', 'false');
+      this.#ui.camera.textContent = 'Camera off';
       this.#ui.camera.disabled = !video;
     } catch (error) {
       session.close();

@@ -7,6 +7,7 @@ import { api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
+import { bindMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 
 const NAME_KEY = 'voxreply.callerName';
@@ -154,12 +155,7 @@ ui.nameForm.addEventListener('submit', (event) => {
 });
 ui.call.addEventListener('click', () => void startCall(false));
 ui.videoCall.addEventListener('click', () => void startCall(true));
-ui.mute.addEventListener('click', () => {
-  const muted = ui.mute.getAttribute('aria-pressed') !== 'true';
-  call?.session.setMuted('audio', muted);
-  ui.mute.setAttribute('aria-pressed', String(muted));
-  ui.mute.textContent = muted ? 'Unmute' : 'Mute';
-});
+bindMuteButton(ui.mute, () => call?.session);
 ui.hangUp.addEventListener('click', () => {
   const current = call;
   if (!current) return;

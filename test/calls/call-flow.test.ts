@@ -12,6 +12,7 @@ import {
   signUp,
   sleep,
   type Sender,
+  type TestCaller,
   type TestSocket,
 } from '../support/sender.js';
 
@@ -47,6 +48,16 @@ async function setup(plan = { firstStageSeconds: 2, totalSeconds: 5 }) {
   return { sender, link, laptop, phone, caller };
 }
 
+async function startCall(caller: TestCaller, link: { token: string }): Promise<{ callId: string }> {
+  return ok(
+    await caller.socket.emitWithAck('call:start', {
+      token: link.token,
+      callerName: 'Grace',
+      video: false,
+    }),
+  );
+}
+
 async function history(sender: Sender): Promise<CallRecordView[]> {
   return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
 }
@@ -57,13 +68,7 @@ describe('ringing', () => {
     await laptop.beat(120_000, false); // last input two minutes ago, in the background
     await phone.beat(1_000, true); // input a second ago, focused
 
-    const started = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const started = await startCall(caller, link);
     await expect.poll(() => phone.rings.length).toBe(1);
     expect(phone.rings[0]).toMatchObject({
       callId: started.callId,
@@ -88,13 +93,7 @@ describe('ringing', () => {
       totalSeconds: 40,
     });
     await laptop.beat(500, true);
-    const { callId } = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(caller, link);
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await laptop.socket.emitWithAck('call:decline', { callId }));
     await expect.poll(() => phone.rings.length, { timeout: 1000 }).toBe(1);
@@ -108,13 +107,7 @@ describe('ringing', () => {
       totalSeconds: 5,
     });
     await laptop.beat(3_000, true);
-    const { callId } = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(caller, link);
     await expect.poll(() => caller.stages.at(-1), { timeout: 7000 }).toBe('no_answer');
     expect(laptop.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
     expect(phone.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
@@ -137,13 +130,7 @@ describe('answering', () => {
       firstStageSeconds: 2,
       totalSeconds: 20,
     });
-    const { callId } = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(caller, link);
     await expect.poll(() => laptop.rings.length + phone.rings.length, { timeout: 4000 }).toBe(2);
 
     const [a, b] = await Promise.all([
@@ -172,13 +159,7 @@ describe('answering', () => {
   it('cancels every ring when the caller hangs up', async () => {
     const { sender, link, laptop, caller } = await setup();
     await laptop.beat(100, true);
-    const { callId } = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(caller, link);
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await caller.socket.emitWithAck('call:hangup', { callId }));
     await expect.poll(() => laptop.ringEnds).toContainEqual({ callId, reason: 'caller_hung_up' });
@@ -219,13 +200,7 @@ describe('isolation and bad input', () => {
 
   it('keeps a socket out of calls it does not belong to', async () => {
     const first = await setup();
-    const { callId } = ok(
-      await first.caller.socket.emitWithAck('call:start', {
-        token: first.link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(first.caller, first.link);
     const other = await setup();
     // Another sender's device, another caller, an anonymous socket: none can touch it.
     expect(
@@ -256,13 +231,7 @@ describe('isolation and bad input', () => {
 
   it("gives a call's transport fresh ICE credentials on request (network change)", async () => {
     const { link, caller } = await setup();
-    const { callId } = ok(
-      await caller.socket.emitWithAck('call:start', {
-        token: link.token,
-        callerName: 'Grace',
-        video: false,
-      }),
-    );
+    const { callId } = await startCall(caller, link);
     const transport = ok(
       await caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
     );
