@@ -60,8 +60,8 @@ interface LiveCall {
   /** Device labels by id, for "Answered on Laptop". */
   labels: Map<string, string>;
   answer?: { socket: VoxSocket; deviceId: string };
-  /** The devices ranked when the call started (stage 2 rings those still online). */
-  rankedCache?: RankedDevice[];
+  /** The devices ranked when the call started (later stages ring those still online). */
+  ranked: RankedDevice[];
 }
 
 export const deviceChannel = (accountId: number, deviceId: string): string =>
@@ -136,10 +136,14 @@ export class CallOrchestrator {
       startedAt,
       timers: [],
       labels: new Map(),
+      ranked: [],
     };
     this.#calls.set(id, call);
 
-    const { reasons } = await this.#candidates(call);
+    // Ranked from presence in memory: only connected devices can ring.
+    const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
+    call.ranked = ranking.ranked;
+    for (const device of ranking.ranked) call.labels.set(device.deviceId, device.label);
     await this.#deps.calls.start({
       id,
       accountId: account.id,
@@ -149,10 +153,15 @@ export class CallOrchestrator {
       subject: link.subject,
       video: request.video,
       startedAt: new Date(startedAt),
-      ringReasons: account.settings.doNotDisturb ? ['Do not disturb: no device rang'] : reasons,
+      ringReasons: account.settings.doNotDisturb
+        ? ['Do not disturb: no device rang']
+        : ranking.reasons,
     });
-    // The link's usage counter need not delay the ring.
+    // Off the ring path: the link's usage, and the full explanation (with the
+    // devices that were offline) for the call's record.
     this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
+    if (!account.settings.doNotDisturb)
+      this.#persist('ring reasons', [this.#recordAllReasons(call)]);
     this.#log.info({ callId: id, accountId: account.id }, 'call started');
     // The caller gets its ack (with the call id) before the first progress event.
     setImmediate(() => this.#dispatch(call, { type: 'start' }));
@@ -230,21 +239,18 @@ export class CallOrchestrator {
     return { call, deviceId };
   }
 
-  async #candidates(call: LiveCall): Promise<{ ranked: RankedDevice[]; reasons: string[] }> {
+  async #recordAllReasons(call: LiveCall): Promise<void> {
     const stored = await this.#deps.devices.list(call.accountId);
-    for (const device of stored) call.labels.set(device.deviceId, device.label);
-    const ranking = rankDevices(this.#deps.presence.activities(call.accountId, stored), Date.now());
-    call.rankedCache = ranking.ranked;
-    return ranking;
+    const activities = this.#deps.presence.activities(call.accountId, stored);
+    const { reasons } = rankDevices(activities, call.startedAt);
+    await this.#deps.calls.setRingReasons(call.id, reasons);
   }
 
   /** Applies an event to a call's plan; returns whether it was accepted. */
   #dispatch(call: LiveCall, event: RingPlanEvent): boolean {
     if (!this.#calls.has(call.id)) return false;
     const candidates = (): RankedDevice[] =>
-      (call.rankedCache ?? []).filter((d) =>
-        this.#deps.presence.connected(call.accountId, d.deviceId),
-      );
+      call.ranked.filter((d) => this.#deps.presence.connected(call.accountId, d.deviceId));
     const result = transition(call.state, event, call.stages, candidates);
     if (!result.accepted) return false;
     call.state = result.state;

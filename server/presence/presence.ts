@@ -137,6 +137,24 @@ export class Presence extends EventEmitter<PresenceEvents> {
     });
   }
 
+  /** Activity of the devices connected now, from memory (for ringing: no store read). */
+  connectedActivities(accountId: number): DeviceActivity[] {
+    const live = this.#accounts.get(accountId);
+    if (!live) return [];
+    return [...live.values()]
+      .filter((device) => device.sockets.size > 0)
+      .map((device) => ({
+        deviceId: device.deviceId,
+        label: device.label,
+        online: true,
+        ringPreference: device.ringPreference,
+        lastInputAt: device.lastInputAt,
+        focused: device.focused,
+        visible: device.visible,
+        lastAnsweredAt: device.lastAnsweredAt,
+      }));
+  }
+
   /** The desk app's device list. */
   view(accountId: number, stored: StoredDevice[]): DeviceView[] {
     const now = this.#now();

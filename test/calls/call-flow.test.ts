@@ -107,6 +107,9 @@ describe('ringing', () => {
       totalSeconds: 5,
     });
     await laptop.beat(3_000, true);
+    // A device that was used once and is closed now: offline, and said so.
+    const tablet = await connectDevice(server.url, sender, 'Tablet');
+    tablet.socket.disconnect();
     const { callId } = await startCall(caller, link);
     await expect.poll(() => caller.stages.at(-1), { timeout: 7000 }).toBe('no_answer');
     expect(laptop.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
@@ -119,7 +122,10 @@ describe('ringing', () => {
       callerName: 'Grace',
     });
     expect(record?.ringReasons).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^Laptop: input 3 s ago, focused/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^Laptop: input 3 s ago, focused/),
+        'Tablet: offline',
+      ]),
     );
   });
 });
