@@ -17,10 +17,14 @@ export interface RoomEvents {
 }
 
 interface Peer {
-  transports: Map<string, types.WebRtcTransport>;
+  /** What this peer may send (a voice call's caller sends no video). */
+  kinds: ReadonlySet<types.MediaKind>;
+  transports: Map<string, { transport: types.WebRtcTransport; direction: TransportDirection }>;
   producers: Map<string, types.Producer>;
   consumers: Map<string, types.Consumer>;
 }
+
+export type TransportDirection = 'send' | 'recv';
 
 /** A request a peer made that the room cannot honour (unknown id, bad parameters). */
 export class RoomRequestError extends Error {}
@@ -55,9 +59,14 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.#peers.size;
   }
 
-  addPeer(peerId: string): ProducerInfo[] {
+  /**
+   * Adds a peer, which may then hold one send and one receive transport and
+   * one producer of each kind it may send. Returns the producers to consume.
+   */
+  addPeer(peerId: string, kinds: readonly types.MediaKind[] = ['audio', 'video']): ProducerInfo[] {
     if (!this.#peers.has(peerId)) {
       this.#peers.set(peerId, {
+        kinds: new Set(kinds),
         transports: new Map(),
         producers: new Map(),
         consumers: new Map(),
@@ -72,8 +81,15 @@ export class Room extends EventEmitter<RoomEvents> {
     );
   }
 
-  async createTransport(peerId: string, policy: TransportPolicy): Promise<TransportInfo> {
+  async createTransport(
+    peerId: string,
+    direction: TransportDirection,
+    policy: TransportPolicy,
+  ): Promise<TransportInfo> {
     const peer = this.#peer(peerId);
+    if ([...peer.transports.values()].some((t) => t.direction === direction)) {
+      throw new RoomRequestError(`already has a ${direction} transport`);
+    }
     const transport = await this.#router.createWebRtcTransport({
       webRtcServer: this.#webRtcServer,
       enableUdp: policy !== 'tcp',
@@ -81,7 +97,7 @@ export class Room extends EventEmitter<RoomEvents> {
       preferUdp: policy !== 'tcp',
       initialAvailableOutgoingBitrate: 600_000,
     });
-    peer.transports.set(transport.id, transport);
+    peer.transports.set(transport.id, { transport, direction });
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     return {
       id: transport.id,
@@ -96,14 +112,14 @@ export class Room extends EventEmitter<RoomEvents> {
     transportId: string,
     dtlsParameters: Record<string, unknown>,
   ): Promise<void> {
-    const transport = this.#transport(peerId, transportId);
+    const { transport } = this.#transport(peerId, transportId);
     await this.#wrap(() =>
       transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }),
     );
   }
 
   async restartIce(peerId: string, transportId: string): Promise<Record<string, unknown>> {
-    const iceParameters = await this.#transport(peerId, transportId).restartIce();
+    const iceParameters = await this.#transport(peerId, transportId).transport.restartIce();
     return { ...iceParameters };
   }
 
@@ -114,7 +130,11 @@ export class Room extends EventEmitter<RoomEvents> {
     rtpParameters: Record<string, unknown>,
   ): Promise<string> {
     const peer = this.#peer(peerId);
-    const transport = this.#transport(peerId, transportId);
+    const transport = this.#transport(peerId, transportId, 'send');
+    if (!peer.kinds.has(kind)) throw new RoomRequestError(`may not send ${kind} in this room`);
+    if ([...peer.producers.values()].some((p) => p.kind === kind)) {
+      throw new RoomRequestError(`already sending ${kind}`);
+    }
     const producer = await this.#wrap(() =>
       transport.produce({
         kind,
@@ -139,7 +159,12 @@ export class Room extends EventEmitter<RoomEvents> {
     rtpCapabilities: Record<string, unknown>,
   ): Promise<ConsumerInfo> {
     const peer = this.#peer(peerId);
-    const transport = this.#transport(peerId, transportId);
+    const transport = this.#transport(peerId, transportId, 'recv');
+    if (peer.producers.has(producerId))
+      throw new RoomRequestError('cannot consume your own producer');
+    if ([...peer.consumers.values()].some((c) => c.producerId === producerId)) {
+      throw new RoomRequestError('already consuming this producer');
+    }
     const capabilities = rtpCapabilities as unknown as types.RtpCapabilities;
     if (!this.#router.canConsume({ producerId, rtpCapabilities: capabilities })) {
       throw new RoomRequestError('cannot consume this producer with these capabilities');
@@ -168,7 +193,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!peer) return;
     this.#peers.delete(peerId);
     // Closing a transport closes its producers and consumers too.
-    for (const transport of peer.transports.values()) transport.close();
+    for (const { transport } of peer.transports.values()) transport.close();
   }
 
   close(): void {
@@ -181,10 +206,22 @@ export class Room extends EventEmitter<RoomEvents> {
     return peer;
   }
 
-  #transport(peerId: string, transportId: string): types.WebRtcTransport {
-    const transport = this.#peer(peerId).transports.get(transportId);
-    if (!transport) throw new RoomRequestError(`unknown transport ${transportId}`);
-    return transport;
+  #transport(peerId: string, transportId: string): { transport: types.WebRtcTransport };
+  #transport(
+    peerId: string,
+    transportId: string,
+    direction: TransportDirection,
+  ): types.WebRtcTransport;
+  #transport(
+    peerId: string,
+    transportId: string,
+    direction?: TransportDirection,
+  ): types.WebRtcTransport | { transport: types.WebRtcTransport } {
+    const entry = this.#peer(peerId).transports.get(transportId);
+    if (!entry) throw new RoomRequestError(`unknown transport ${transportId}`);
+    if (!direction) return entry;
+    if (entry.direction !== direction) throw new RoomRequestError(`not a ${direction} transport`);
+    return entry.transport;
   }
 
   /** mediasoup rejects bad client parameters with TypeError/Error: report them as such. */

@@ -74,6 +74,8 @@ export interface ServerToClientEvents {
 export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
+  /** The client's address (a trusted proxy's X-Forwarded-For, else the peer). */
+  clientAddress?: string;
   /** The sender's account, for desk-app sockets opened with a session cookie. */
   accountId?: number;
   /** The desk-app device this socket speaks for, after device:hello. */

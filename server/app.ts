@@ -12,7 +12,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { installErrorHandler } from './http/http-errors.js';
 import { linkRoutes } from './http/link-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
-import { SESSION_COOKIE } from './http/session-cookie.js';
+import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -80,13 +80,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
 
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const http = Fastify({ loggerInstance: httpLogger, bodyLimit: 64 * 1024 });
+  const http = Fastify({
+    loggerInstance: httpLogger,
+    bodyLimit: 64 * 1024,
+    // Behind a TLS proxy every request comes from the proxy: rate limits must
+    // key on the client address the proxy reports.
+    ...(config.trustProxy.length > 0 ? { trustProxy: config.trustProxy } : {}),
+  });
   // JSON only: a text/plain body is a "simple" cross-site request (CSRF).
   http.removeContentTypeParser('text/plain');
   await http.register(fastifyCookie);
   installErrorHandler(http);
 
-  const io = createSocketServer(http.server, { version: projectVersion, logger });
+  const io = createSocketServer(http.server, {
+    version: projectVersion,
+    logger,
+    trustProxy: config.trustProxy,
+  });
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
   io.use((socket, next) => {
     const token = http.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
@@ -96,7 +106,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }
     sessions.accountFor(token).then(
       (accountId) => {
-        if (accountId !== undefined) socket.data.accountId = accountId;
+        if (accountId !== undefined) {
+          socket.data.accountId = accountId;
+          // Logging out ends this session's sockets too (see onLogout).
+          void socket.join(sessionChannel(token));
+        }
         next();
       },
       (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
@@ -158,6 +172,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     limits,
     secureCookies: config.publicUrl.startsWith('https:'),
     onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
+    onLogout: (token) => io.in(sessionChannel(token)).disconnectSockets(true),
   });
   await http.register(linkRoutes, {
     links,

@@ -59,6 +59,10 @@ const environmentSchema = z
       })
       .default('info'),
     DIAGNOSTICS_ROOMS: flag.default(false),
+    TRUST_PROXY: z
+      .string()
+      .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
+      .optional(),
     RATE_LIMIT_MULTIPLIER: z.coerce
       .number({ message: 'must be a number' })
       .min(0.01, 'must be positive')
@@ -118,6 +122,11 @@ export interface Config {
   announcedAddress: string | undefined;
   logLevel: string;
   diagnosticsRooms: boolean;
+  /**
+   * Proxies whose X-Forwarded-For is believed (addresses, subnets, or
+   * loopback/linklocal/uniquelocal); empty: the peer address is the client.
+   */
+  trustProxy: string[];
   /** Scales every rate limit (tests and load tests raise it). */
   rateLimitMultiplier: number;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
@@ -170,6 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     announcedAddress: e.ANNOUNCED_ADDRESS,
     logLevel: e.LOG_LEVEL,
     diagnosticsRooms: e.DIAGNOSTICS_ROOMS,
+    trustProxy: (e.TRUST_PROXY ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
     secretKey: e.SECRET_KEY,
   };

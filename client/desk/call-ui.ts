@@ -3,7 +3,7 @@ import type { IncomingCall, RingEnded } from '../../protocol/call.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
-import { bindMuteButton } from '../shared/mute-button.js';
+import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 import { Ringtone } from '../shared/ringtone.js';
 
@@ -126,7 +126,11 @@ export class CallUi {
       this.#ui.camera.disabled = !video;
     } catch (error) {
       session.close();
-      if (this.#current?.callId === callId) this.#endCurrent('');
+      if (this.#current?.callId === callId) {
+        // Answered but cannot talk: end it rather than leave the caller in silence.
+        void this.#socket.emitWithAck('call:hangup', { callId });
+        this.#endCurrent('');
+      }
       this.#notify(error instanceof Error ? error.message : String(error));
     }
   }
@@ -157,6 +161,8 @@ export class CallUi {
     clearRemoteMedia(this.#ui.audio, this.#ui.video);
     this.#ui.video.hidden = true;
     show(this.#ui.panel, false);
+    resetMuteButton(this.#ui.mute);
+    resetMuteButton(this.#ui.camera, 'Camera off');
     if (message) this.#notify(message);
     this.onCallFinished();
   }

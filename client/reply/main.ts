@@ -7,7 +7,7 @@ import { api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
-import { bindMuteButton } from '../shared/mute-button.js';
+import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 
 const NAME_KEY = 'voxreply.callerName';
@@ -75,6 +75,7 @@ function endCall(text: string): void {
   ui.video.hidden = true;
   ui.status.textContent = text;
   show(ui.inCall, false);
+  resetMuteButton(ui.mute);
   show(ui.start, true);
   ui.call.textContent = 'Call again';
 }
@@ -109,14 +110,20 @@ async function startCall(video: boolean): Promise<void> {
   ui.status.textContent = `Calling ${senderName}…`;
   const session = new MediaSession(socket);
   session.onTrack = (track) => playRemoteTrack(track, ui.audio, ui.video);
+  let callId: string | undefined;
   try {
     const started = unwrap(await socket.emitWithAck('call:start', { token, callerName, video }));
+    callId = started.callId;
     call = { id: started.callId, session };
     show(ui.inCall, true);
     ui.hangUp.focus();
     await session.start(started.media, navigator.mediaDevices.getUserMedia({ audio: true, video }));
   } catch (error) {
     session.close();
+    // The call may already be over (nobody to ring): its own message stays.
+    if (callId !== undefined && call?.id !== callId) return;
+    // Otherwise stop it ringing the sender: this page cannot talk.
+    if (callId !== undefined) void socket.emitWithAck('call:hangup', { callId });
     endCall('');
     fail(error instanceof Error ? error.message : String(error));
   }

@@ -16,6 +16,10 @@ export function unwrap<T>(ack: Ack<T>): T {
   return ack.data;
 }
 
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
+
 export interface ConnectionQuality {
   /** Round-trip time to the server, ms. */
   rttMs: number | null;
@@ -40,6 +44,8 @@ export class MediaSession {
     else this.#waiting.push(producer);
   };
   #closed = false;
+  /** The local camera/microphone, released on close however far start got. */
+  #local: MediaStream | undefined;
   readonly #onOnline = (): void => void this.restartIce();
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
@@ -66,6 +72,13 @@ export class MediaSession {
 
   /** Sets up transports, sends the given tracks, receives everyone else's. */
   async start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
+    local.then(
+      (stream) => {
+        this.#local = stream;
+        if (this.#closed) stopTracks(stream);
+      },
+      () => undefined,
+    );
     await this.#device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities,
     });
@@ -132,6 +145,7 @@ export class MediaSession {
     this.#socket.off('media:newProducer', this.#onNewProducer);
     window.removeEventListener('online', this.#onOnline);
     for (const producer of this.#producers.values()) producer.track?.stop();
+    if (this.#local) stopTracks(this.#local);
     this.#sendTransport?.close();
     this.#recvTransport?.close();
   }

@@ -16,3 +16,9 @@ export function bindMuteButton(
     button.textContent = muted ? labels.off : labels.on;
   });
 }
+
+/** Back to "not muted" for the next call. */
+export function resetMuteButton(button: HTMLButtonElement, label = 'Mute'): void {
+  button.setAttribute('aria-pressed', 'false');
+  button.textContent = label;
+}

@@ -70,6 +70,8 @@ export const deviceChannel = (accountId: number, deviceId: string): string =>
 export class CallOrchestrator {
   readonly #deps: CallOrchestratorDeps;
   readonly #calls = new Map<string, LiveCall>();
+  /** Caller sockets whose call:start is being set up. */
+  readonly #starting = new Set<string>();
   readonly #log: Logger;
 
   constructor(deps: CallOrchestratorDeps) {
@@ -94,90 +96,131 @@ export class CallOrchestrator {
     request: { link: Link; callerName: string; video: boolean },
   ): Promise<StartCallResult> {
     const { link } = request;
-    if (!linkUsable(link))
+    if (!linkUsable(link)) {
       throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
-    if ([...this.#calls.values()].some((c) => c.callerSocket.id === socket.id)) {
+    }
+    // Reserved before the first await, so two starts on one page cannot race.
+    if (this.#starting.has(socket.id) || this.#callOfCaller(socket)) {
       throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
     }
-    const account = await this.#deps.accounts.findById(link.accountId);
-    if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
-
-    const id = randomToken(12);
-    let router;
+    this.#starting.add(socket.id);
+    let room: Room | undefined;
+    let recorded: string | undefined;
     try {
-      router = await this.#deps.pool.createRouter({ mediaCodecs: routerMediaCodecs });
-    } catch (error) {
-      throw new RequestError(
-        ErrorCode.MediaUnavailable,
-        `no media worker available: ${String(error)}`,
-      );
-    }
-    const room = new Room(id, router);
-    this.#deps.signaling.bindRoom(room, `call:${id}`);
-    const producers = await this.#deps.signaling.join(socket, room, `call:${id}`);
+      const account = await this.#deps.accounts.findById(link.accountId);
+      if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
 
-    const startedAt = Date.now();
-    const call: LiveCall = {
-      id,
-      accountId: account.id,
-      senderName: account.displayName,
-      incoming: {
-        callId: id,
+      const id = randomToken(12);
+      let router;
+      try {
+        router = await this.#deps.pool.createRouter({ mediaCodecs: routerMediaCodecs });
+      } catch (error) {
+        throw new RequestError(
+          ErrorCode.MediaUnavailable,
+          `no media worker available: ${String(error)}`,
+        );
+      }
+      room = new Room(id, router);
+      this.#deps.signaling.bindRoom(room, `call:${id}`);
+      // The caller sends video only in a video call.
+      const kinds = request.video ? (['audio', 'video'] as const) : (['audio'] as const);
+      const producers = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
+
+      const startedAt = Date.now();
+      const call: LiveCall = {
+        id,
+        accountId: account.id,
+        senderName: account.displayName,
+        incoming: {
+          callId: id,
+          callerName: request.callerName,
+          callerEmail: link.recipientEmail,
+          subject: link.subject,
+          video: request.video,
+          senderBusy: this.inCall(account.id),
+        },
+        callerSocket: socket,
+        room,
+        stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
+        state: IDLE,
+        startedAt,
+        timers: [],
+        labels: new Map(),
+        ranked: [],
+      };
+      // Ranked from presence in memory: only connected devices can ring.
+      const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
+      call.ranked = ranking.ranked;
+      for (const device of ranking.ranked) call.labels.set(device.deviceId, device.label);
+      await this.#deps.calls.start({
+        id,
+        accountId: account.id,
+        linkId: link.id,
         callerName: request.callerName,
         callerEmail: link.recipientEmail,
         subject: link.subject,
         video: request.video,
-        senderBusy: this.inCall(account.id),
-      },
-      callerSocket: socket,
-      room,
-      stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
-      state: IDLE,
-      startedAt,
-      timers: [],
-      labels: new Map(),
-      ranked: [],
-    };
-    this.#calls.set(id, call);
+        startedAt: new Date(startedAt),
+        ringReasons: account.settings.doNotDisturb
+          ? ['Do not disturb: no device rang']
+          : ranking.reasons,
+      });
+      recorded = id;
+      // The caller may have left while this was set up: nothing may ring then.
+      if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
+      this.#calls.set(id, call);
+      // A worker that dies takes its routers with it: the call cannot go on.
+      room.once('closed', () => {
+        if (this.#calls.get(id) === call) this.#hangup(call, 'system');
+      });
 
-    // Ranked from presence in memory: only connected devices can ring.
-    const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
-    call.ranked = ranking.ranked;
-    for (const device of ranking.ranked) call.labels.set(device.deviceId, device.label);
-    await this.#deps.calls.start({
-      id,
-      accountId: account.id,
-      linkId: link.id,
-      callerName: request.callerName,
-      callerEmail: link.recipientEmail,
-      subject: link.subject,
-      video: request.video,
-      startedAt: new Date(startedAt),
-      ringReasons: account.settings.doNotDisturb
-        ? ['Do not disturb: no device rang']
-        : ranking.reasons,
-    });
-    // Off the ring path: the link's usage, and the full explanation (with the
-    // devices that were offline) for the call's record.
-    this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
-    if (!account.settings.doNotDisturb)
-      this.#persist('ring reasons', [this.#recordAllReasons(call)]);
-    this.#log.info({ callId: id, accountId: account.id }, 'call started');
-    // The caller gets its ack (with the call id) before the first progress event.
-    setImmediate(() => this.#dispatch(call, { type: 'start' }));
-    return {
-      callId: id,
-      senderName: account.displayName,
-      media: { routerRtpCapabilities: { ...room.rtpCapabilities }, producers },
-    };
+      // Off the ring path: the link's usage, and the full explanation (with the
+      // devices that were offline) for the call's record.
+      this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
+      if (!account.settings.doNotDisturb)
+        this.#persist('ring reasons', [this.#recordAllReasons(call)]);
+      this.#log.info({ callId: id, accountId: account.id }, 'call started');
+      // The caller gets its ack (with the call id) before the first progress event.
+      setImmediate(() => this.#dispatch(call, { type: 'start' }));
+      return {
+        callId: id,
+        senderName: account.displayName,
+        media: { routerRtpCapabilities: { ...room.rtpCapabilities }, producers },
+      };
+    } catch (error) {
+      if (room) {
+        this.#deps.signaling.leave(socket, room);
+        room.close();
+      }
+      if (recorded) {
+        this.#persist('aborted call', [
+          this.#deps.calls.ended(recorded, { outcome: 'cancelled', endedAt: new Date() }),
+        ]);
+      }
+      throw error;
+    } finally {
+      this.#starting.delete(socket.id);
+    }
   }
 
   async answer(socket: VoxSocket, callId: string): Promise<AnswerCallResult> {
     const { call, deviceId } = this.#ownCall(socket, callId);
+    if ([...this.#calls.values()].some((c) => c.answer?.socket.id === socket.id)) {
+      throw new RequestError(ErrorCode.Conflict, 'hang up the current call first');
+    }
     if (!this.#dispatch(call, { type: 'answered', deviceId })) {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }
     call.answer = { socket, deviceId };
+    // The device's other tabs stop ringing too.
+    this.#deps.io
+      .to(deviceChannel(call.accountId, deviceId))
+      .except(socket.id)
+      .emit('call:ringEnded', {
+        callId,
+        reason: 'answered_elsewhere',
+        answeredOn: call.labels.get(deviceId) ?? 'this device',
+      });
     const producers = await this.#deps.signaling.join(socket, call.room, `call:${call.id}`);
     return {
       callId,
@@ -201,6 +244,10 @@ export class CallOrchestrator {
     this.#hangup(call, isCaller ? 'caller' : 'sender');
   }
 
+  #callOfCaller(socket: VoxSocket): LiveCall | undefined {
+    return [...this.#calls.values()].find((c) => c.callerSocket.id === socket.id);
+  }
+
   /** A socket went away: whatever call it was part of ends (or its ring stops). */
   disconnected(socket: VoxSocket): void {
     for (const call of [...this.#calls.values()]) {
@@ -216,6 +263,13 @@ export class CallOrchestrator {
   #hangup(call: LiveCall, by: 'caller' | 'sender' | 'system'): void {
     if (call.state.kind === 'ringing') {
       this.#dispatch(call, { type: 'caller_hung_up' });
+      if (by === 'system') {
+        call.callerSocket.emit('call:progress', {
+          callId: call.id,
+          stage: 'ended',
+          senderName: call.senderName,
+        });
+      }
       return;
     }
     if (call.state.kind !== 'answered') return;
@@ -316,8 +370,8 @@ export class CallOrchestrator {
   #finish(call: LiveCall, outcome: CallOutcome): void {
     if (!this.#calls.delete(call.id)) return;
     for (const timer of call.timers) clearTimeout(timer);
-    this.#deps.signaling.leave(call.callerSocket);
-    if (call.answer) this.#deps.signaling.leave(call.answer.socket);
+    this.#deps.signaling.leave(call.callerSocket, call.room);
+    if (call.answer) this.#deps.signaling.leave(call.answer.socket, call.room);
     call.room.close();
     this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);
     this.#log.info({ callId: call.id, outcome }, 'call ended');

@@ -30,6 +30,8 @@ export interface AccountRoutesOptions {
   secureCookies: boolean;
   /** Told when settings change, so live views (status, devices) refresh. */
   onSettingsChanged: (accountId: number) => void;
+  /** Told when a session ends, so its open sockets close. */
+  onLogout: (sessionToken: string) => void;
 }
 
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, options) => {
@@ -69,7 +71,10 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
 
   app.post('/api/logout', async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
-    if (token) await sessions.delete(token);
+    if (token) {
+      await sessions.delete(token);
+      options.onLogout(token);
+    }
     clearSessionCookie(reply);
     return reply.code(204).send();
   });

@@ -4,9 +4,13 @@ import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../protocol/errors.js';
 import { RequestError } from '../realtime/validated-handler.js';
+import { hashToken } from '../security/tokens.js';
 import { SESSION_LIFETIME_MS, type SessionStore } from '../store/session-store.js';
 
 export const SESSION_COOKIE = 'voxreply_session';
+
+/** The Socket.IO room of the sockets opened with one session (by its hash). */
+export const sessionChannel = (token: string): string => `session:${hashToken(token)}`;
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
   void reply.setCookie(SESSION_COOKIE, token, {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { hashToken } from '../security/tokens.js';
 import type { LinkStore } from '../store/link-store.js';
+import { clientAddress } from './socket-server.js';
 import type { VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
@@ -28,7 +29,7 @@ export class CallHandlers {
     socket.on(
       'call:start',
       validated('call:start', startCallSchema, log, async (request) => {
-        await this.#limits.take(this.#limits.callStartPerIp, socket.handshake.address);
+        await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
         await this.#limits.take(this.#limits.callStartPerLink, hashToken(request.token));
         const link = await this.#links.findByToken(request.token);
         if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');

@@ -37,7 +37,8 @@ export class DiagnosticsRooms {
           const room = await this.#room(name);
           if (room.peerCount >= MAX_PEERS_PER_ROOM)
             throw new RequestError(ErrorCode.Forbidden, 'room is full');
-          const producers = await this.#signaling.join(socket, room, `diag:${name}`);
+          // The check page sends the microphone only.
+          const producers = await this.#signaling.join(socket, room, `diag:${name}`, ['audio']);
           return { routerRtpCapabilities: { ...room.rtpCapabilities }, producers };
         } catch (error) {
           socket.data.roomName = undefined;

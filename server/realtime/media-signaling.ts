@@ -3,6 +3,9 @@
 // can only ever reach the one room it belongs to.
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ProducerInfo } from '../../protocol/media.js';
+import type { types } from 'mediasoup';
+
+type MediaKind = types.MediaKind;
 import {
   connectTransportSchema,
   consumeSchema,
@@ -41,18 +44,31 @@ export class MediaSignaling {
     });
   }
 
-  /** Puts a socket in a room; returns the producers it can consume now. */
-  async join(socket: VoxSocket, room: Room, channel: string): Promise<ProducerInfo[]> {
-    this.leave(socket);
+  /**
+   * Puts a socket in a room, where it may send `kinds`; returns the producers
+   * it can consume now. A socket is in one room at most.
+   */
+  async join(
+    socket: VoxSocket,
+    room: Room,
+    channel: string,
+    kinds: readonly MediaKind[] = ['audio', 'video'],
+  ): Promise<ProducerInfo[]> {
+    if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
+    if (this.#members.has(socket.id))
+      throw new RequestError(ErrorCode.Conflict, 'already in a media room');
     this.#members.set(socket.id, { room, channel });
     await socket.join(channel);
-    return room.addPeer(socket.id);
+    return room.addPeer(socket.id, kinds);
   }
 
-  /** Takes a socket out of its room (its transports close); returns that room. */
-  leave(socket: VoxSocket): Room | undefined {
+  /**
+   * Takes a socket out of its room (its transports close); returns that room.
+   * With `only`, does nothing unless the socket is in that very room.
+   */
+  leave(socket: VoxSocket, only?: Room): Room | undefined {
     const membership = this.#members.get(socket.id);
-    if (!membership) return undefined;
+    if (!membership || (only && membership.room !== only)) return undefined;
     this.#members.delete(socket.id);
     void socket.leave(membership.channel);
     if (!membership.room.closed) membership.room.removePeer(socket.id);
@@ -77,7 +93,7 @@ export class MediaSignaling {
     socket.on(
       'media:createTransport',
       validated('media:createTransport', createTransportSchema, log, (request) =>
-        inRoom((room) => room.createTransport(peerId, request.policy)),
+        inRoom((room) => room.createTransport(peerId, request.direction, request.policy)),
       ),
     );
     socket.on(

@@ -5,11 +5,19 @@ import { Server } from 'socket.io';
 import type { AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import type { VoxServer } from './typed-server.js';
+import proxyaddr from '@fastify/proxy-addr';
+import type { VoxServer, VoxSocket } from './typed-server.js';
 
 export interface SocketServerOptions {
   version: string;
   logger: Logger;
+  /** As TRUST_PROXY: whose X-Forwarded-For gives the client address. */
+  trustProxy: string[];
+}
+
+/** The client's address, for rate limits: the peer, or what a trusted proxy says. */
+export function clientAddress(socket: VoxSocket): string {
+  return socket.data.clientAddress ?? socket.handshake.address;
 }
 
 export function createSocketServer(http: HttpServer, options: SocketServerOptions): VoxServer {
@@ -17,7 +25,13 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
     serveClient: false,
     // Payloads are small JSON; anything larger is abuse.
     maxHttpBufferSize: 64 * 1024,
-    connectionStateRecovery: { maxDisconnectionDuration: 30_000 },
+    // No connection-state recovery: a reconnect runs the auth middleware again,
+    // and a caller's page that drops has hung up (ADR 005).
+  });
+  const trust = proxyaddr.compile(options.trustProxy.length > 0 ? options.trustProxy : []);
+  io.use((socket, next) => {
+    socket.data.clientAddress = proxyaddr(socket.request, trust);
+    next();
   });
   io.on('connection', (socket) => {
     options.logger.debug({ socket: socket.id }, 'socket connected');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // The reply call's signaling against the real server: real socket.io clients
 // as the caller's page and the sender's devices.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -280,6 +281,124 @@ describe('isolation and bad input', () => {
       ok: false,
       error: { code: 'not_found', message: 'this link is no longer valid' },
     });
+  });
+});
+
+describe('abuse and odd sequences', () => {
+  it('gives a caller one send and one receive transport, and no video in a voice call', async () => {
+    const { link, caller } = await setup();
+    const { callId } = await startCall(caller, link);
+    const send = ok(
+      await caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
+    );
+    ok(await caller.socket.emitWithAck('media:createTransport', { direction: 'recv' }));
+    expect(await caller.socket.emitWithAck('media:createTransport', { direction: 'send' })).toEqual(
+      {
+        ok: false,
+        error: { code: 'bad_request', message: 'already has a send transport' },
+      },
+    );
+    expect(
+      await caller.socket.emitWithAck('media:produce', {
+        transportId: send.id,
+        kind: 'video',
+        rtpParameters: {},
+      }),
+    ).toEqual({
+      ok: false,
+      error: { code: 'bad_request', message: 'may not send video in this room' },
+    });
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
+  it('starts one call per page even when two starts race', async () => {
+    const { link, caller } = await setup();
+    const request = { token: link.token, callerName: 'Grace', video: false };
+    const acks = await Promise.all([
+      caller.socket.emitWithAck('call:start', request),
+      caller.socket.emitWithAck('call:start', request),
+    ]);
+    expect(acks.filter((ack) => ack.ok)).toHaveLength(1);
+    expect(acks.find((ack) => !ack.ok)).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: 'this page is already in a call' },
+    });
+    const started = acks.find((ack) => ack.ok);
+    if (started?.ok)
+      ok(await caller.socket.emitWithAck('call:hangup', { callId: started.data.callId }));
+  });
+
+  it('refuses a second answer from a device already in a call, and both calls stay whole', async () => {
+    const { link, laptop, caller } = await setup();
+    await laptop.beat(100, true);
+    const first = await startCall(caller, link);
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:answer', { callId: first.callId, video: false }));
+
+    const second = await connectCaller(server.url);
+    sockets.push(second.socket);
+    const other = await startCall(second, link);
+    await expect
+      .poll(() => laptop.rings.at(-1))
+      .toMatchObject({ callId: other.callId, senderBusy: true });
+    expect(
+      await laptop.socket.emitWithAck('call:answer', { callId: other.callId, video: false }),
+    ).toEqual({
+      ok: false,
+      error: { code: 'conflict', message: 'hang up the current call first' },
+    });
+    // The first call still has its media room on the device's side.
+    ok(await laptop.socket.emitWithAck('media:createTransport', { direction: 'recv' }));
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: first.callId }));
+    ok(await second.socket.emitWithAck('call:hangup', { callId: other.callId }));
+  });
+
+  it("stops the ring in a device's other tabs when one tab answers", async () => {
+    const { sender, link, laptop, caller } = await setup();
+    const secondTab = await connectDevice(server.url, sender, 'Laptop', laptop.deviceId);
+    sockets.push(secondTab.socket);
+    await laptop.beat(100, true);
+    const { callId } = await startCall(caller, link);
+    await expect.poll(() => secondTab.rings.length).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+    await expect
+      .poll(() => secondTab.ringEnds)
+      .toContainEqual({ callId, reason: 'answered_elsewhere', answeredOn: 'Laptop' });
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
+  it("closes a session's open sockets when it logs out", async () => {
+    const { sender, laptop } = await setup();
+    const reason = new Promise<string>((resolve) => laptop.socket.once('disconnect', resolve));
+    expect((await sender.api('POST', '/api/logout')).status).toBe(204);
+    expect(await reason).toBe('io server disconnect');
+  });
+});
+
+describe('a media worker dying in a call', () => {
+  it('ends the call on both sides instead of leaving it silent', async () => {
+    const own = await startServer({ RATE_LIMIT_MULTIPLIER: '100' });
+    try {
+      const sender = await signUp(own.url);
+      const link = await createLink(sender);
+      const laptop = await connectDevice(own.url, sender, 'Laptop');
+      const caller = await connectCaller(own.url);
+      const ended = new Promise((resolve) => laptop.socket.once('call:ended', resolve));
+      const { callId } = await startCall(caller, link);
+      await expect.poll(() => laptop.rings.length).toBe(1);
+      ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+
+      const worker = execFileSync('pgrep', ['-P', String(own.process.pid), 'mediasoup-work'])
+        .toString()
+        .trim();
+      process.kill(Number(worker), 'SIGKILL');
+      expect(await ended).toEqual({ callId, by: 'system' });
+      await expect.poll(() => caller.stages.at(-1)).toBe('ended');
+      laptop.socket.disconnect();
+      caller.socket.disconnect();
+    } finally {
+      await own.stop();
+    }
   });
 });
 

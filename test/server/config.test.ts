@@ -28,6 +28,7 @@ describe('configuration from the environment', () => {
       rtcMaxPort: 49999,
       logLevel: 'info',
       diagnosticsRooms: false,
+      trustProxy: [],
     });
     expect(config.mediasoupWorkers).toBeGreaterThanOrEqual(1);
   });
@@ -50,6 +51,7 @@ describe('configuration from the environment', () => {
         LOG_LEVEL: 'debug',
         DIAGNOSTICS_ROOMS: 'on',
         RATE_LIMIT_MULTIPLIER: '2.5',
+        TRUST_PROXY: 'loopback, 10.0.0.0/8',
         SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       '/srv',
@@ -69,6 +71,7 @@ describe('configuration from the environment', () => {
       announcedAddress: '203.0.113.7',
       logLevel: 'debug',
       diagnosticsRooms: true,
+      trustProxy: ['loopback', '10.0.0.0/8'],
       rateLimitMultiplier: 2.5,
       secretKey: Buffer.alloc(32, 7),
     });

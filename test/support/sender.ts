@@ -61,13 +61,14 @@ export interface TestDevice {
   beat: (idleMs: number, focused: boolean) => Promise<void>;
 }
 
+/** A desk-app tab; pass the `deviceId` of another to open a second tab of one device. */
 export async function connectDevice(
   baseUrl: string,
   sender: Sender,
   label: string,
+  deviceId = randomBytes(12).toString('base64url'),
 ): Promise<TestDevice> {
   const socket = await connect(baseUrl, sender.cookie);
-  const deviceId = randomBytes(12).toString('base64url');
   const rings: IncomingCall[] = [];
   const ringEnds: RingEnded[] = [];
   socket.on('call:ring', (call) => rings.push(call));
