@@ -44,6 +44,13 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** A browser sends Origin on WebSocket handshakes; other clients send none. */
+function sameOrigin(headers: { origin?: string; host?: string }, publicOrigin: string): boolean {
+  const { origin, host } = headers;
+  if (!origin) return true;
+  return origin === publicOrigin || (URL.canParse(origin) && new URL(origin).host === host);
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (config.redisUrl) {
     logger.warn(
@@ -98,9 +105,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     trustProxy: config.trustProxy,
   });
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
+  const publicOrigin = new URL(config.publicUrl).origin;
   io.use((socket, next) => {
     const token = http.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
-    if (!token) {
+    // A page of another origin (even same-site) may not act with the user's session.
+    if (!token || !sameOrigin(socket.handshake.headers, publicOrigin)) {
       next();
       return;
     }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 // The reply call's signaling against the real server: real socket.io clients
 // as the caller's page and the sender's devices.
+import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
@@ -365,6 +366,24 @@ describe('abuse and odd sequences', () => {
       .poll(() => secondTab.ringEnds)
       .toContainEqual({ callId, reason: 'answered_elsewhere', answeredOn: 'Laptop' });
     ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
+  it('ignores the session cookie on a socket opened by a page of another origin', async () => {
+    const sender = await signUp(server.url);
+    const foreign: TestSocket = io(server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: sender.cookie, origin: 'https://evil.example' },
+    });
+    sockets.push(foreign);
+    await new Promise((resolve) => foreign.once('connect', () => resolve(undefined)));
+    expect(
+      await foreign.emitWithAck('device:hello', {
+        deviceId: 'A'.repeat(16),
+        label: 'Spy',
+        platform: '',
+      }),
+    ).toEqual({ ok: false, error: { code: 'unauthorized', message: 'log in first' } });
   });
 
   it("closes a session's open sockets when it logs out", async () => {
