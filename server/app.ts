@@ -3,6 +3,7 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import { SipGateway } from '../gateway/sip-gateway.js';
 import { WorkerPool } from '../media/worker-pool.js';
 import { CallOrchestrator } from './calls/call-orchestrator.js';
 import type { Config } from './config.js';
@@ -162,7 +163,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     );
   };
 
+  const gateway =
+    config.sipTrunks.length > 0
+      ? new SipGateway({
+          listenIp: config.rtcListenIp,
+          port: config.sipPort,
+          publicAddress: config.announcedAddress,
+          trunks: config.sipTrunks,
+          logger: logger.child({ component: 'sip' }),
+        })
+      : undefined;
+
   const metrics = createMetrics({
+    sipTrunks: () => gateway?.trunkStates() ?? [],
     socketConnections: () => io.engine.clientsCount,
     workersAlive: () => pool.aliveCount,
     routers: () => pool.routerCount,
@@ -205,6 +218,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       calls.closeAll();
       diagnostics?.closeAll();
       presence.close();
+      gateway?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();
       await pool.close();

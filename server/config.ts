@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrunks, type Trunk } from '../gateway/trunks.js';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -59,6 +60,21 @@ const environmentSchema = z
       })
       .default('info'),
     DIAGNOSTICS_ROOMS: flag.default(false),
+    SIP_PORT: port.default(5060),
+    SIP_TRUNKS: z
+      .string()
+      .optional()
+      .transform((json, context) => {
+        try {
+          return parseTrunks(json);
+        } catch (error) {
+          context.addIssue({
+            code: 'custom',
+            message: error instanceof Error ? error.message : String(error),
+          });
+          return z.NEVER;
+        }
+      }),
     TRUST_PROXY: z
       .string()
       .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
@@ -122,6 +138,10 @@ export interface Config {
   announcedAddress: string | undefined;
   logLevel: string;
   diagnosticsRooms: boolean;
+  /** The SIP gateway's port (UDP and TCP, on RTC_LISTEN_IP); used when trunks are set. */
+  sipPort: number;
+  /** SIP trunks (SIP_TRUNKS, JSON); none: the gateway does not start. */
+  sipTrunks: Trunk[];
   /**
    * Proxies whose X-Forwarded-For is believed (addresses, subnets, or
    * loopback/linklocal/uniquelocal); empty: the peer address is the client.
@@ -155,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         // Never echo a secret back.
-        const given = name === 'SECRET_KEY' ? undefined : raw[name];
+        const given = name === 'SECRET_KEY' || name === 'SIP_TRUNKS' ? undefined : raw[name];
         return `${name} ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
       }),
     );
@@ -179,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     announcedAddress: e.ANNOUNCED_ADDRESS,
     logLevel: e.LOG_LEVEL,
     diagnosticsRooms: e.DIAGNOSTICS_ROOMS,
+    sipPort: e.SIP_PORT,
+    sipTrunks: e.SIP_TRUNKS,
     trustProxy: (e.TRUST_PROXY ?? '')
       .split(',')
       .map((entry) => entry.trim())

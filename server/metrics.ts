@@ -2,6 +2,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricSources {
+  /** SIP trunks and whether each answers OPTIONS now. */
+  sipTrunks: () => { trunk: string; up: boolean }[];
   socketConnections: () => number;
   workersAlive: () => number;
   routers: () => number;
@@ -32,6 +34,15 @@ export function createMetrics(sources: MetricSources): Metrics {
   );
   gauge('voxreply_mediasoup_workers_alive', 'mediasoup workers alive now.', sources.workersAlive);
   gauge('voxreply_mediasoup_routers', 'mediasoup routers (rooms) open now.', sources.routers);
+  new Gauge({
+    name: 'voxreply_sip_trunk_up',
+    help: 'Whether a SIP trunk answers OPTIONS pings (1) or not (0).',
+    labelNames: ['trunk'],
+    registers: [registry],
+    collect() {
+      for (const { trunk, up } of sources.sipTrunks()) this.set({ trunk }, up ? 1 : 0);
+    },
+  });
   const workerDeaths = new Counter({
     name: 'voxreply_mediasoup_worker_deaths_total',
     help: 'mediasoup workers that died (each is replaced).',

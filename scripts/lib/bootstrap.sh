@@ -8,8 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # Packages that npm's native modules (better-sqlite3) need to compile.
 BUILD_PACKAGES=(python3 make g++)
 # What the test suite drives: a real browser, tone generation, a throwaway
-# PostgreSQL, process tools.
-TEST_PACKAGES=(chromium sox postgresql procps)
+# PostgreSQL, a real SIP peer (sipp), process tools.
+TEST_PACKAGES=(chromium sox postgresql sip-tester procps)
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want

@@ -29,6 +29,8 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       diagnosticsRooms: false,
       trustProxy: [],
+      sipPort: 5060,
+      sipTrunks: [],
     });
     expect(config.mediasoupWorkers).toBeGreaterThanOrEqual(1);
   });
@@ -52,6 +54,8 @@ describe('configuration from the environment', () => {
         DIAGNOSTICS_ROOMS: 'on',
         RATE_LIMIT_MULTIPLIER: '2.5',
         TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        SIP_PORT: '5070',
+        SIP_TRUNKS: '[{"name":"carrier","host":"sip.example.net"}]',
         SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       '/srv',
@@ -72,6 +76,18 @@ describe('configuration from the environment', () => {
       logLevel: 'debug',
       diagnosticsRooms: true,
       trustProxy: ['loopback', '10.0.0.0/8'],
+      sipPort: 5070,
+      sipTrunks: [
+        {
+          name: 'carrier',
+          host: 'sip.example.net',
+          port: 5060,
+          transport: 'udp',
+          codecs: ['opus', 'G722', 'PCMU', 'PCMA'],
+          allowFrom: [],
+          optionsIntervalSeconds: 30,
+        },
+      ],
       rateLimitMultiplier: 2.5,
       secretKey: Buffer.alloc(32, 7),
     });
@@ -90,6 +106,9 @@ describe('configuration from the environment', () => {
     );
     expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL must be one of/);
     expect(problemsOf({ RTC_LISTEN_IP: 'localhost' })[0]).toMatch(/^RTC_LISTEN_IP must be an IPv4/);
+    expect(problemsOf({ SIP_TRUNKS: 'not json' })).toEqual([
+      'SIP_TRUNKS must be a JSON array of trunks',
+    ]);
     // A bad secret is named but never echoed.
     expect(problemsOf({ SECRET_KEY: 'c2hvcnQ=' })).toEqual([
       'SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)',

@@ -13,10 +13,16 @@ export default function setup(): void {
     missing.push('dist/client (npm run build)');
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))
     missing.push('chromium (apt-get install chromium)');
-  try {
-    execFileSync('sox', ['--version'], { stdio: 'ignore' });
-  } catch {
-    missing.push('sox (apt-get install sox)');
+  for (const [tool, args, hint] of [
+    ['sox', ['--version'], 'sox (apt-get install sox)'],
+    ['sipp', ['-v'], 'sipp (apt-get install sip-tester)'],
+  ] as const) {
+    try {
+      execFileSync(tool, args, { stdio: 'ignore' });
+    } catch (error) {
+      // sipp -v exits non-zero after printing its version: only "not found" counts.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') missing.push(hint);
+    }
   }
   if (missing.length > 0) {
     throw new Error(

@@ -39,10 +39,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let stopping = false;
+  let healthy = false;
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code, signal) => {
       // A server that dies on its own is a bug: show why.
-      if (!stopping) console.error(`server exited unexpectedly (${code ?? signal}):\n${output}`);
+      if (healthy && !stopping)
+        console.error(`server exited unexpectedly (${code ?? signal}):\n${output}`);
       resolve(code);
     }),
   );
@@ -63,7 +65,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
       const response = await fetch(`${url}/healthz`);
-      if (response.status === 200) break;
+      if (response.status === 200) {
+        healthy = true;
+        break;
+      }
     } catch {
       // not listening yet
     }

@@ -1,0 +1,6 @@
+// The logging surface the gateway needs; the server hands in its pino logger.
+export interface GatewayLogger {
+  info(context: object, message: string): void;
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
+}

@@ -1,0 +1,60 @@
+// SipStack over the `sip` package (ADR 007).
+import { randomBytes } from 'node:crypto';
+import * as sip from 'sip';
+import type { SipRequestHandler, SipStack } from './sip-stack.js';
+
+export interface NpmSipStackOptions {
+  listenIp: string;
+  port: number;
+  /** Put in Via/Contact instead of listenIp (behind NAT). */
+  publicAddress: string | undefined;
+  onError: (error: unknown) => void;
+}
+
+export function createNpmSipStack(
+  options: NpmSipStackOptions,
+  onRequest: SipRequestHandler,
+): SipStack {
+  const host = options.publicAddress ?? options.listenIp;
+  const stack = sip.create(
+    {
+      address: options.listenIp,
+      port: options.port,
+      publicAddress: host,
+      udp: true,
+      tcp: true,
+      logger: { error: options.onError },
+    },
+    (request, remote) => {
+      try {
+        onRequest(request, remote);
+      } catch (error) {
+        options.onError(error);
+        stack.send(sip.makeResponse(request, 500, 'Server Internal Error'));
+      }
+    },
+  );
+  return {
+    host,
+    port: options.port,
+    request: (request, onResponse) => {
+      try {
+        stack.send(request, onResponse);
+      } catch (error) {
+        // The package throws synchronously on some targets (e.g. its own
+        // address); report it as a failed request, never as a crash.
+        options.onError(error);
+        onResponse({ status: 503, reason: 'Local Error', headers: {} });
+      }
+    },
+    respond: (request, status, reason) => stack.send(sip.makeResponse(request, status, reason)),
+    close: () => stack.destroy(),
+  };
+}
+
+/** A fresh Call-ID / tag: random, as RFC 3261 asks. */
+export function randomSipToken(bytes = 8): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export { generateBranch } from 'sip';

@@ -1,0 +1,19 @@
+// The gateway's view of a SIP stack: RFC 3261 transactions (retransmission,
+// timers) and transports are the stack's job. Kept this small so another stack
+// (drachtio-srf, where a drachtio-server runs) can be plugged in (ADR 007).
+import type { Remote, SipRequest, SipResponse } from 'sip';
+
+export type { Remote, SipRequest, SipResponse };
+
+export interface SipStack {
+  /** Sends a request in a new client transaction; every response is reported. */
+  request(request: SipRequest, onResponse: (response: SipResponse) => void): void;
+  /** Answers a request received through `onRequest`. */
+  respond(request: SipRequest, status: number, reason: string): void;
+  /** The host put in Via and Contact. */
+  readonly host: string;
+  readonly port: number;
+  close(): void;
+}
+
+export type SipRequestHandler = (request: SipRequest, remote: Remote) => void;

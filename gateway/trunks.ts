@@ -1,0 +1,55 @@
+// SIP trunks (carriers) from configuration: JSON in SIP_TRUNKS, validated.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+export const trunkSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -'),
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535).default(5060),
+  transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+  username: z.string().max(128).optional(),
+  password: z.string().max(256).optional(),
+  /** E.164 number shown to the called phone. */
+  callerId: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number (+15551234567)')
+    .optional(),
+  codecs: z
+    .array(z.enum(['opus', 'G722', 'PCMU', 'PCMA']))
+    .min(1)
+    .default(['opus', 'G722', 'PCMU', 'PCMA']),
+  /** Addresses allowed to send inbound calls from this trunk (IPs). */
+  allowFrom: z
+    .array(z.string().refine((ip) => isIP(ip) !== 0, 'must be an IP address'))
+    .default([]),
+  optionsIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+});
+
+export type Trunk = z.infer<typeof trunkSchema>;
+
+export const trunksSchema = z
+  .array(trunkSchema)
+  .refine(
+    (trunks) => new Set(trunks.map((t) => t.name)).size === trunks.length,
+    'trunk names must be unique',
+  );
+
+/** Parses SIP_TRUNKS; throws an Error whose message names the problem. */
+export function parseTrunks(json: string | undefined): Trunk[] {
+  if (!json) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error('must be a JSON array of trunks');
+  }
+  const parsed = trunksSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      parsed.error.issues
+        .map((issue) => `${issue.path.join('.') || 'trunks'}: ${issue.message}`)
+        .join('; '),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,85 @@
+// Type declarations for the `sip` package (0.0.6), for the parts the gateway
+// uses. Messages are plain objects; see its doc/api.markdown.
+declare module 'sip' {
+  export interface SipUriObject {
+    schema?: string;
+    user?: string;
+    host: string;
+    port?: number;
+    params: Record<string, string | undefined>;
+    headers?: Record<string, string>;
+  }
+
+  export interface NameAddr {
+    name?: string;
+    uri: string;
+    params: Record<string, string | undefined>;
+  }
+
+  export interface Via {
+    version?: string;
+    protocol?: string;
+    host?: string;
+    port?: number;
+    params: Record<string, string | undefined>;
+  }
+
+  export interface SipHeaders {
+    via?: Via[];
+    from?: NameAddr;
+    to?: NameAddr;
+    'call-id'?: string;
+    cseq?: { seq: number; method: string };
+    contact?: NameAddr[];
+    'max-forwards'?: string | number;
+    'content-type'?: string;
+    'content-length'?: number;
+    [name: string]: unknown;
+  }
+
+  export interface SipRequest {
+    method: string;
+    uri: string;
+    version?: string;
+    headers: SipHeaders;
+    content?: string;
+  }
+
+  export interface SipResponse {
+    status: number;
+    reason: string;
+    version?: string;
+    headers: SipHeaders;
+    content?: string;
+  }
+
+  export interface Remote {
+    protocol: string;
+    address: string;
+    port: number;
+  }
+
+  export interface StackOptions {
+    port?: number;
+    address?: string;
+    publicAddress?: string;
+    hostname?: string;
+    udp?: boolean;
+    tcp?: boolean;
+    logger?: { error?: (error: unknown) => void; send?: unknown; recv?: unknown };
+  }
+
+  export interface Stack {
+    send(message: SipRequest | SipResponse, onResponse?: (response: SipResponse) => void): void;
+    destroy(): void;
+    hostname(): string;
+  }
+
+  export function create(
+    options: StackOptions,
+    onRequest: (request: SipRequest, remote: Remote) => void,
+  ): Stack;
+  export function makeResponse(request: SipRequest, status: number, reason?: string): SipResponse;
+  export function generateBranch(): string;
+  export function parseUri(uri: string): SipUriObject;
+}

@@ -1,0 +1,57 @@
+// sipp (Debian's sip-tester) as a real SIP peer: a carrier answering our
+// requests, or a client running one scenario against the gateway.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { projectRoot } from './project.js';
+
+const scenario = (name: string): string =>
+  path.join(projectRoot, 'test/gateway/scenarios', `${name}.xml`);
+
+/**
+ * A sipp server running `name` on ip:port until stopped. Use another loopback
+ * address than the gateway's (127.0.0.2): a carrier is never on our own address.
+ */
+export function sippServer(
+  name: string,
+  ip: string,
+  port: number,
+): { process: ChildProcess; stop: () => Promise<void> } {
+  const child = spawn('sipp', ['-sf', scenario(name), '-i', ip, '-p', String(port), '-nostdin'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Runs `name` once against target ("127.0.0.1:5060"); resolves sipp's exit code (0: passed). */
+export function sippClient(
+  name: string,
+  target: string,
+  localPort: number,
+): Promise<number | null> {
+  const child = spawn(
+    'sipp',
+    [
+      '-sf',
+      scenario(name),
+      target,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(localPort),
+      '-m',
+      '1',
+      '-nostdin',
+      '-timeout',
+      '10s',
+    ],
+    { stdio: 'ignore' },
+  );
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
