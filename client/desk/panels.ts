@@ -64,10 +64,12 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   const t1 = byId<HTMLInputElement>('t1');
   const t2 = byId<HTMLInputElement>('t2');
   const showStatus = byId<HTMLInputElement>('show-status');
+  const awayAfter = byId<HTMLInputElement>('away-after');
   const dnd = byId<HTMLInputElement>('dnd');
   t1.value = String(me.settings.ringPlan.firstStageSeconds);
   t2.value = String(me.settings.ringPlan.totalSeconds);
   showStatus.checked = me.settings.showStatus;
+  awayAfter.value = String(me.settings.awayAfterMinutes);
   dnd.checked = me.settings.doNotDisturb;
   const save = (body: object) => {
     api<Me>('PATCH', '/api/me/settings', body).then(onChange, (error: unknown) => {
@@ -79,6 +81,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   t1.addEventListener('change', savePlan);
   t2.addEventListener('change', savePlan);
   showStatus.addEventListener('change', () => save({ showStatus: showStatus.checked }));
+  awayAfter.addEventListener('change', () => save({ awayAfterMinutes: Number(awayAfter.value) }));
   dnd.addEventListener('change', () => save({ doNotDisturb: dnd.checked }));
 }
 

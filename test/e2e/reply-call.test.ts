@@ -5,6 +5,7 @@
 // up; the call is in the history with the device that answered.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Me } from '../../protocol/accounts.js';
 import { launchChromium } from '../support/chromium.js';
 import { decodedFrames, dominantFrequency } from '../support/media-probe.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
@@ -123,6 +124,30 @@ describe('a reply call', () => {
       await laptop.page.locator('#history tr[data-outcome="answered"]').first().textContent(),
     ).toContain('Laptop: input');
     expect(errors).toEqual([]);
+    await Promise.all([caller.close(), laptop.context.close(), phone.context.close()]);
+  });
+
+  it('honours do-not-disturb set in the desk app: the caller is told, nothing rings', async () => {
+    const { sender, link, laptop, phone } = await setUpSender();
+    await laptop.page.getByLabel('Do not disturb').check();
+    await laptop.page.getByLabel(/Away after/).fill('15');
+    await laptop.page.getByLabel(/Away after/).press('Tab');
+    await expect
+      .poll(async () => ((await (await sender.api('GET', '/api/me')).json()) as Me).settings)
+      .toMatchObject({ doNotDisturb: true, awayAfterMinutes: 15 });
+
+    const caller = await callerBrowser.newPage();
+    await caller.goto(`${server.url}/r/${link.token}`);
+    await expect
+      .poll(() => caller.locator('#sender-line').textContent())
+      .toBe('Ada Lovelace is not taking calls right now.');
+    await caller.getByRole('button', { name: 'Call', exact: true }).click();
+    await expect
+      .poll(() => caller.getByRole('status').first().textContent())
+      .toBe('Ada Lovelace is not taking calls right now');
+    expect(await laptop.page.getByRole('dialog', { name: 'Incoming call' }).isVisible()).toBe(
+      false,
+    );
     await Promise.all([caller.close(), laptop.context.close(), phone.context.close()]);
   });
 
