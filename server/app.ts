@@ -218,6 +218,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       calls.closeAll();
       diagnostics?.closeAll();
       presence.close();
+      deviceHandlers.close();
       gateway?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();

@@ -13,6 +13,9 @@ import { deviceChannel } from '../calls/call-orchestrator.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
+/** Device-list updates within this window are sent as one. */
+const PUBLISH_COALESCE_MS = 100;
+
 export const accountChannel = (accountId: number): string => `account:${accountId}`;
 
 export class DeviceHandlers {
@@ -26,7 +29,25 @@ export class DeviceHandlers {
     this.#presence = presence;
     this.#devices = devices;
     this.#logger = logger.child({ component: 'devices' });
-    presence.on('changed', (accountId) => void this.publish(accountId));
+    // Several changes in a burst (page loads, a beat storm) make one broadcast.
+    presence.on('changed', (accountId) => this.#schedulePublish(accountId));
+  }
+
+  readonly #pending = new Map<number, NodeJS.Timeout>();
+
+  #schedulePublish(accountId: number): void {
+    if (this.#pending.has(accountId)) return;
+    const timer = setTimeout(() => {
+      this.#pending.delete(accountId);
+      void this.publish(accountId);
+    }, PUBLISH_COALESCE_MS);
+    timer.unref();
+    this.#pending.set(accountId, timer);
+  }
+
+  close(): void {
+    for (const timer of this.#pending.values()) clearTimeout(timer);
+    this.#pending.clear();
   }
 
   /** Sends the device list to every desk app of the account. */

@@ -8,6 +8,8 @@ import { startServer, type RunningServer } from '../support/server-process.js';
 import { sippClient, sippServer } from '../support/sipp.js';
 
 const CARRIER_IP = '127.0.0.2';
+/** The carrier's media/signalling edge that sends us calls (in the trunk's allowFrom). */
+const CARRIER_EDGE_IP = '127.0.0.3';
 
 let server: RunningServer;
 let sipPort: number;
@@ -25,7 +27,13 @@ beforeAll(async () => {
   carrierPort = await freePortRange(1);
   carrier = sippServer('carrier-answers-options', CARRIER_IP, carrierPort);
   const trunks = [
-    { name: 'carrier', host: CARRIER_IP, port: carrierPort, optionsIntervalSeconds: 1 },
+    {
+      name: 'carrier',
+      host: CARRIER_IP,
+      port: carrierPort,
+      allowFrom: [CARRIER_EDGE_IP],
+      optionsIntervalSeconds: 1,
+    },
   ];
   server = await startServer({ SIP_PORT: String(sipPort), SIP_TRUNKS: JSON.stringify(trunks) });
 });
@@ -51,8 +59,51 @@ describe('the SIP gateway', () => {
     );
   });
 
-  it('refuses an INVITE it cannot handle yet with 501, not silence', async () => {
-    expect(await sippClient('invite-refused', `127.0.0.1:${sipPort}`, await freePortRange(1))).toBe(
+  it("answers a trunk's INVITE 501 (calls are not built yet), not silence", async () => {
+    const code = await sippClient(
+      'invite-refused',
+      `127.0.0.1:${sipPort}`,
+      await freePortRange(1),
+      CARRIER_EDGE_IP,
+    );
+    expect(code).toBe(0);
+  });
+
+  it('forbids an INVITE from a source no trunk allows', async () => {
+    expect(
+      await sippClient('invite-forbidden', `127.0.0.1:${sipPort}`, await freePortRange(1)),
+    ).toBe(0);
+  });
+
+  it("drops a stranger's flood past its limit and keeps serving everyone else", async () => {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.4', resolve));
+    let answered = 0;
+    socket.on('message', (message) => {
+      if (message.toString().startsWith('SIP/2.0 200')) answered += 1;
+    });
+    const { port } = socket.address();
+    for (let i = 0; i < 200; i++) {
+      const options = [
+        `OPTIONS sip:voxreply@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.4:${port};branch=z9hG4bKflood${i}`,
+        `From: <sip:flood@127.0.0.4>;tag=f${i}`,
+        `To: <sip:voxreply@127.0.0.1:${sipPort}>`,
+        `Call-ID: flood-${i}@127.0.0.4`,
+        'CSeq: 1 OPTIONS',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      socket.send(options, sipPort, '127.0.0.1');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    socket.close();
+    // 20 a second are answered; the burst of 200 is not.
+    expect(answered).toBeGreaterThanOrEqual(15);
+    expect(answered).toBeLessThanOrEqual(45);
+    expect(await sippClient('ping-gateway', `127.0.0.1:${sipPort}`, await freePortRange(1))).toBe(
       0,
     );
   });

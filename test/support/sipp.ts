@@ -29,11 +29,15 @@ export function sippServer(
   };
 }
 
-/** Runs `name` once against target ("127.0.0.1:5060"); resolves sipp's exit code (0: passed). */
+/**
+ * Runs `name` once against target ("127.0.0.1:5060") from ip:localPort;
+ * resolves sipp's exit code (0: the scenario passed).
+ */
 export function sippClient(
   name: string,
   target: string,
   localPort: number,
+  ip = '127.0.0.1',
 ): Promise<number | null> {
   const child = spawn(
     'sipp',
@@ -42,7 +46,7 @@ export function sippClient(
       scenario(name),
       target,
       '-i',
-      '127.0.0.1',
+      ip,
       '-p',
       String(localPort),
       '-m',
