@@ -1,7 +1,9 @@
 // SipStack over the `sip` package (ADR 007).
 import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
-import type { SipRequestHandler, SipStack } from './sip-stack.js';
+import type { SipRequest, SipRequestHandler, SipResponse, SipStack } from './sip-stack.js';
+
+type SipMessage = SipRequest | SipResponse;
 
 export interface NpmSipStackOptions {
   listenIp: string;
@@ -9,6 +11,8 @@ export interface NpmSipStackOptions {
   /** Put in Via/Contact instead of listenIp (behind NAT). */
   publicAddress: string | undefined;
   onError: (error: unknown) => void;
+  /** Every message in and out (LOG_LEVEL=trace): what sngrep would show. */
+  onTrace?: ((direction: 'in' | 'out', message: string) => void) | undefined;
 }
 
 export function createNpmSipStack(
@@ -23,7 +27,15 @@ export function createNpmSipStack(
       publicAddress: host,
       udp: true,
       tcp: true,
-      logger: { error: options.onError },
+      logger: {
+        error: options.onError,
+        ...(options.onTrace
+          ? {
+              send: (message: SipMessage) => options.onTrace?.('out', sip.stringify(message)),
+              recv: (message: SipMessage) => options.onTrace?.('in', sip.stringify(message)),
+            }
+          : {}),
+      },
     },
     (request, remote) => {
       try {
@@ -47,7 +59,12 @@ export function createNpmSipStack(
         onResponse({ status: 503, reason: 'Local Error', headers: {} });
       }
     },
-    respond: (request, status, reason) => stack.send(sip.makeResponse(request, status, reason)),
+    respond: (request, status, reason, extra) => {
+      const response = sip.makeResponse(request, status, reason);
+      Object.assign(response.headers, extra?.headers);
+      if (extra?.content !== undefined) response.content = extra.content;
+      stack.send(response);
+    },
     close: () => stack.destroy(),
   };
 }

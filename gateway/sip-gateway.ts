@@ -1,11 +1,15 @@
-// The SIP gateway: a SIP stack on the configured port, trunk health, and what
-// it answers. Calls to and from phones come next (issue 4): until then an
-// INVITE from a trunk is answered 501, so the carrier learns at once.
+// The SIP gateway: a SIP stack on the configured port, trunk health, calls
+// forwarded to phones, and what it answers. Inbound calls to numbers come
+// next: until then an INVITE from a trunk is answered 501, so the carrier
+// learns at once.
 import { EventEmitter } from 'node:events';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { GatewayLogger } from './gateway-logger.js';
 import { createNpmSipStack } from './npm-sip-stack.js';
 import type { Remote, SipRequest, SipStack } from './sip-stack.js';
+import type { OutboundCall } from './outbound-call.js';
+import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
+import type { PlainPeerOptions } from '../media/room.js';
 import { TrunkMonitor } from './trunk-monitor.js';
 import type { Trunk } from './trunks.js';
 
@@ -17,6 +21,10 @@ export interface SipGatewayOptions {
   logger: GatewayLogger;
   /** Requests per second accepted from a source that is not a trunk. */
   strangerRequestsPerSecond?: number;
+  /** Where phone legs' RTP listens (the media settings). */
+  media: PlainPeerOptions;
+  /** How long one number may ring before the next is tried. */
+  ringTimeoutMs?: number;
 }
 
 export interface SipGatewayEvents {
@@ -30,10 +38,18 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   /** Addresses of the trunks' own servers and allow-lists: trusted senders. */
   readonly #trunkSources: ReadonlySet<string>;
   readonly #strangerLimit: RateLimiterMemory;
+  readonly #trunks: Trunk[];
+  readonly #media: PlainPeerOptions;
+  readonly #ringTimeoutMs: number;
+  /** Live outbound dialogs by Call-ID, for the far end's in-dialog requests. */
+  readonly #dialogs = new Map<string, OutboundCall>();
 
   constructor(options: SipGatewayOptions) {
     super();
     this.#logger = options.logger;
+    this.#trunks = options.trunks;
+    this.#media = options.media;
+    this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
     this.#trunkSources = new Set(options.trunks.flatMap((trunk) => trunk.allowFrom));
     this.#strangerLimit = new RateLimiterMemory({
       points: options.strangerRequestsPerSecond ?? 20,
@@ -45,6 +61,9 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         port: options.port,
         publicAddress: options.publicAddress,
         onError: (error) => options.logger.warn({ err: error }, 'SIP stack error'),
+        onTrace: options.logger.isLevelEnabled('trace')
+          ? (direction, message) => options.logger.trace({ direction, message }, 'SIP message')
+          : undefined,
       },
       (request, remote) => this.#onRequest(request, remote),
     );
@@ -60,7 +79,37 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return this.#monitor.states();
   }
 
+  /** True when some trunk can take a call now. */
+  canCall(): boolean {
+    return this.#trunksUp().length > 0;
+  }
+
+  /** Forwards a call to phone numbers (ring plan stage 3); call start() on the result. */
+  forward(request: ForwardRequest): PhoneForwarding {
+    return new PhoneForwarding(
+      {
+        stack: this.#stack,
+        trunksUp: () => this.#trunksUp(),
+        media: this.#media,
+        ringTimeoutMs: this.#ringTimeoutMs,
+        logger: this.#logger,
+        dialogs: this.#dialogs,
+      },
+      request,
+    );
+  }
+
+  /** Live dialogs (for tests and metrics). */
+  get dialogCount(): number {
+    return this.#dialogs.size;
+  }
+
+  #trunksUp(): Trunk[] {
+    return this.#trunks.filter((trunk) => this.#monitor.isUp(trunk.name));
+  }
+
   close(): void {
+    for (const call of this.#dialogs.values()) call.hangup();
     this.#monitor.close();
     this.#stack.close();
   }
@@ -79,6 +128,11 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   }
 
   #route(request: SipRequest, remote: Remote, fromTrunk: boolean): void {
+    const dialog = this.#dialogs.get(request.headers['call-id'] ?? '');
+    if (dialog && request.headers.to?.params.tag) {
+      dialog.onRequest(request);
+      return;
+    }
     switch (request.method) {
       case 'OPTIONS':
         this.#stack.respond(request, 200, 'OK');
@@ -95,7 +149,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         return;
       case 'BYE':
       case 'CANCEL':
-        // No dialogs exist yet, so none can match.
+        // Not a live dialog of ours.
         this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
         return;
       default:

@@ -6,14 +6,23 @@ import type { Remote, SipRequest, SipResponse } from 'sip';
 export type { Remote, SipRequest, SipResponse };
 
 export interface SipStack {
-  /** Sends a request in a new client transaction; every response is reported. */
+  /**
+   * Sends a request in a new client transaction; every response is reported.
+   * An ACK (for a 2xx) has no transaction: it is sent once, with no response.
+   */
   request(request: SipRequest, onResponse: (response: SipResponse) => void): void;
-  /** Answers a request received through `onRequest`. */
-  respond(request: SipRequest, status: number, reason: string): void;
+  /** Answers a request received through `onRequest`, optionally with headers and a body. */
+  respond(request: SipRequest, status: number, reason: string, extra?: ResponseExtras): void;
   /** The host put in Via and Contact. */
   readonly host: string;
   readonly port: number;
   close(): void;
+}
+
+export interface ResponseExtras {
+  headers?: Partial<SipRequest['headers']>;
+  /** With `content-type` in headers. */
+  content?: string;
 }
 
 export type SipRequestHandler = (request: SipRequest, remote: Remote) => void;

@@ -1,5 +1,7 @@
 // The codecs every call router offers (DESIGN.md flow 4): Opus for voice with
-// in-band FEC and DTX, VP8 and H264 for video.
+// in-band FEC and DTX, VP8 and H264 for video. G722, PCMU and PCMA are there
+// for phone legs (flow 5): browsers send them natively, so a call to a phone
+// needs no transcoding. Opus stays first, so browsers pick it by default.
 import type { types } from 'mediasoup';
 
 export const routerMediaCodecs: types.RouterRtpCodecCapability[] = [
@@ -10,6 +12,9 @@ export const routerMediaCodecs: types.RouterRtpCodecCapability[] = [
     channels: 2,
     parameters: { useinbandfec: 1, usedtx: 1 },
   },
+  { kind: 'audio', mimeType: 'audio/G722', clockRate: 8000 },
+  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 },
+  { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000 },
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
   {
     kind: 'video',

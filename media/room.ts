@@ -20,11 +20,20 @@ interface Peer {
   /** What this peer may send (a voice call's caller sends no video). */
   kinds: ReadonlySet<types.MediaKind>;
   transports: Map<string, { transport: types.WebRtcTransport; direction: TransportDirection }>;
+  /** A phone leg's one transport for both directions (plain RTP). */
+  plain?: types.PlainTransport;
   producers: Map<string, types.Producer>;
   consumers: Map<string, types.Consumer>;
 }
 
 export type TransportDirection = 'send' | 'recv';
+
+/** Where a plain-RTP peer listens, and the address put in its SDP. */
+export interface PlainPeerOptions {
+  listenIp: string;
+  announcedAddress?: string | undefined;
+  portRange?: { min: number; max: number } | undefined;
+}
 
 /** A request a peer made that the room cannot honour (unknown id, bad parameters). */
 export class RoomRequestError extends Error {}
@@ -129,18 +138,107 @@ export class Room extends EventEmitter<RoomEvents> {
     kind: types.MediaKind,
     rtpParameters: Record<string, unknown>,
   ): Promise<string> {
-    const peer = this.#peer(peerId);
     const transport = this.#transport(peerId, transportId, 'send');
+    return this.#produceOn(
+      peerId,
+      transport,
+      kind,
+      rtpParameters as unknown as types.RtpParameters,
+    );
+  }
+
+  /** Consumers start paused; the client resumes them once it is ready to play. */
+  async consume(
+    peerId: string,
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: Record<string, unknown>,
+  ): Promise<ConsumerInfo> {
+    const transport = this.#transport(peerId, transportId, 'recv');
+    const consumer = await this.#consumeOn(peerId, transport, producerId, rtpCapabilities, true);
+    return {
+      id: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: { ...consumer.rtpParameters },
+    };
+  }
+
+  /**
+   * Adds a plain-RTP peer (the phone side of a call): one PlainTransport for
+   * both directions, RTCP on its own port as most SIP equipment expects.
+   */
+  async addPlainPeer(peerId: string, options: PlainPeerOptions): Promise<types.PlainTransport> {
+    if (this.#peers.has(peerId)) throw new RoomRequestError(`${peerId} is already in this room`);
+    const peer: Peer = {
+      kinds: new Set(['audio']),
+      transports: new Map(),
+      producers: new Map(),
+      consumers: new Map(),
+    };
+    this.#peers.set(peerId, peer);
+    try {
+      peer.plain = await this.#router.createPlainTransport({
+        listenInfo: {
+          protocol: 'udp',
+          ip: options.listenIp,
+          ...(options.announcedAddress ? { announcedAddress: options.announcedAddress } : {}),
+          ...(options.portRange ? { portRange: options.portRange } : {}),
+        },
+        rtcpMux: false,
+        // Symmetric RTP (RFC 4961), as SBCs do: send to where the far end's
+        // RTP comes from, which is right behind NAT where its SDP is not.
+        comedia: true,
+      });
+      return peer.plain;
+    } catch (error) {
+      this.#peers.delete(peerId);
+      throw error;
+    }
+  }
+
+  /** A plain peer's incoming stream, announced to the room like any producer. */
+  producePlain(peerId: string, rtpParameters: types.RtpParameters): Promise<string> {
+    return this.#produceOn(peerId, this.#plain(peerId), 'audio', rtpParameters);
+  }
+
+  /** Sends another peer's producer to a plain peer (starts at once). */
+  consumePlain(
+    peerId: string,
+    producerId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<types.Consumer> {
+    return this.#consumeOn(peerId, this.#plain(peerId), producerId, rtpCapabilities, false);
+  }
+
+  /** The codec a producer sends (its first media codec). */
+  producerCodec(producerId: string): types.RtpCodecParameters | undefined {
+    for (const peer of this.#peers.values()) {
+      const producer = peer.producers.get(producerId);
+      if (producer) return producer.rtpParameters.codecs[0];
+    }
+    return undefined;
+  }
+
+  /** Closes one of a peer's producers (to send the same track with another codec). */
+  closeProducer(peerId: string, producerId: string): void {
+    const producer = this.#peer(peerId).producers.get(producerId);
+    if (!producer) throw new RoomRequestError(`unknown producer ${producerId}`);
+    producer.close();
+  }
+
+  async #produceOn(
+    peerId: string,
+    transport: types.Transport,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+  ): Promise<string> {
+    const peer = this.#peer(peerId);
     if (!peer.kinds.has(kind)) throw new RoomRequestError(`may not send ${kind} in this room`);
     if ([...peer.producers.values()].some((p) => p.kind === kind)) {
       throw new RoomRequestError(`already sending ${kind}`);
     }
-    const producer = await this.#wrap(() =>
-      transport.produce({
-        kind,
-        rtpParameters: rtpParameters as unknown as types.RtpParameters,
-      }),
-    );
+    const producer = await this.#wrap(() => transport.produce({ kind, rtpParameters }));
     peer.producers.set(producer.id, producer);
     const info: ProducerInfo = { producerId: producer.id, peerId, kind: producer.kind };
     producer.observer.once('close', () => {
@@ -151,35 +249,28 @@ export class Room extends EventEmitter<RoomEvents> {
     return producer.id;
   }
 
-  /** Consumers start paused; the client resumes them once it is ready to play. */
-  async consume(
+  async #consumeOn(
     peerId: string,
-    transportId: string,
+    transport: types.Transport,
     producerId: string,
-    rtpCapabilities: Record<string, unknown>,
-  ): Promise<ConsumerInfo> {
+    rtpCapabilities: types.RtpCapabilities,
+    paused: boolean,
+  ): Promise<types.Consumer> {
     const peer = this.#peer(peerId);
-    const transport = this.#transport(peerId, transportId, 'recv');
     if (peer.producers.has(producerId))
       throw new RoomRequestError('cannot consume your own producer');
     if ([...peer.consumers.values()].some((c) => c.producerId === producerId)) {
       throw new RoomRequestError('already consuming this producer');
     }
-    const capabilities = rtpCapabilities as unknown as types.RtpCapabilities;
-    if (!this.#router.canConsume({ producerId, rtpCapabilities: capabilities })) {
+    if (!this.#router.canConsume({ producerId, rtpCapabilities })) {
       throw new RoomRequestError('cannot consume this producer with these capabilities');
     }
     const consumer = await this.#wrap(() =>
-      transport.consume({ producerId, rtpCapabilities: capabilities, paused: true }),
+      transport.consume({ producerId, rtpCapabilities, paused }),
     );
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
-    return {
-      id: consumer.id,
-      producerId,
-      kind: consumer.kind,
-      rtpParameters: { ...consumer.rtpParameters },
-    };
+    return consumer;
   }
 
   async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
@@ -194,10 +285,17 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#peers.delete(peerId);
     // Closing a transport closes its producers and consumers too.
     for (const { transport } of peer.transports.values()) transport.close();
+    peer.plain?.close();
   }
 
   close(): void {
     this.#router.close();
+  }
+
+  #plain(peerId: string): types.PlainTransport {
+    const transport = this.#peer(peerId).plain;
+    if (!transport) throw new RoomRequestError('not a plain-RTP peer');
+    return transport;
   }
 
   #peer(peerId: string): Peer {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { linkTokenSchema } from './links.js';
 import type { JoinRoomResult } from './media.js';
+import type { PhoneLegView } from './phones.js';
 
 const callId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not a call id');
 
@@ -34,6 +35,7 @@ export interface AnswerCallResult {
 export type CallerStage =
   | 'ringing' // the most active device
   | 'ringing_others' // every device
+  | 'calling_phone' // forwarded to the sender's phone
   | 'connected'
   | 'no_answer'
   | 'declined'
@@ -56,9 +58,12 @@ export interface IncomingCall {
   video: boolean;
   /** The sender is already in another call. */
   senderBusy: boolean;
+  /** "Send to my phone" can forward this call (numbers set, a trunk up). */
+  canSendToPhone: boolean;
 }
 
-export type RingEndReason = 'answered_elsewhere' | 'caller_hung_up' | 'no_answer' | 'declined';
+export type RingEndReason =
+  'answered_elsewhere' | 'caller_hung_up' | 'no_answer' | 'declined' | 'forwarded_to_phone';
 
 export interface RingEnded {
   callId: string;
@@ -88,4 +93,6 @@ export interface CallRecordView {
   durationSeconds: number | null;
   /** Why each device rang (or did not): "Laptop: input 3 s ago, focused". */
   ringReasons: string[];
+  /** Forwarding attempts to the sender's phones, in the order they were made. */
+  phoneLegs: PhoneLegView[];
 }

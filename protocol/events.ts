@@ -24,6 +24,8 @@ import type {
   ProducerInfo,
   RestartIceRequest,
   ResumeConsumerRequest,
+  CloseProducerRequest,
+  SendCodecRequest,
   TransportInfo,
 } from './media.js';
 
@@ -38,6 +40,8 @@ export interface ClientToServerEvents {
   'device:update': (request: UpdateDeviceRequest, ack: AckCallback<DeviceView[]>) => void;
   'call:answer': (request: AnswerCallRequest, ack: AckCallback<AnswerCallResult>) => void;
   'call:decline': (request: CallIdRequest, ack: AckCallback<null>) => void;
+  /** "Send to my phone" from the incoming-call dialog. */
+  'call:sendToPhone': (request: CallIdRequest, ack: AckCallback<null>) => void;
   // Reply page (anonymous caller holding a link token).
   'call:start': (request: StartCallRequest, ack: AckCallback<StartCallResult>) => void;
   // Either side of a call.
@@ -52,6 +56,8 @@ export interface ClientToServerEvents {
   'media:produce': (request: ProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
   'media:consume': (request: ConsumeRequest, ack: AckCallback<ConsumerInfo>) => void;
   'media:resumeConsumer': (request: ResumeConsumerRequest, ack: AckCallback<null>) => void;
+  /** Stops one of the socket's own producers (before sending the track with another codec). */
+  'media:closeProducer': (request: CloseProducerRequest, ack: AckCallback<null>) => void;
   /** New ICE credentials after the client's network changed. */
   'media:restartIce': (
     request: RestartIceRequest,
@@ -68,6 +74,8 @@ export interface ServerToClientEvents {
   'call:ended': (ended: CallEnded) => void;
   'media:newProducer': (producer: ProducerInfo) => void;
   'media:producerClosed': (producer: { producerId: string }) => void;
+  /** Send this kind with this codec from now on (a phone leg settled on it). */
+  'media:sendCodec': (request: SendCodecRequest) => void;
 }
 
 // Events between signaling nodes (Socket.IO adapter); none yet.

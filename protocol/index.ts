@@ -6,4 +6,5 @@ export * from './health.js';
 export * from './media.js';
 export * from './call.js';
 export * from './links.js';
+export * from './phones.js';
 export * from './presence.js';

@@ -48,6 +48,16 @@ export type RestartIceRequest = z.infer<typeof restartIceSchema>;
 export const resumeConsumerSchema = z.object({ consumerId: id });
 export type ResumeConsumerRequest = z.infer<typeof resumeConsumerSchema>;
 
+export const closeProducerSchema = z.object({ producerId: id });
+export type CloseProducerRequest = z.infer<typeof closeProducerSchema>;
+
+/** Server to client: re-send `kind` with this codec (e.g. audio/PCMU for a phone). */
+export interface SendCodecRequest {
+  kind: 'audio';
+  mimeType: string;
+  clockRate: number;
+}
+
 /** What the server answers: plain JSON mirrors of mediasoup's types. */
 export interface JoinRoomResult {
   routerRtpCapabilities: Record<string, unknown>;

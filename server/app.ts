@@ -13,6 +13,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { installErrorHandler } from './http/http-errors.js';
 import { linkRoutes } from './http/link-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
+import { phoneRoutes } from './http/phone-routes.js';
 import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
@@ -33,6 +34,7 @@ import { CallStore } from './store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
+import { PhoneStore } from './store/phone-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
 
@@ -68,6 +70,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const deviceStore = new DeviceStore(db);
   const linkStore = new LinkStore(db);
   const callStore = new CallStore(db);
+  const phoneStore = new PhoneStore(db);
   const links = new LinkService(
     linkStore,
     new SealedBox(loadServerKey(config.dataDir, config.secretKey)),
@@ -127,6 +130,22 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     );
   });
 
+  const gateway =
+    config.sipTrunks.length > 0
+      ? new SipGateway({
+          listenIp: config.rtcListenIp,
+          port: config.sipPort,
+          publicAddress: config.announcedAddress,
+          trunks: config.sipTrunks,
+          logger: logger.child({ component: 'sip' }),
+          media: {
+            listenIp: config.rtcListenIp,
+            announcedAddress: config.announcedAddress,
+            portRange: { min: config.rtcMinPort, max: config.rtcMaxPort },
+          },
+        })
+      : undefined;
+
   const presence = new Presence();
   const signaling = new MediaSignaling(io, logger);
   const calls = new CallOrchestrator({
@@ -138,6 +157,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     devices: deviceStore,
     links: linkStore,
     calls: callStore,
+    phones: phoneStore,
+    gateway,
     logger,
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
@@ -162,17 +183,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       calls.inCall(accountId),
     );
   };
-
-  const gateway =
-    config.sipTrunks.length > 0
-      ? new SipGateway({
-          listenIp: config.rtcListenIp,
-          port: config.sipPort,
-          publicAddress: config.announcedAddress,
-          trunks: config.sipTrunks,
-          logger: logger.child({ component: 'sip' }),
-        })
-      : undefined;
 
   const metrics = createMetrics({
     sipTrunks: () => gateway?.trunkStates() ?? [],
@@ -204,6 +214,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     calls: callStore,
     senderStatus,
   });
+  await http.register(phoneRoutes, { phones: phoneStore, sessions });
   await http.register(clientRoutes, {
     distDir: clientDistDir,
     diagnostics: config.diagnosticsRooms,

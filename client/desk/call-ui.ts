@@ -26,6 +26,7 @@ export class CallUi {
     answer: byId<HTMLButtonElement>('answer'),
     answerVideo: byId<HTMLButtonElement>('answer-video'),
     decline: byId<HTMLButtonElement>('decline'),
+    sendToPhone: byId<HTMLButtonElement>('send-to-phone'),
     panel: byId('in-call'),
     title: byId('in-call-title'),
     duration: byId('call-duration'),
@@ -50,6 +51,7 @@ export class CallUi {
     ui.answer.addEventListener('click', () => void this.#answer(false));
     ui.answerVideo.addEventListener('click', () => void this.#answer(true));
     ui.decline.addEventListener('click', () => void this.#decline());
+    ui.sendToPhone.addEventListener('click', () => void this.#sendToPhone());
     ui.dialog.addEventListener('cancel', (event) => event.preventDefault());
     ui.hangUp.addEventListener('click', () => {
       const current = this.#current;
@@ -74,6 +76,7 @@ export class CallUi {
     ui.from.textContent = `${call.callerName}${call.callerEmail ? ` (${call.callerEmail})` : ''} is calling${call.video ? ' with video' : ''}`;
     ui.subject.textContent = call.subject ? `About: ${call.subject}` : '';
     show(ui.busy, call.senderBusy);
+    show(ui.sendToPhone, call.canSendToPhone);
     if (!ui.dialog.open) ui.dialog.showModal();
     ui.answer.focus();
     this.#ringtone.start();
@@ -97,6 +100,7 @@ export class CallUi {
       this.#notify(`Answered on ${ended.answeredOn ?? 'another device'}.`);
     else if (ended.reason === 'caller_hung_up') this.#notify('The caller hung up.');
     else if (ended.reason === 'no_answer') this.#notify('Missed call.');
+    else if (ended.reason === 'forwarded_to_phone') this.#notify('Forwarded to your phone.');
     this.onCallFinished();
   }
 
@@ -139,6 +143,14 @@ export class CallUi {
     const callId = this.#ui.dialog.dataset.callId;
     this.#closeDialog();
     if (callId) await this.#socket.emitWithAck('call:decline', { callId });
+  }
+
+  async #sendToPhone(): Promise<void> {
+    const callId = this.#ui.dialog.dataset.callId;
+    this.#closeDialog();
+    if (!callId) return;
+    const ack = await this.#socket.emitWithAck('call:sendToPhone', { callId });
+    if (!ack.ok) this.#notify(ack.error.message);
   }
 
   async #tick(started: number): Promise<void> {

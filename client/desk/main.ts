@@ -10,6 +10,7 @@ import { CallUi } from './call-ui.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
 import {
   bindLinkForm,
+  bindPhones,
   bindSettings,
   renameDevice,
   renderDevices,
@@ -65,6 +66,7 @@ function startApp(me: Me): void {
   });
   bindSettings(me, (updated) => (byId('me').textContent = `${updated.name} (${updated.email})`));
   bindLinkForm();
+  bindPhones().catch((error: unknown) => (byId('phones-status').textContent = String(error)));
   byId('logout').addEventListener(
     'click',
     () => void api('POST', '/api/logout').then(() => location.reload()),

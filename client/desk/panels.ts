@@ -1,7 +1,8 @@
-// The desk app's panels: devices, ring settings, links, history.
+// The desk app's panels: devices, ring settings, forwarding phones, links, history.
 import type { Me } from '../../protocol/accounts.js';
 import type { CallRecordView } from '../../protocol/call.js';
 import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
+import type { PhoneLegView, PhoneList, PhoneNumber } from '../../protocol/phones.js';
 import type { DeviceView } from '../../protocol/presence.js';
 import { api } from '../shared/api.js';
 import type { VoxClientSocket } from '../shared/connection.js';
@@ -85,6 +86,116 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   dnd.addEventListener('change', () => save({ doNotDisturb: dnd.checked }));
 }
 
+/** The forwarding phones: an ordered draft edited here and saved whole. */
+export async function bindPhones(): Promise<void> {
+  const status = byId('phones-status');
+  let draft = (await api<PhoneList>('GET', '/api/me/phones')).phones;
+  const render = (): void =>
+    renderPhoneRows(draft, (next) => {
+      draft = next;
+      render();
+    });
+  const say = (text: string, error: boolean): void => {
+    status.textContent = text;
+    status.classList.toggle('error', error);
+  };
+  byId('add-phone').addEventListener('click', () => {
+    draft = [...draft, { label: '', number: '' }];
+    render();
+    byId<HTMLTableElement>('phones')
+      .querySelector<HTMLInputElement>('tr:last-child input')
+      ?.focus();
+  });
+  byId('save-phones').addEventListener('click', () => {
+    // A row added and left empty is not meant as a number.
+    const phones = draft.filter((phone) => phone.label.trim() || phone.number.trim());
+    api<PhoneList>('PUT', '/api/me/phones', { phones }).then(
+      (stored) => {
+        draft = stored.phones;
+        render();
+        say('Saved.', false);
+      },
+      (error: unknown) => say(readablePhoneError(error), true),
+    );
+  });
+  render();
+}
+
+function renderPhoneRows(draft: PhoneNumber[], change: (next: PhoneNumber[]) => void): void {
+  const table = byId<HTMLTableElement>('phones');
+  if (draft.length === 0) {
+    table.replaceChildren(h('tr', {}, h('td', { class: 'muted' }, 'No forwarding phones yet.')));
+    return;
+  }
+  table.replaceChildren(
+    h('tr', {}, h('th', {}, ''), h('th', {}, 'Label'), h('th', {}, 'Number'), h('th', {}, '')),
+    ...draft.map((phone, index) => phoneRow(draft, phone, index, change)),
+  );
+}
+
+function phoneRow(
+  draft: PhoneNumber[],
+  phone: PhoneNumber,
+  index: number,
+  change: (next: PhoneNumber[]) => void,
+): HTMLTableRowElement {
+  const nth = `phone ${index + 1}`;
+  const label = h('input', {
+    value: phone.label,
+    maxlength: '40',
+    size: '12',
+    placeholder: 'Mobile',
+    'aria-label': `Label of ${nth}`,
+  });
+  const number = h('input', {
+    type: 'tel',
+    value: phone.number,
+    size: '16',
+    placeholder: '+15551234567',
+    autocomplete: 'tel',
+    'aria-label': `Number of ${nth}`,
+  });
+  // Typing edits the draft in place: no re-render, so the caret stays put.
+  label.addEventListener('input', () => (phone.label = label.value));
+  number.addEventListener('input', () => (phone.number = number.value));
+  const button = (text: string, name: string, next: () => PhoneNumber[], enabled = true) => {
+    const element = h('button', { type: 'button', 'aria-label': `${name} ${nth}` }, text);
+    element.disabled = !enabled;
+    element.addEventListener('click', () => change(next()));
+    return element;
+  };
+  return h(
+    'tr',
+    {},
+    h('td', {}, String(index + 1)),
+    h('td', {}, label),
+    h('td', {}, number),
+    h(
+      'td',
+      { class: 'row' },
+      button('↑', 'Move up', () => moved(draft, index, index - 1), index > 0),
+      button('↓', 'Move down', () => moved(draft, index, index + 1), index < draft.length - 1),
+      button('Remove', 'Remove', () => draft.filter((_, i) => i !== index)),
+    ),
+  );
+}
+
+function moved<T>(list: T[], from: number, to: number): T[] {
+  const next = [...list];
+  const [item] = next.splice(from, 1);
+  if (item !== undefined) next.splice(to, 0, item);
+  return next;
+}
+
+/** The server names fields by path ("phones.1.number"); people count rows from 1. */
+function readablePhoneError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(
+    /\bphones\.(\d+)\.(\w+)/g,
+    (_match, index: string, field: string) => `Phone ${Number(index) + 1}: ${field}`,
+  );
+}
+
 export async function renderLinks(): Promise<void> {
   const links = await api<LinkInfo[]>('GET', '/api/links');
   const signature = links.find((link) => link.kind === 'signature');
@@ -156,7 +267,12 @@ const OUTCOME_TEXT: Record<NonNullable<CallRecordView['outcome']>, string> = {
 };
 
 export async function renderHistory(): Promise<void> {
-  const calls = await api<CallRecordView[]>('GET', '/api/calls');
+  // Legs record the number only; its label comes from the current list.
+  const [calls, { phones }] = await Promise.all([
+    api<CallRecordView[]>('GET', '/api/calls'),
+    api<PhoneList>('GET', '/api/me/phones'),
+  ]);
+  const labels = new Map(phones.map((phone) => [phone.number, phone.label]));
   byId<HTMLTableElement>('history').replaceChildren(
     h(
       'tr',
@@ -183,11 +299,27 @@ export async function renderHistory(): Promise<void> {
           call.outcome ? OUTCOME_TEXT[call.outcome] : 'in progress',
           call.answeredOn ? ` on ${call.answeredOn}` : '',
           call.durationSeconds !== null ? ` (${formatDuration(call.durationSeconds)})` : '',
+          ...call.phoneLegs.map((leg) =>
+            h('div', { class: 'muted phone-leg' }, phoneLegText(leg, labels.get(leg.number))),
+          ),
         ),
         h('td', { class: 'muted' }, call.ringReasons.join('; ')),
       ),
     ),
   );
+}
+
+/** "Phone +15551234567 (Mobile via carrier-a): 486 Busy Here" */
+function phoneLegText(leg: PhoneLegView, label: string | undefined): string {
+  const route = label ? `${label} via ${leg.trunk}` : `via ${leg.trunk}`;
+  let result: string;
+  if (leg.answeredAt)
+    result =
+      leg.durationSeconds === null
+        ? 'answered, in call'
+        : `answered, ${formatDuration(leg.durationSeconds)}`;
+  else result = leg.result ?? 'calling…';
+  return `Phone ${leg.number} (${route}): ${result}`;
 }
 
 export async function renameDevice(

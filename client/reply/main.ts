@@ -54,6 +54,8 @@ function stageText(stage: CallerStage): string {
       return `Ringing ${senderName}…`;
     case 'ringing_others':
       return `Trying ${senderName}'s other devices…`;
+    case 'calling_phone':
+      return `Calling ${senderName}'s phone…`;
     case 'connected':
       return 'Connected';
     case 'no_answer':

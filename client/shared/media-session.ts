@@ -6,6 +6,7 @@ import type { Ack } from '../../protocol/ack.js';
 import type {
   JoinRoomResult,
   ProducerInfo,
+  SendCodecRequest,
   TransportInfo,
   TransportPolicy,
 } from '../../protocol/media.js';
@@ -44,6 +45,13 @@ export class MediaSession {
     else this.#waiting.push(producer);
   };
   #closed = false;
+  /** The codec the server asked for (a phone leg's); the router's first by default. */
+  #audioCodec: types.RtpCodecCapability | undefined;
+  readonly #onSendCodec = (request: SendCodecRequest): void => {
+    void this.#useAudioCodec(request).catch((error: unknown) => {
+      console.warn('could not switch the microphone codec', error);
+    });
+  };
   /** The local camera/microphone, released on close however far start got. */
   #local: MediaStream | undefined;
   readonly #onOnline = (): void => void this.restartIce();
@@ -53,6 +61,7 @@ export class MediaSession {
     this.#policy = policy;
     // Listen at once: a producer may appear while transports are set up.
     socket.on('media:newProducer', this.#onNewProducer);
+    socket.on('media:sendCodec', this.#onSendCodec);
     // A new network (Wi-Fi to cellular, a VPN): ask for fresh ICE credentials.
     window.addEventListener('online', this.#onOnline);
   }
@@ -101,11 +110,7 @@ export class MediaSession {
     const stream = await local;
     for (const track of stream.getTracks()) {
       if (this.#closed) break;
-      const producer = await sendTransport.produce({
-        track,
-        ...(track.kind === 'audio' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
-      });
-      this.#producers.set(track.kind, producer);
+      this.#producers.set(track.kind, await this.#produce(sendTransport, track));
     }
     const known = [...joined.producers, ...this.#waiting.splice(0)];
     await Promise.all(known.map((producer) => this.#consume(producer)));
@@ -143,11 +148,47 @@ export class MediaSession {
   close(): void {
     this.#closed = true;
     this.#socket.off('media:newProducer', this.#onNewProducer);
+    this.#socket.off('media:sendCodec', this.#onSendCodec);
     window.removeEventListener('online', this.#onOnline);
     for (const producer of this.#producers.values()) producer.track?.stop();
     if (this.#local) stopTracks(this.#local);
     this.#sendTransport?.close();
     this.#recvTransport?.close();
+  }
+
+  /** Tracks outlive producers: a codec switch sends the same microphone again. */
+  #produce(transport: types.Transport, track: MediaStreamTrack): Promise<types.Producer> {
+    if (track.kind !== 'audio') return transport.produce({ track, stopTracks: false });
+    return transport.produce({
+      track,
+      stopTracks: false,
+      codecOptions: { opusDtx: true, opusFec: true },
+      ...(this.#audioCodec ? { codec: this.#audioCodec } : {}),
+    });
+  }
+
+  /** Re-sends the microphone with the codec a phone leg settled on (no transcoding). */
+  async #useAudioCodec(request: SendCodecRequest): Promise<void> {
+    const codec = this.#device.loaded
+      ? this.#device.sendRtpCapabilities.codecs?.find(
+          (c) =>
+            c.mimeType.toLowerCase() === request.mimeType.toLowerCase() &&
+            c.clockRate === request.clockRate,
+        )
+      : undefined;
+    if (!codec) throw new Error(`this browser cannot send ${request.mimeType}`);
+    this.#audioCodec = codec;
+    const producer = this.#producers.get('audio');
+    const transport = this.#sendTransport;
+    const track = producer?.track;
+    const current = producer?.rtpParameters.codecs[0]?.mimeType.toLowerCase();
+    if (!producer || !track || !transport || current === codec.mimeType.toLowerCase()) return;
+    const paused = producer.paused;
+    unwrap(await this.#socket.emitWithAck('media:closeProducer', { producerId: producer.id }));
+    producer.close();
+    const next = await this.#produce(transport, track);
+    if (paused) next.pause();
+    this.#producers.set('audio', next);
   }
 
   async #selectedPair(): Promise<

@@ -66,7 +66,11 @@ declare module 'sip' {
     hostname?: string;
     udp?: boolean;
     tcp?: boolean;
-    logger?: { error?: (error: unknown) => void; send?: unknown; recv?: unknown };
+    logger?: {
+      error?: (error: unknown) => void;
+      send?: (message: SipRequest | SipResponse, target: unknown) => void;
+      recv?: (message: SipRequest | SipResponse, remote: unknown) => void;
+    };
   }
 
   export interface Stack {
@@ -79,7 +83,28 @@ declare module 'sip' {
     options: StackOptions,
     onRequest: (request: SipRequest, remote: Remote) => void,
   ): Stack;
+  export function stringify(message: SipRequest | SipResponse): string;
   export function makeResponse(request: SipRequest, status: number, reason?: string): SipResponse;
   export function generateBranch(): string;
   export function parseUri(uri: string): SipUriObject;
+}
+
+// The package's digest module (RFC 2617 client side), as the gateway uses it.
+declare module 'sip/digest.js' {
+  import type { SipRequest, SipResponse } from 'sip';
+
+  /** Filled in by signRequest from the challenge; pass the same object again. */
+  export type DigestSession = Record<string, unknown>;
+
+  export interface DigestCredentials {
+    user: string;
+    password: string;
+  }
+
+  export function signRequest(
+    session: DigestSession,
+    request: SipRequest,
+    response?: SipResponse,
+    credentials?: DigestCredentials,
+  ): DigestSession | null;
 }

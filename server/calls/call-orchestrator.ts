@@ -1,6 +1,7 @@
 // Runs every live call on this node: creates its media room, drives its ring
 // plan (ring-plan.ts) and carries out the effects — rings, cancellations,
-// the caller's progress, timers, call records.
+// forwarding to phones (through the SIP gateway), the caller's progress,
+// timers, call records.
 import type { AccountSettings } from '../../protocol/accounts.js';
 import type {
   AnswerCallResult,
@@ -13,6 +14,12 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
+import type {
+  AttemptInfo,
+  ForwardRequest,
+  PhoneForwarding,
+  PhoneTarget,
+} from '../../gateway/phone-forwarding.js';
 import type { Logger } from '../logger.js';
 import type { Presence } from '../presence/presence.js';
 import { rankDevices, type RankedDevice } from '../presence/ranking.js';
@@ -27,6 +34,7 @@ import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import {
   IDLE,
   deviceStages,
+  phoneStage,
   transition,
   type RingEffect,
   type RingPlanEvent,
@@ -43,7 +51,16 @@ export interface CallOrchestratorDeps {
   devices: DeviceStore;
   links: LinkStore;
   calls: CallStore;
+  phones: { list: (accountId: number) => Promise<PhoneTarget[]> };
+  /** The SIP gateway, when trunks are configured. */
+  gateway: PhoneGateway | undefined;
   logger: Logger;
+}
+
+/** What calls need of the SIP gateway. */
+export interface PhoneGateway {
+  canCall(): boolean;
+  forward(request: ForwardRequest): PhoneForwarding;
 }
 
 interface LiveCall {
@@ -62,6 +79,9 @@ interface LiveCall {
   answer?: { socket: VoxSocket; deviceId: string };
   /** The devices ranked when the call started (later stages ring those still online). */
   ranked: RankedDevice[];
+  /** The sender's forwarding numbers, read when the call started. */
+  numbers: PhoneTarget[];
+  phone?: PhoneForwarding;
 }
 
 export const deviceChannel = (accountId: number, deviceId: string): string =>
@@ -87,7 +107,8 @@ export class CallOrchestrator {
   /** The sender is in an answered call right now. */
   inCall(accountId: number): boolean {
     return [...this.#calls.values()].some(
-      (c) => c.accountId === accountId && c.state.kind === 'answered',
+      (c) =>
+        c.accountId === accountId && (c.state.kind === 'answered' || c.state.kind === 'on_phone'),
     );
   }
 
@@ -109,6 +130,7 @@ export class CallOrchestrator {
     try {
       const account = await this.#deps.accounts.findById(link.accountId);
       if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
+      const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
 
       const id = randomToken(12);
       let router;
@@ -138,15 +160,22 @@ export class CallOrchestrator {
           subject: link.subject,
           video: request.video,
           senderBusy: this.inCall(account.id),
+          canSendToPhone: numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false),
         },
         callerSocket: socket,
         room,
-        stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
+        stages: account.settings.doNotDisturb
+          ? []
+          : [
+              ...deviceStages(ringPlanMs(account.settings)),
+              phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
+            ],
         state: IDLE,
         startedAt,
         timers: [],
         labels: new Map(),
         ranked: [],
+        numbers,
       };
       // Ranked from presence in memory: only connected devices can ring.
       const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
@@ -235,6 +264,13 @@ export class CallOrchestrator {
     }
   }
 
+  sendToPhone(socket: VoxSocket, callId: string): void {
+    const { call, deviceId } = this.#ownCall(socket, callId);
+    if (!this.#dispatch(call, { type: 'send_to_phone', deviceId })) {
+      throw new RequestError(ErrorCode.Conflict, 'this call cannot be sent to a phone now');
+    }
+  }
+
   hangup(socket: VoxSocket, callId: string): void {
     const call = this.#calls.get(callId);
     const isCaller = call?.callerSocket.id === socket.id;
@@ -272,7 +308,8 @@ export class CallOrchestrator {
       }
       return;
     }
-    if (call.state.kind !== 'answered') return;
+    if (call.state.kind === 'on_phone' && by !== 'sender') call.phone?.hangup();
+    if (call.state.kind !== 'answered' && call.state.kind !== 'on_phone') return;
     const ended = { callId: call.id, by };
     call.callerSocket.emit('call:ended', ended);
     call.answer?.socket.emit('call:ended', ended);
@@ -310,6 +347,7 @@ export class CallOrchestrator {
     call.state = result.state;
     for (const effect of result.effects) this.#effect(call, effect);
     if (result.state.kind === 'answered') this.#answered(call, result.state.deviceId);
+    if (result.state.kind === 'on_phone') this.#clearTimers(call);
     if (result.state.kind === 'ended') this.#finish(call, outcomeOf(result.state.outcome));
     return true;
   }
@@ -343,6 +381,12 @@ export class CallOrchestrator {
         );
         break;
       }
+      case 'call_phone':
+        this.#callPhone(call);
+        break;
+      case 'cancel_phone':
+        call.phone?.cancel();
+        break;
       case 'caller_stage':
         call.callerSocket.emit('call:progress', {
           callId: call.id,
@@ -354,22 +398,95 @@ export class CallOrchestrator {
     }
   }
 
-  #answered(call: LiveCall, deviceId: string): void {
+  #clearTimers(call: LiveCall): void {
     for (const timer of call.timers) clearTimeout(timer);
     call.timers = [];
-    const now = new Date();
+  }
+
+  /** Stage 3: forwards to the sender's numbers; its events drive the plan. */
+  #callPhone(call: LiveCall): void {
+    const gateway = this.#deps.gateway;
+    if (!gateway) return void setImmediate(() => this.#dispatch(call, { type: 'phone_failed' }));
+    this.#clearTimers(call);
+    const phone = gateway.forward({
+      room: call.room,
+      callerPeerId: call.callerSocket.id,
+      callerName: call.incoming.callerName,
+      numbers: call.numbers,
+    });
+    call.phone = phone;
+    const legIds = new Map<number, Promise<number>>();
+    const legId = (attempt: AttemptInfo): Promise<number> | undefined => legIds.get(attempt.id);
+    phone.on('attempt', (attempt) => {
+      const id = this.#deps.calls.phoneLegStarted(call.id, {
+        number: attempt.number,
+        trunk: attempt.trunk,
+        startedAt: new Date(),
+      });
+      legIds.set(attempt.id, id);
+      this.#persist('phone leg', [id]);
+    });
+    phone.on('attemptEnded', (attempt, result) => {
+      const id = legId(attempt);
+      if (result === 'answered') {
+        if (id)
+          this.#persist('phone leg', [
+            id.then((leg) => this.#deps.calls.phoneLegAnswered(leg, new Date())),
+          ]);
+        return;
+      }
+      if (id)
+        this.#persist('phone leg', [
+          id.then((leg) => this.#deps.calls.phoneLegEnded(leg, { result, endedAt: new Date() })),
+        ]);
+    });
+    phone.on('sendCodec', (mimeType) => {
+      call.callerSocket.emit('media:sendCodec', {
+        kind: 'audio',
+        mimeType,
+        clockRate: mimeType.toLowerCase() === 'audio/opus' ? 48000 : 8000,
+      });
+    });
+    phone.on('answered', (attempt) => {
+      if (!this.#dispatch(call, { type: 'phone_answered' })) return phone.hangup();
+      call.labels.set(`phone:${attempt.number}`, `${attempt.label} (${attempt.number})`);
+      this.#recordAnswer(call, `phone:${attempt.number}`);
+      phone.once('ended', () => {
+        const id = legId(attempt);
+        if (id)
+          this.#persist('phone leg', [
+            id.then((leg) =>
+              this.#deps.calls.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
+            ),
+          ]);
+        this.#hangup(call, 'sender');
+      });
+    });
+    phone.on('failed', () => this.#dispatch(call, { type: 'phone_failed' }));
+    phone.start();
+  }
+
+  #answered(call: LiveCall, deviceId: string): void {
+    this.#clearTimers(call);
     this.#deps.presence.answered(call.accountId, deviceId);
+    this.#recordAnswer(call, deviceId);
+    this.#persist('device answered', [
+      this.#deps.devices.update(call.accountId, deviceId, { lastAnsweredAt: new Date() }),
+    ]);
+  }
+
+  #recordAnswer(call: LiveCall, deviceId: string): void {
     const label = call.labels.get(deviceId) ?? deviceId;
     this.#persist('answered', [
-      this.#deps.calls.answered(call.id, { deviceId, label }, now),
-      this.#deps.devices.update(call.accountId, deviceId, { lastAnsweredAt: now }),
+      this.#deps.calls.answered(call.id, { deviceId, label }, new Date()),
     ]);
     this.#log.info({ callId: call.id, deviceId }, 'call answered');
   }
 
   #finish(call: LiveCall, outcome: CallOutcome): void {
     if (!this.#calls.delete(call.id)) return;
-    for (const timer of call.timers) clearTimeout(timer);
+    this.#clearTimers(call);
+    call.phone?.cancel();
     this.#deps.signaling.leave(call.callerSocket, call.room);
     if (call.answer) this.#deps.signaling.leave(call.answer.socket, call.room);
     call.room.close();

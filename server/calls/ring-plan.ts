@@ -1,23 +1,40 @@
 // The ring plan as an explicit state machine (DESIGN.md flow 3). Pure: it takes
 // the current state and an event and returns the next state and the effects
-// for the orchestrator to carry out. Stages are a list, so later stages (the
-// phone, voicemail) slot in without touching the transitions.
+// for the orchestrator to carry out. Stages are a list: device stages ring
+// devices, a phone stage forwards to the sender's numbers (voicemail next).
 //
 //   start ──> ringing(stage 0: most active device, + "always ring" devices)
 //   ringing(n) ── stage time is up, or every ringing device declined/left ──> ringing(n+1)
+//   ringing(devices) ── a ringing device presses "Send to my phone" ──> ringing(phone stage)
+//   ringing(phone) ── no number answered ──> ringing(n+1)
 //   ringing(last) ── same ──> ended(no_answer | declined)
-//   ringing(n) ── a ringing device answers ──> answered   (first answer wins)
+//   ringing(devices) ── a ringing device answers ──> answered   (first answer wins)
+//   ringing(phone) ── a phone answers ──> on_phone
 //   ringing(n) ── caller hangs up ──> ended(cancelled)
-//   start with no device to ring ──> ended(unavailable)
+//   start with no device to ring and no phone ──> ended(unavailable)
+//
+// Stages with nobody to ring (no device online, no number or no trunk up) are
+// skipped, so a sender with no device online is forwarded at once.
 import type { CallerStage, RingEndReason } from '../../protocol/call.js';
 import type { RankedDevice } from '../presence/ranking.js';
 
-export interface RingStage {
+export type RingStage = DeviceStage | PhoneStage;
+
+export interface DeviceStage {
+  kind: 'devices';
   callerStage: CallerStage;
   /** Devices this stage rings, from the current candidates (best first). */
   pick: (candidates: RankedDevice[]) => string[];
   /** When the stage gives up, in ms from the start of the call. */
   endsAfterMs: number;
+}
+
+/** Forwarding to the sender's phones; ends when one answers or none did. */
+export interface PhoneStage {
+  kind: 'phone';
+  callerStage: 'calling_phone';
+  /** The sender has numbers and a trunk is up (asked when the stage starts). */
+  available: () => boolean;
 }
 
 export type RingPlanState =
@@ -30,6 +47,7 @@ export type RingPlanState =
       declines: number;
     }
   | { kind: 'answered'; deviceId: string }
+  | { kind: 'on_phone' }
   | { kind: 'ended'; outcome: 'no_answer' | 'declined' | 'cancelled' | 'unavailable' };
 
 export type RingPlanEvent =
@@ -38,12 +56,17 @@ export type RingPlanEvent =
   | { type: 'declined'; deviceId: string }
   | { type: 'device_left'; deviceId: string }
   | { type: 'answered'; deviceId: string }
+  | { type: 'send_to_phone'; deviceId: string }
+  | { type: 'phone_answered' }
+  | { type: 'phone_failed' }
   | { type: 'caller_hung_up' };
 
 export type RingEffect =
   | { type: 'ring'; deviceIds: string[] }
   | { type: 'stop_ringing'; deviceIds: string[]; reason: RingEndReason; answeredBy?: string }
   | { type: 'stage_timer'; stage: number; atMs: number }
+  | { type: 'call_phone' }
+  | { type: 'cancel_phone' }
   | { type: 'caller_stage'; stage: CallerStage };
 
 export interface Transition {
@@ -65,6 +88,7 @@ export const IDLE: RingPlanState = {
 export function deviceStages(plan: { firstStageMs: number; totalMs: number }): RingStage[] {
   return [
     {
+      kind: 'devices',
       callerStage: 'ringing',
       pick: (candidates) => {
         const first = candidates[0];
@@ -74,11 +98,16 @@ export function deviceStages(plan: { firstStageMs: number; totalMs: number }): R
       endsAfterMs: plan.firstStageMs,
     },
     {
+      kind: 'devices',
       callerStage: 'ringing_others',
       pick: (candidates) => candidates.map((c) => c.deviceId),
       endsAfterMs: plan.totalMs,
     },
   ];
+}
+
+export function phoneStage(available: () => boolean): PhoneStage {
+  return { kind: 'phone', callerStage: 'calling_phone', available };
 }
 
 export function transition(
@@ -137,18 +166,43 @@ export function transition(
       };
     }
 
+    case 'send_to_phone': {
+      const phone = stages.findIndex((s, i) => i > state.stage && s.kind === 'phone');
+      if (!state.ringing.has(event.deviceId) || phone === -1) return rejected;
+      return enterStage(state, phone, [], stages, candidates);
+    }
+
+    case 'phone_answered':
+      return inPhoneStage(state, stages)
+        ? {
+            state: { kind: 'on_phone' },
+            effects: [{ type: 'caller_stage', stage: 'connected' }],
+            accepted: true,
+          }
+        : rejected;
+
+    case 'phone_failed':
+      return inPhoneStage(state, stages)
+        ? enterStage(state, state.stage + 1, [], stages, candidates)
+        : rejected;
+
     case 'caller_hung_up':
       return {
         state: { kind: 'ended', outcome: 'cancelled' },
         effects: [
           { type: 'stop_ringing', deviceIds: [...state.ringing], reason: 'caller_hung_up' },
+          ...(inPhoneStage(state, stages) ? [{ type: 'cancel_phone' as const }] : []),
         ],
         accepted: true,
       };
   }
 }
 
-/** Enters `index`, skipping stages with nobody new to ring; past the last, ends. */
+function inPhoneStage(state: { stage: number }, stages: RingStage[]): boolean {
+  return stages[state.stage]?.kind === 'phone';
+}
+
+/** Enters `index`, skipping stages with nobody to ring; past the last, ends. */
 function enterStage(
   state: Extract<RingPlanState, { kind: 'ringing' }>,
   index: number,
@@ -159,6 +213,10 @@ function enterStage(
   for (let i = index; i < stages.length; i++) {
     const stage = stages[i];
     if (!stage) break;
+    if (stage.kind === 'phone') {
+      if (!stage.available()) continue;
+      return enterPhoneStage(state, i, effects);
+    }
     const wanted = stage.pick(candidates()).filter((id) => !state.excluded.has(id));
     if (wanted.length === 0) continue;
     const fresh = wanted.filter((id) => !state.ringing.has(id));
@@ -173,6 +231,40 @@ function enterStage(
       accepted: true,
     };
   }
+  return endPlan(state, effects);
+}
+
+/** Devices stop ringing ("forwarded to your phone") and the numbers are called. */
+function enterPhoneStage(
+  state: Extract<RingPlanState, { kind: 'ringing' }>,
+  index: number,
+  effects: RingEffect[],
+): Transition {
+  return {
+    // Declines before forwarding do not make the call "declined" if the phone misses it.
+    state: { ...state, stage: index, ringing: new Set(), declines: 0 },
+    effects: [
+      ...effects,
+      ...(state.ringing.size > 0
+        ? [
+            {
+              type: 'stop_ringing' as const,
+              deviceIds: [...state.ringing],
+              reason: 'forwarded_to_phone' as const,
+            },
+          ]
+        : []),
+      { type: 'call_phone' },
+      { type: 'caller_stage', stage: 'calling_phone' },
+    ],
+    accepted: true,
+  };
+}
+
+function endPlan(
+  state: Extract<RingPlanState, { kind: 'ringing' }>,
+  effects: RingEffect[],
+): Transition {
   const outcome =
     state.stage === -1
       ? 'unavailable'

@@ -1,5 +1,5 @@
 // The call events, from the reply page (start, hang up) and the desk app
-// (answer, decline, hang up). Rate-limited per IP and per link.
+// (answer, decline, send to phone, hang up). Rate-limited per IP and per link.
 import { ErrorCode } from '../../protocol/errors.js';
 import { answerCallSchema, callIdRequestSchema, startCallSchema } from '../../protocol/call.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
@@ -50,6 +50,13 @@ export class CallHandlers {
       'call:decline',
       validated('call:decline', callIdRequestSchema, log, (request) => {
         this.#calls.decline(socket, request.callId);
+        return null;
+      }),
+    );
+    socket.on(
+      'call:sendToPhone',
+      validated('call:sendToPhone', callIdRequestSchema, log, (request) => {
+        this.#calls.sendToPhone(socket, request.callId);
         return null;
       }),
     );

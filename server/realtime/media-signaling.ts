@@ -11,6 +11,7 @@ import {
   consumeSchema,
   createTransportSchema,
   produceSchema,
+  closeProducerSchema,
   restartIceSchema,
   resumeConsumerSchema,
 } from '../../protocol/media.js';
@@ -126,6 +127,16 @@ export class MediaSignaling {
       'media:resumeConsumer',
       validated('media:resumeConsumer', resumeConsumerSchema, log, async (request) => {
         await inRoom((room) => room.resumeConsumer(peerId, request.consumerId));
+        return null;
+      }),
+    );
+    socket.on(
+      'media:closeProducer',
+      validated('media:closeProducer', closeProducerSchema, log, async (request) => {
+        await inRoom((room) => {
+          room.closeProducer(peerId, request.producerId);
+          return Promise.resolve();
+        });
         return null;
       }),
     );

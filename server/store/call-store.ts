@@ -1,7 +1,8 @@
 // Call records: written when a call starts, completed when it ends.
 import type { Kysely, Selectable } from 'kysely';
 import type { CallOutcome, CallRecordView } from '../../protocol/call.js';
-import type { CallTable, Database } from './schema.js';
+import type { PhoneLegView } from '../../protocol/phones.js';
+import type { CallPhoneLegTable, CallTable, Database } from './schema.js';
 
 export interface NewCallRecord {
   id: string;
@@ -17,6 +18,19 @@ export interface NewCallRecord {
 
 export interface CallEnd {
   outcome: CallOutcome;
+  endedAt: Date;
+}
+
+/** One attempt to forward a call to a phone number through a trunk. */
+export interface NewPhoneLeg {
+  number: string;
+  trunk: string;
+  startedAt: Date;
+}
+
+export interface PhoneLegEnd {
+  /** The SIP final response ("486 Busy Here"), or why none came ("timeout"). */
+  result: string;
   endedAt: Date;
 }
 
@@ -72,6 +86,37 @@ export class CallStore {
       .execute();
   }
 
+  /** Records a leg as it starts; returns the id that phoneLegAnswered/phoneLegEnded take. */
+  async phoneLegStarted(callId: string, leg: NewPhoneLeg): Promise<number> {
+    const row = await this.#db
+      .insertInto('call_phone_legs')
+      .values({
+        call_id: callId,
+        number: leg.number,
+        trunk: leg.trunk,
+        started_at: leg.startedAt.toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async phoneLegAnswered(legId: number, at: Date): Promise<void> {
+    await this.#db
+      .updateTable('call_phone_legs')
+      .set({ answered_at: at.toISOString() })
+      .where('id', '=', legId)
+      .execute();
+  }
+
+  async phoneLegEnded(legId: number, end: PhoneLegEnd): Promise<void> {
+    await this.#db
+      .updateTable('call_phone_legs')
+      .set({ result: end.result, ended_at: end.endedAt.toISOString() })
+      .where('id', '=', legId)
+      .execute();
+  }
+
   async history(accountId: number, limit = 100): Promise<CallRecordView[]> {
     const rows = await this.#db
       .selectFrom('calls')
@@ -80,15 +125,48 @@ export class CallStore {
       .orderBy('started_at', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(toView);
+    const legs = await this.#phoneLegsOf(rows.map((row) => row.id));
+    return rows.map((row) => toView(row, legs.get(row.id) ?? []));
+  }
+
+  /** The legs of a page of calls in one query (not one per call), by call id. */
+  async #phoneLegsOf(callIds: string[]): Promise<Map<string, PhoneLegView[]>> {
+    const byCall = new Map<string, PhoneLegView[]>();
+    if (callIds.length === 0) return byCall;
+    const rows = await this.#db
+      .selectFrom('call_phone_legs')
+      .selectAll()
+      .where('call_id', 'in', callIds)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const legs = byCall.get(row.call_id) ?? [];
+      legs.push(toLegView(row));
+      byCall.set(row.call_id, legs);
+    }
+    return byCall;
   }
 }
 
-function toView(row: Selectable<CallTable>): CallRecordView {
-  const duration =
-    row.answered_at && row.ended_at
-      ? Math.round((Date.parse(row.ended_at) - Date.parse(row.answered_at)) / 1000)
-      : null;
+/** Whole seconds from answer to end; null unless both happened. */
+function secondsBetween(answeredAt: string | null, endedAt: string | null): number | null {
+  return answeredAt && endedAt
+    ? Math.round((Date.parse(endedAt) - Date.parse(answeredAt)) / 1000)
+    : null;
+}
+
+function toLegView(row: Selectable<CallPhoneLegTable>): PhoneLegView {
+  return {
+    number: row.number,
+    trunk: row.trunk,
+    result: row.result,
+    startedAt: row.started_at,
+    answeredAt: row.answered_at,
+    durationSeconds: secondsBetween(row.answered_at, row.ended_at),
+  };
+}
+
+function toView(row: Selectable<CallTable>, phoneLegs: PhoneLegView[]): CallRecordView {
   return {
     id: row.id,
     callerName: row.caller_name,
@@ -100,7 +178,8 @@ function toView(row: Selectable<CallTable>): CallRecordView {
     endedAt: row.ended_at,
     outcome: row.outcome as CallOutcome | null,
     answeredOn: row.answered_device_label,
-    durationSeconds: duration,
+    durationSeconds: secondsBetween(row.answered_at, row.ended_at),
     ringReasons: JSON.parse(row.ring_reasons) as string[],
+    phoneLegs,
   };
 }

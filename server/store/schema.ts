@@ -72,4 +72,24 @@ export interface Database {
   devices: DeviceTable;
   links: LinkTable;
   calls: CallTable;
+  phone_numbers: PhoneNumberTable;
+  call_phone_legs: CallPhoneLegTable;
+}
+
+export interface PhoneNumberTable {
+  account_id: number;
+  position: number;
+  number: string;
+  label: string;
+}
+
+export interface CallPhoneLegTable {
+  id: Generated<number>;
+  call_id: string;
+  number: string;
+  trunk: string;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  result: string | null;
 }

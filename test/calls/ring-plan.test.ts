@@ -4,6 +4,7 @@ import type { RankedDevice } from '../../server/presence/ranking.js';
 import {
   IDLE,
   deviceStages,
+  phoneStage,
   transition,
   type RingPlanState,
 } from '../../server/calls/ring-plan.js';
@@ -17,11 +18,15 @@ const device = (deviceId: string, alwaysRing = false): RankedDevice => ({
 });
 const stages = deviceStages({ firstStageMs: 6000, totalMs: 25000 });
 
-function run(events: Parameters<typeof transition>[1][], candidates: RankedDevice[]) {
+function run(
+  events: Parameters<typeof transition>[1][],
+  candidates: RankedDevice[],
+  plan = stages,
+) {
   let state: RingPlanState = IDLE;
   const log = [];
   for (const event of events) {
-    const result = transition(state, event, stages, () => candidates);
+    const result = transition(state, event, plan, () => candidates);
     state = result.state;
     log.push(result);
   }
@@ -126,5 +131,91 @@ describe('the ring plan', () => {
     expect(run([{ type: 'start' }], []).state).toEqual({ kind: 'ended', outcome: 'unavailable' });
     const { log } = run([{ type: 'start' }, { type: 'stage_time_up', stage: 1 }], [laptop]);
     expect(log[1]?.accepted).toBe(false);
+  });
+});
+
+describe('the ring plan with forwarding numbers (stage 3)', () => {
+  const laptop = device('laptop');
+  const withPhone = (available = true) => [...stages, phoneStage(() => available)];
+
+  it('forwards at T2: devices stop ringing ("forwarded") and the phone is called', () => {
+    const { state, log } = run(
+      [{ type: 'start' }, { type: 'stage_time_up', stage: 0 }, { type: 'stage_time_up', stage: 1 }],
+      [laptop],
+      withPhone(),
+    );
+    expect(state).toMatchObject({ kind: 'ringing', stage: 2, ringing: new Set() });
+    expect(log[2]?.effects).toEqual([
+      { type: 'stop_ringing', deviceIds: ['laptop'], reason: 'forwarded_to_phone' },
+      { type: 'call_phone' },
+      { type: 'caller_stage', stage: 'calling_phone' },
+    ]);
+  });
+
+  it('calls the phone at once when no device is online', () => {
+    const { log } = run([{ type: 'start' }], [], withPhone());
+    expect(log[0]?.effects).toEqual([
+      { type: 'call_phone' },
+      { type: 'caller_stage', stage: 'calling_phone' },
+    ]);
+  });
+
+  it('skips the phone when no trunk can take the call', () => {
+    const { state } = run([{ type: 'start' }], [], withPhone(false));
+    expect(state).toEqual({ kind: 'ended', outcome: 'unavailable' });
+  });
+
+  it('connects when the phone answers, and a late device answer is refused', () => {
+    const { state, log } = run(
+      [{ type: 'start' }, { type: 'phone_answered' }, { type: 'answered', deviceId: 'laptop' }],
+      [],
+      withPhone(),
+    );
+    expect(state).toEqual({ kind: 'on_phone' });
+    expect(log[1]?.effects).toEqual([{ type: 'caller_stage', stage: 'connected' }]);
+    expect(log[2]?.accepted).toBe(false);
+  });
+
+  it('ends with no answer when no number answers, even after a decline', () => {
+    const tablet = device('tablet');
+    const { state } = run(
+      [
+        { type: 'start' },
+        { type: 'stage_time_up', stage: 0 },
+        { type: 'declined', deviceId: 'laptop' },
+        { type: 'stage_time_up', stage: 1 },
+        { type: 'phone_failed' },
+      ],
+      [laptop, tablet],
+      withPhone(),
+    );
+    expect(state).toEqual({ kind: 'ended', outcome: 'no_answer' });
+  });
+
+  it('"Send to my phone" from a ringing device forwards at once', () => {
+    const { state, log } = run(
+      [{ type: 'start' }, { type: 'send_to_phone', deviceId: 'laptop' }],
+      [laptop],
+      withPhone(),
+    );
+    expect(state).toMatchObject({ kind: 'ringing', stage: 2 });
+    expect(log[1]?.effects).toContainEqual({ type: 'call_phone' });
+  });
+
+  it('refuses "Send to my phone" without numbers, or from a device not ringing', () => {
+    expect(
+      run([{ type: 'start' }, { type: 'send_to_phone', deviceId: 'laptop' }], [laptop]).log[1]
+        ?.accepted,
+    ).toBe(false);
+    expect(
+      run([{ type: 'start' }, { type: 'send_to_phone', deviceId: 'other' }], [laptop], withPhone())
+        .log[1]?.accepted,
+    ).toBe(false);
+  });
+
+  it('cancels the phone leg when the caller hangs up while it rings', () => {
+    const { state, log } = run([{ type: 'start' }, { type: 'caller_hung_up' }], [], withPhone());
+    expect(state).toEqual({ kind: 'ended', outcome: 'cancelled' });
+    expect(log[1]?.effects).toContainEqual({ type: 'cancel_phone' });
   });
 });

@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore, EmailTakenError } from '../../server/store/account-store.js';
+import { CallStore } from '../../server/store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { PhoneStore } from '../../server/store/phone-store.js';
 import type { Database } from '../../server/store/schema.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 
@@ -89,5 +91,164 @@ describe.each(Object.entries(backends))('store contract on %s', (kind, location)
   it('answers undefined for accounts that do not exist', async () => {
     expect(await accounts.findByEmail('nobody@example.org')).toBeUndefined();
     expect(await accounts.findById(999_999)).toBeUndefined();
+  });
+
+  describe('forwarding phones', () => {
+    const mobile = { number: '+15551230001', label: 'Mobile' };
+    const office = { number: '+15551230002', label: 'Office' };
+    const home = { number: '+445551230003', label: 'Home' };
+    let phones: PhoneStore;
+    let accountId: number;
+
+    beforeEach(async () => {
+      phones = new PhoneStore(db);
+      accountId = (
+        await accounts.create({ email: 'ada@example.org', displayName: 'Ada', passwordHash: 'x' })
+      ).id;
+    });
+
+    it('starts empty and keeps the order it was given', async () => {
+      expect(await phones.list(accountId)).toEqual([]);
+      await phones.replace(accountId, [office, home, mobile]);
+      expect(await phones.list(accountId)).toEqual([office, home, mobile]);
+    });
+
+    it('replaces the whole list: reordered, shortened, emptied', async () => {
+      await phones.replace(accountId, [mobile, office, home]);
+      await phones.replace(accountId, [home, mobile]);
+      expect(await phones.list(accountId)).toEqual([home, mobile]);
+      await phones.replace(accountId, []);
+      expect(await phones.list(accountId)).toEqual([]);
+    });
+
+    it('keeps each account to its own list, and one number may serve two accounts', async () => {
+      const other = await accounts.create({
+        email: 'b@example.org',
+        displayName: 'B',
+        passwordHash: 'x',
+      });
+      await phones.replace(accountId, [mobile]);
+      await phones.replace(other.id, [office, mobile]);
+      expect(await phones.list(accountId)).toEqual([mobile]);
+      expect(await phones.list(other.id)).toEqual([office, mobile]);
+    });
+
+    it('lets one of two simultaneous saves win whole (a double-clicked Save)', async () => {
+      await phones.replace(accountId, [mobile]);
+      const lists = [
+        [office, home],
+        [home, mobile, office],
+      ];
+      for (let round = 0; round < 10; round++) {
+        await Promise.all(lists.map((list) => phones.replace(accountId, list)));
+        expect(lists).toContainEqual(await phones.list(accountId));
+      }
+    });
+
+    it('refuses a number twice in one list and keeps the previous list whole', async () => {
+      await phones.replace(accountId, [mobile, office]);
+      await expect(
+        phones.replace(accountId, [home, { number: home.number, label: 'Again' }]),
+      ).rejects.toThrow();
+      expect(await phones.list(accountId)).toEqual([mobile, office]);
+    });
+  });
+
+  describe('phone legs in call history', () => {
+    let calls: CallStore;
+    let accountId: number;
+    const at = (seconds: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, seconds));
+
+    const startCall = (id: string, seconds: number) =>
+      calls.start({
+        id,
+        accountId,
+        linkId: null,
+        callerName: 'Grace',
+        callerEmail: null,
+        subject: null,
+        video: false,
+        startedAt: at(seconds),
+        ringReasons: [],
+      });
+
+    beforeEach(async () => {
+      calls = new CallStore(db);
+      accountId = (
+        await accounts.create({ email: 'ada@example.org', displayName: 'Ada', passwordHash: 'x' })
+      ).id;
+    });
+
+    it('lists each call with its own legs, in the order they were made', async () => {
+      await startCall('call-with-legs', 0);
+      await startCall('call-without-legs', 30);
+      const busy = await calls.phoneLegStarted('call-with-legs', {
+        number: '+15551230001',
+        trunk: 'carrier-a',
+        startedAt: at(1),
+      });
+      await calls.phoneLegEnded(busy, { result: '486 Busy Here', endedAt: at(3) });
+      const answered = await calls.phoneLegStarted('call-with-legs', {
+        number: '+15551230002',
+        trunk: 'carrier-b',
+        startedAt: at(4),
+      });
+      expect(answered).toBeGreaterThan(busy);
+      await calls.phoneLegAnswered(answered, at(6));
+      await calls.phoneLegEnded(answered, { result: '200 OK', endedAt: at(6 + 83) });
+
+      const [newest, oldest] = await calls.history(accountId);
+      expect(newest).toMatchObject({ id: 'call-without-legs', phoneLegs: [] });
+      expect(oldest?.id).toBe('call-with-legs');
+      expect(oldest?.phoneLegs).toEqual([
+        {
+          number: '+15551230001',
+          trunk: 'carrier-a',
+          result: '486 Busy Here',
+          startedAt: at(1).toISOString(),
+          answeredAt: null,
+          durationSeconds: null,
+        },
+        {
+          number: '+15551230002',
+          trunk: 'carrier-b',
+          result: '200 OK',
+          startedAt: at(4).toISOString(),
+          answeredAt: at(6).toISOString(),
+          durationSeconds: 83,
+        },
+      ]);
+    });
+
+    it('shows a live leg with no result and no duration yet', async () => {
+      await startCall('call-ringing-a-phone', 0);
+      const leg = await calls.phoneLegStarted('call-ringing-a-phone', {
+        number: '+15551230001',
+        trunk: 'carrier-a',
+        startedAt: at(1),
+      });
+      await calls.phoneLegAnswered(leg, at(2));
+      const [record] = await calls.history(accountId);
+      expect(record?.phoneLegs).toEqual([
+        {
+          number: '+15551230001',
+          trunk: 'carrier-a',
+          result: null,
+          startedAt: at(1).toISOString(),
+          answeredAt: at(2).toISOString(),
+          durationSeconds: null,
+        },
+      ]);
+    });
+
+    it('refuses a leg for a call that does not exist', async () => {
+      await expect(
+        calls.phoneLegStarted('no-such-call', {
+          number: '+15551230001',
+          trunk: 'carrier-a',
+          startedAt: at(1),
+        }),
+      ).rejects.toThrow();
+    });
   });
 });

@@ -15,10 +15,13 @@ export function sippServer(
   name: string,
   ip: string,
   port: number,
+  extraArgs: string[] = [],
 ): { process: ChildProcess; stop: () => Promise<void> } {
-  const child = spawn('sipp', ['-sf', scenario(name), '-i', ip, '-p', String(port), '-nostdin'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'sipp',
+    ['-sf', scenario(name), '-i', ip, '-p', String(port), '-nostdin', ...extraArgs],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     process: child,

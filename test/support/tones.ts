@@ -6,14 +6,15 @@ import path from 'node:path';
 
 const dir = path.join(os.tmpdir(), 'voxreply-tones');
 
-export function toneWav(hz: number, seconds = 30): string {
+/** A mono 16-bit tone; 48 kHz for browsers, 8 kHz for telephones (baresip's aufile). */
+export function toneWav(hz: number, seconds = 30, sampleRate = 48000): string {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `tone-${hz}hz-${seconds}s.wav`);
+  const file = path.join(dir, `tone-${hz}hz-${seconds}s-${sampleRate}.wav`);
   if (!existsSync(file)) {
     execFileSync('sox', [
       '-n',
       '-r',
-      '48000',
+      String(sampleRate),
       '-c',
       '1',
       '-b',

@@ -1,0 +1,258 @@
+// One outbound INVITE and the dialog it makes (RFC 3261, user agent client).
+// SIP only: the SDP is opaque here (phone-leg.ts reads it).
+//
+//   calling ── 1xx ──> proceeding            (a 1xx with SDP is early media: `sdp` event)
+//   calling | proceeding ── 401/407, first time ──> calling (sent again with credentials)
+//   calling | proceeding ── 2xx ──> confirmed (ACK sent; ACK again on a retransmitted 2xx)
+//   calling | proceeding ── 3xx-6xx, timeout ──> ended (failed)
+//   calling | proceeding ── cancel() ──> cancelling ── any final ──> ended (cancelled)
+//   confirmed ── hangup() (BYE sent) | BYE received ──> ended
+//
+// A CANCEL may only follow a provisional response (RFC 3261 9.1): cancel()
+// before one waits for it. A 2xx that crosses our CANCEL is ACKed and BYEd.
+import { EventEmitter } from 'node:events';
+import { signRequest, type DigestSession } from 'sip/digest.js';
+import { randomSipToken } from './npm-sip-stack.js';
+import type { SipRequest, SipResponse, SipStack } from './sip-stack.js';
+
+export type OutboundCallState = 'calling' | 'proceeding' | 'cancelling' | 'confirmed' | 'ended';
+
+export type CallEnd =
+  /** A final non-2xx answer (or the stack's own 408/503). */
+  | { kind: 'failed'; status: number; reason: string }
+  | { kind: 'cancelled' }
+  | { kind: 'hung_up'; by: 'local' | 'remote' };
+
+export interface OutboundCallEvents {
+  progress: [status: number, reason: string];
+  /** The far end's SDP answer, in a 1xx (early media) or the 2xx. */
+  sdp: [sdp: string, early: boolean];
+  answered: [];
+  ended: [end: CallEnd];
+}
+
+export interface OutboundCallOptions {
+  /** Request-URI, e.g. sip:+15551234567@carrier.example:5060;transport=tcp */
+  target: string;
+  /** Our identity: sip:+15550001111@our-host */
+  from: string;
+  displayName: string | undefined;
+  sdpOffer: string;
+  credentials: { user: string; password: string } | undefined;
+}
+
+/** How long a CANCEL may wait for the INVITE's final answer before we give up on it. */
+const CANCEL_GRACE_MS = 5_000;
+
+export class OutboundCall extends EventEmitter<OutboundCallEvents> {
+  readonly callId = randomSipToken(12);
+  #state: OutboundCallState = 'calling';
+  readonly #stack: SipStack;
+  readonly #options: OutboundCallOptions;
+  readonly #localTag = randomSipToken();
+  #cseq = 0;
+  #invite: SipRequest | undefined;
+  #provisional = false;
+  #cancelWanted = false;
+  #authTried = false;
+  #digest: DigestSession = {};
+  #cancelTimer: NodeJS.Timeout | undefined;
+  /** Learnt from the 2xx: where in-dialog requests go. */
+  #dialog: { remoteTo: SipRequest['headers']['to']; target: string; routes: unknown[] } | undefined;
+
+  constructor(stack: SipStack, options: OutboundCallOptions) {
+    super();
+    this.#stack = stack;
+    this.#options = options;
+  }
+
+  get state(): OutboundCallState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#sendInvite(undefined);
+  }
+
+  /** Gives up before an answer (the caller hung up, or the number rang too long). */
+  cancel(): void {
+    if (this.#state === 'confirmed') return this.hangup();
+    if (this.#state !== 'calling' && this.#state !== 'proceeding') return;
+    this.#state = 'cancelling';
+    this.#cancelWanted = true;
+    if (this.#provisional) this.#sendCancel();
+    // Whatever the far end does next, this leg is over for the caller.
+    this.#cancelTimer = setTimeout(() => this.#end({ kind: 'cancelled' }), CANCEL_GRACE_MS);
+  }
+
+  /** Ends an answered call with BYE. */
+  hangup(): void {
+    if (this.#state !== 'confirmed') return this.cancel();
+    this.#sendInDialog('BYE');
+    this.#end({ kind: 'hung_up', by: 'local' });
+  }
+
+  /**
+   * An in-dialog request from the far end (the gateway routes it by Call-ID);
+   * answers it.
+   */
+  onRequest(request: SipRequest): void {
+    switch (request.method) {
+      case 'BYE':
+        this.#stack.respond(request, 200, 'OK');
+        if (this.#state === 'confirmed') this.#end({ kind: 'hung_up', by: 'remote' });
+        return;
+      case 'INVITE':
+        // Hold/unhold or a session refresh: our media does not change, so we
+        // answer with the same SDP (RFC 3264 8.4: same version, no change).
+        this.#stack.respond(request, 200, 'OK', {
+          headers: {
+            contact: [{ uri: this.#contact(), params: {} }],
+            'content-type': 'application/sdp',
+          },
+          content: this.#options.sdpOffer,
+        });
+        return;
+      case 'ACK':
+        return;
+      default:
+        this.#stack.respond(request, 200, 'OK');
+    }
+  }
+
+  #sendInvite(challenge: SipResponse | undefined): void {
+    const invite: SipRequest = {
+      method: 'INVITE',
+      uri: this.#options.target,
+      headers: {
+        to: { uri: this.#options.target, params: {} },
+        from: {
+          ...(this.#options.displayName ? { name: this.#options.displayName } : {}),
+          uri: this.#options.from,
+          params: { tag: this.#localTag },
+        },
+        'call-id': this.callId,
+        cseq: { method: 'INVITE', seq: ++this.#cseq },
+        via: [],
+        contact: [{ uri: this.#contact(), params: {} }],
+        'max-forwards': 70,
+        'content-type': 'application/sdp',
+        allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS',
+      },
+      content: this.#options.sdpOffer,
+    };
+    const credentials = this.#options.credentials;
+    if (challenge && credentials) signRequest(this.#digest, invite, challenge, credentials);
+    this.#invite = invite;
+    this.#provisional = false;
+    this.#stack.request(invite, (response) => this.#onResponse(invite, response));
+  }
+
+  #onResponse(invite: SipRequest, response: SipResponse): void {
+    if (invite !== this.#invite) return; // an earlier, challenged INVITE
+    if (response.status < 200) return this.#onProvisional(response);
+    if (response.status < 300) return this.#onSuccess(response);
+    this.#onFailure(response);
+  }
+
+  #onProvisional(response: SipResponse): void {
+    this.#provisional = true;
+    if (this.#cancelWanted) this.#sendCancel();
+    if (this.#state !== 'calling' && this.#state !== 'proceeding') return;
+    if (response.status === 100) return; // hop-by-hop: nothing to tell
+    this.#state = 'proceeding';
+    this.emit('progress', response.status, response.reason);
+    if (response.content) this.emit('sdp', response.content, true);
+  }
+
+  #onSuccess(response: SipResponse): void {
+    const contact = response.headers.contact?.[0]?.uri;
+    const recordRoute = (response.headers['record-route'] as unknown[] | undefined) ?? [];
+    this.#dialog = {
+      remoteTo: response.headers.to,
+      target: contact ?? this.#options.target,
+      routes: [...recordRoute].reverse(),
+    };
+    // Every 2xx (retransmissions too) gets its ACK.
+    this.#sendInDialog('ACK', response.headers.cseq?.seq);
+    if (this.#state === 'confirmed') return;
+    if (this.#state === 'ended' || this.#state === 'cancelling') {
+      // The answer crossed our CANCEL: end the dialog it made.
+      this.#sendInDialog('BYE');
+      return this.#end({ kind: 'cancelled' });
+    }
+    this.#state = 'confirmed';
+    if (response.content) this.emit('sdp', response.content, false);
+    this.emit('answered');
+  }
+
+  #onFailure(response: SipResponse): void {
+    const challenged = response.status === 401 || response.status === 407;
+    if (
+      challenged &&
+      !this.#authTried &&
+      this.#options.credentials &&
+      this.#state !== 'cancelling'
+    ) {
+      this.#authTried = true;
+      return this.#sendInvite(response);
+    }
+    if (this.#state === 'cancelling') return this.#end({ kind: 'cancelled' });
+    this.#end({ kind: 'failed', status: response.status, reason: response.reason });
+  }
+
+  #sendCancel(): void {
+    const invite = this.#invite;
+    if (!invite || !this.#cancelWanted) return;
+    this.#cancelWanted = false;
+    // Same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE.
+    this.#stack.request(
+      {
+        method: 'CANCEL',
+        uri: invite.uri,
+        headers: {
+          to: invite.headers.to,
+          from: invite.headers.from,
+          'call-id': this.callId,
+          cseq: { method: 'CANCEL', seq: invite.headers.cseq?.seq ?? this.#cseq },
+          via: invite.headers.via?.slice(0, 1) ?? [],
+          'max-forwards': 70,
+        },
+      },
+      () => undefined,
+    );
+  }
+
+  /** ACK (with the INVITE's CSeq) or BYE (a new CSeq) inside the dialog. */
+  #sendInDialog(method: 'ACK' | 'BYE', ackSeq?: number): void {
+    const dialog = this.#dialog;
+    const invite = this.#invite;
+    if (!dialog || !invite) return;
+    const request: SipRequest = {
+      method,
+      uri: dialog.target,
+      headers: {
+        to: dialog.remoteTo,
+        from: invite.headers.from,
+        'call-id': this.callId,
+        cseq: { method, seq: method === 'ACK' ? (ackSeq ?? this.#cseq) : ++this.#cseq },
+        via: [],
+        'max-forwards': 70,
+        ...(dialog.routes.length > 0 ? { route: dialog.routes } : {}),
+      },
+    };
+    if (method === 'BYE' && this.#authTried) signRequest(this.#digest, request);
+    this.#stack.request(request, () => undefined);
+  }
+
+  #contact(): string {
+    return `sip:voxreply@${this.#stack.host}:${String(this.#stack.port)}`;
+  }
+
+  #end(end: CallEnd): void {
+    if (this.#state === 'ended') return;
+    this.#state = 'ended';
+    clearTimeout(this.#cancelTimer);
+    this.emit('ended', end);
+  }
+}

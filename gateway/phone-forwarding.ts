@@ -1,0 +1,286 @@
+// Forwarding one call to the sender's phones (ring plan stage 3): numbers one
+// after another, each through the trunks that are up, in order, until one
+// answers. Each attempt is an OutboundCall (SIP) plus a PlainRtpLeg (media)
+// in the call's room.
+//
+//   idle ── start() ──> trying(number i, trunk j)
+//   trying ── 486/480/404/408/603, ring timeout ──> trying(number i+1, first trunk)
+//   trying ── 503 and other failures ──> trying(number i, trunk j+1), else number i+1
+//   trying ── 2xx ──> answered ── BYE either way ──> ended
+//   trying(past the last number) ──> failed
+//   trying ── cancel() ──> ended (CANCEL sent)
+import { EventEmitter } from 'node:events';
+import { PlainRtpLeg, type LegCodec } from '../media/plain-rtp-leg.js';
+import type { PlainPeerOptions, Room } from '../media/room.js';
+import type { GatewayLogger } from './gateway-logger.js';
+import { OutboundCall, type CallEnd } from './outbound-call.js';
+import { buildOffer, parseAnswer, SdpError, type SdpCodec } from './sdp.js';
+import type { SipStack } from './sip-stack.js';
+import type { Trunk } from './trunks.js';
+
+export interface PhoneTarget {
+  number: string;
+  label: string;
+}
+
+export interface ForwardRequest {
+  room: Room;
+  /** The caller's peer in the room: its audio goes to the phone. */
+  callerPeerId: string;
+  callerName: string;
+  numbers: PhoneTarget[];
+}
+
+export interface AttemptInfo {
+  id: number;
+  number: string;
+  label: string;
+  trunk: string;
+}
+
+export type ForwardingState = 'idle' | 'trying' | 'answered' | 'failed' | 'ended';
+
+export interface PhoneForwardingEvents {
+  /** A new INVITE went out. */
+  attempt: [attempt: AttemptInfo];
+  /** An attempt finished: "486 Busy Here", "answered", "no answer", ... */
+  attemptEnded: [attempt: AttemptInfo, result: string];
+  ringing: [attempt: AttemptInfo];
+  /** The caller's browser must send its audio with this codec (mimeType). */
+  sendCodec: [mimeType: string];
+  answered: [attempt: AttemptInfo];
+  /** Nobody answered on any number. */
+  failed: [];
+  /** An answered phone call ended. */
+  ended: [by: 'phone' | 'local'];
+}
+
+export interface PhoneForwardingDeps {
+  stack: SipStack;
+  /** Trunks that may take calls now, in preference order. */
+  trunksUp: () => Trunk[];
+  media: PlainPeerOptions;
+  /** How long one number may ring before we try the next. */
+  ringTimeoutMs: number;
+  logger: GatewayLogger;
+  /** Routes in-dialog requests for a Call-ID to its call while it lives. */
+  dialogs: Map<string, OutboundCall>;
+}
+
+/** Answers that mean "this number cannot take the call now": try the next number. */
+const NUMBER_FAILURES = new Set([404, 408, 480, 484, 486, 487, 600, 603, 604]);
+
+export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
+  #state: ForwardingState = 'idle';
+  readonly #deps: PhoneForwardingDeps;
+  readonly #request: ForwardRequest;
+  #numberIndex = 0;
+  #trunkIndex = 0;
+  #attempts = 0;
+  #current:
+    { info: AttemptInfo; call: OutboundCall; leg: PlainRtpLeg; timer: NodeJS.Timeout } | undefined;
+
+  constructor(deps: PhoneForwardingDeps, request: ForwardRequest) {
+    super();
+    this.#deps = deps;
+    this.#request = request;
+  }
+
+  get state(): ForwardingState {
+    return this.#state;
+  }
+
+  /** Ended before a phone answered. */
+  get cancelled(): boolean {
+    return this.#state === 'ended';
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'trying';
+    void this.#tryNext();
+  }
+
+  /** The caller hung up (or the call was answered elsewhere) before a phone answered. */
+  cancel(): void {
+    if (this.#state === 'answered') return this.hangup();
+    if (this.#state !== 'trying' && this.#state !== 'idle') return;
+    this.#state = 'ended';
+    this.#current?.call.cancel();
+  }
+
+  /** Ends an answered phone call from our side. */
+  hangup(): void {
+    if (this.#state !== 'answered') return this.cancel();
+    this.#state = 'ended';
+    this.#current?.call.hangup();
+    this.emit('ended', 'local');
+  }
+
+  async #tryNext(): Promise<void> {
+    const target = this.#request.numbers[this.#numberIndex];
+    const trunk = this.#deps.trunksUp()[this.#trunkIndex];
+    if (this.#state !== 'trying') return;
+    if (!target || !trunk) return this.#fail();
+    const info: AttemptInfo = {
+      id: ++this.#attempts,
+      number: target.number,
+      label: target.label,
+      trunk: trunk.name,
+    };
+    let leg: PlainRtpLeg;
+    try {
+      leg = await PlainRtpLeg.open(
+        this.#request.room,
+        `phone-${String(info.id)}`,
+        this.#deps.media,
+      );
+    } catch (error) {
+      // The room is gone (the call ended meanwhile) or the worker refused.
+      this.#deps.logger.warn({ err: error }, 'could not open a phone media leg');
+      return this.#fail();
+    }
+    // The caller may have hung up while the leg opened.
+    if (this.cancelled) return leg.close();
+    const offered = offerCodecs(leg, trunk.codecs);
+    const call = new OutboundCall(this.#deps.stack, {
+      target: trunkTarget(trunk, target.number),
+      from: `sip:${trunk.callerId ?? 'anonymous'}@${this.#deps.stack.host}`,
+      displayName: displayName(this.#request.callerName),
+      sdpOffer: buildOffer({
+        sessionId: String(Date.now()),
+        version: 1,
+        ...leg.local,
+        codecs: offered,
+        direction: 'sendrecv',
+      }),
+      credentials:
+        trunk.username && trunk.password
+          ? { user: trunk.username, password: trunk.password }
+          : undefined,
+    });
+    const timer = setTimeout(() => call.cancel(), this.#deps.ringTimeoutMs);
+    this.#current = { info, call, leg, timer };
+    this.#deps.dialogs.set(call.callId, call);
+    this.#wire(info, call, leg, offered);
+    this.emit('attempt', info);
+    call.start();
+  }
+
+  #wire(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, offered: SdpCodec[]): void {
+    let media: Promise<void> | undefined;
+    call.on('progress', (status) => {
+      if (status === 180 || status === 183) this.emit('ringing', info);
+    });
+    call.on('sdp', (sdp) => {
+      media ??= this.#startMedia(leg, sdp, offered).catch((error: unknown) => {
+        this.#deps.logger.warn({ err: error, attempt: info }, 'phone media could not start');
+        if (!(error instanceof SdpError)) return;
+        if (call.state === 'confirmed') call.hangup();
+      });
+    });
+    call.on('answered', () => {
+      clearTimeout(this.#current?.timer);
+      if (this.#state !== 'trying') return call.hangup();
+      this.#state = 'answered';
+      this.emit('attemptEnded', info, 'answered');
+      this.emit('answered', info);
+    });
+    call.on('ended', (end) => this.#attemptEnded(info, call, leg, end));
+  }
+
+  async #startMedia(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[]): Promise<void> {
+    const answer = parseAnswer(sdp, offered);
+    const codec: LegCodec = {
+      mimeType: `audio/${answer.codec.name}`,
+      clockRate: answer.codec.clockRate,
+      channels: answer.codec.channels,
+      payloadType: answer.codec.payloadType,
+      parameters: answer.codec.name.toLowerCase() === 'opus' ? { useinbandfec: 1 } : undefined,
+    };
+    // Where to send is learnt from the far end's first packet (symmetric RTP).
+    if (answer.ssrc !== undefined) await leg.receive(codec, answer.ssrc);
+    else {
+      // Known gap (issue 4): mediasoup routes RTP by SSRC; without a=ssrc the
+      // far end's audio needs an SSRC-learning relay, not built yet.
+      this.#deps.logger.warn({}, 'the far end announced no SSRC: the caller will not hear it');
+    }
+    leg.follow(this.#request.callerPeerId, codec);
+    this.emit('sendCodec', codec.mimeType);
+  }
+
+  #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
+    const current = this.#current;
+    if (current?.call === call) {
+      clearTimeout(current.timer);
+      this.#current = undefined;
+    }
+    this.#deps.dialogs.delete(call.callId);
+    leg.close();
+    if (end.kind === 'hung_up') {
+      if (end.by === 'remote' && this.#state === 'answered') {
+        this.#state = 'ended';
+        this.emit('ended', 'phone');
+      }
+      return;
+    }
+    const result =
+      end.kind === 'failed'
+        ? `${String(end.status)} ${end.reason}`
+        : this.#state === 'trying'
+          ? 'no answer'
+          : 'cancelled';
+    this.emit('attemptEnded', info, result);
+    if (this.#state !== 'trying') return;
+    if (end.kind === 'cancelled' || NUMBER_FAILURES.has(end.status)) {
+      this.#numberIndex += 1;
+      this.#trunkIndex = 0;
+    } else {
+      this.#trunkIndex += 1;
+      if (this.#trunkIndex >= this.#deps.trunksUp().length) {
+        this.#numberIndex += 1;
+        this.#trunkIndex = 0;
+      }
+    }
+    void this.#tryNext();
+  }
+
+  #fail(): void {
+    if (this.#state !== 'trying') return;
+    this.#state = 'failed';
+    this.emit('failed');
+  }
+}
+
+/** The trunk's codecs in its order, as the room carries them (its payload types). */
+function offerCodecs(leg: PlainRtpLeg, names: readonly string[]): SdpCodec[] {
+  return names.flatMap((name) => {
+    const clockRate = name === 'opus' ? 48000 : 8000;
+    const codec = leg.roomCodec(`audio/${name}`, clockRate);
+    if (codec?.preferredPayloadType === undefined) return [];
+    return [
+      {
+        name,
+        payloadType: codec.preferredPayloadType,
+        clockRate,
+        ...(name === 'opus' ? { channels: 2, fmtp: 'useinbandfec=1' } : {}),
+      },
+    ];
+  });
+}
+
+function trunkTarget(trunk: Trunk, number: string): string {
+  const transport = trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`;
+  return `sip:${number}@${trunk.host}:${String(trunk.port)}${transport}`;
+}
+
+/** A display name SIP can carry in quotes: no quotes, backslashes or controls. */
+function displayName(callerName: string): string | undefined {
+  const clean = callerName
+    // eslint-disable-next-line no-control-regex
+    .replace(/["\\\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 60);
+  // Quoted here: the stack writes the name as given.
+  return clean ? `"${clean} (Voxreply)"` : undefined;
+}

@@ -1,0 +1,138 @@
+// SDP for the phone leg (RFC 3264 offer/answer), written and read with
+// sdp-transform: one audio stream over plain RTP, the codecs a trunk prefers
+// plus telephone-event (RFC 4733) for DTMF.
+import * as sdpTransform from 'sdp-transform';
+
+/** A codec as both SDP and mediasoup name it (mimeType `audio/<name>`). */
+export interface SdpCodec {
+  name: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  /** fmtp line, e.g. "useinbandfec=1" or "0-16" for telephone-event. */
+  fmtp?: string;
+}
+
+export interface SdpOffer {
+  /** Stable per dialog; the version goes up with each new offer (re-INVITE). */
+  sessionId: string;
+  version: number;
+  address: string;
+  port: number;
+  rtcpPort: number;
+  codecs: SdpCodec[];
+  direction: MediaDirection;
+}
+
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** What an answer settled: where to send, and the one codec both sides use. */
+export interface NegotiatedMedia {
+  address: string;
+  port: number;
+  rtcpPort: number;
+  codec: SdpCodec;
+  telephoneEvent: SdpCodec | undefined;
+  direction: MediaDirection;
+  /** The far end's RTP stream (a=ssrc), when it announces one. */
+  ssrc: number | undefined;
+}
+
+/** An SDP that cannot be used: the message says why. */
+export class SdpError extends Error {}
+
+export function buildOffer(offer: SdpOffer): string {
+  const ip = { version: 4, ip: offer.address };
+  const session: sdpTransform.SessionDescription = {
+    version: 0,
+    origin: {
+      username: 'voxreply',
+      sessionId: offer.sessionId,
+      sessionVersion: offer.version,
+      netType: 'IN',
+      ipVer: 4,
+      address: offer.address,
+    },
+    name: 'Voxreply',
+    connection: ip,
+    timing: { start: 0, stop: 0 },
+    media: [
+      {
+        type: 'audio',
+        port: offer.port,
+        protocol: 'RTP/AVP',
+        payloads: offer.codecs.map((c) => c.payloadType).join(' '),
+        rtp: offer.codecs.map((c) => ({
+          payload: c.payloadType,
+          codec: c.name,
+          rate: c.clockRate,
+          ...(c.channels && c.channels > 1 ? { encoding: c.channels } : {}),
+        })),
+        fmtp: offer.codecs.flatMap((c) =>
+          c.fmtp ? [{ payload: c.payloadType, config: c.fmtp }] : [],
+        ),
+        rtcp: { port: offer.rtcpPort, netType: 'IN', ipVer: 4, address: offer.address },
+        ptime: 20,
+        direction: offer.direction,
+      },
+    ],
+  };
+  return sdpTransform.write(session);
+}
+
+/**
+ * Reads an answer to `offered`: the first audio stream's address and its first
+ * codec that we offered (RFC 3264: the answerer lists what it will use).
+ */
+export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): NegotiatedMedia {
+  const session = sdpTransform.parse(sdp);
+  const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+  if (!audio) throw new SdpError('the answer has no audio stream');
+  const address = audio.connection?.ip ?? session.connection?.ip;
+  if (!address) throw new SdpError('the answer has no connection address');
+  const payloads = (audio.payloads ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const codecs = payloads.map((pt) => answeredCodec(audio, pt)).filter((c) => c !== undefined);
+  const isEvent = (c: SdpCodec): boolean => c.name.toLowerCase() === 'telephone-event';
+  const codec = codecs.find((c) => !isEvent(c) && offeredCodec(offered, c));
+  if (!codec) throw new SdpError('the answer has none of the offered codecs');
+  const event = codecs.find((c) => isEvent(c) && c.clockRate === codec.clockRate);
+  return {
+    address,
+    port: audio.port,
+    rtcpPort: audio.rtcp?.port ?? audio.port + 1,
+    codec: { ...codec, name: offeredCodec(offered, codec)?.name ?? codec.name },
+    telephoneEvent: event,
+    direction: audio.direction ?? session.direction ?? 'sendrecv',
+    ssrc: audio.ssrcs?.[0]?.id,
+  };
+}
+
+type MediaSection = sdpTransform.SessionDescription['media'][number];
+
+/** The codec an answer means by `pt`: its rtpmap, or the static RFC 3551 type. */
+function answeredCodec(audio: MediaSection, pt: number): SdpCodec | undefined {
+  const rtp = audio.rtp.find((r) => r.payload === pt);
+  const fmtp = audio.fmtp.find((f) => f.payload === pt)?.config;
+  if (rtp) {
+    return {
+      name: rtp.codec,
+      payloadType: pt,
+      clockRate: rtp.rate ?? 8000,
+      ...(rtp.encoding ? { channels: rtp.encoding } : {}),
+      ...(fmtp ? { fmtp } : {}),
+    };
+  }
+  const fixed = STATIC_PAYLOAD_TYPES[pt];
+  return fixed ? { name: fixed, payloadType: pt, clockRate: 8000 } : undefined;
+}
+
+const STATIC_PAYLOAD_TYPES: Record<number, string> = { 0: 'PCMU', 8: 'PCMA', 9: 'G722' };
+
+function offeredCodec(offered: readonly SdpCodec[], codec: SdpCodec): SdpCodec | undefined {
+  return offered.find(
+    (o) =>
+      o.name.toLowerCase() === codec.name.toLowerCase() &&
+      o.clockRate === codec.clockRate &&
+      (o.channels ?? 1) === (codec.channels ?? o.channels ?? 1),
+  );
+}

@@ -1,0 +1,40 @@
+// The sender's forwarding phone numbers (HTTP bodies under /api/me/phones) and
+// the phone legs a call record shows.
+import { z } from 'zod';
+
+/** The most phones a ring plan forwards to: each one rings in turn, so more would outlast a caller. */
+export const MAX_PHONES = 5;
+
+export const e164Schema = z
+  .string()
+  .trim()
+  .regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number such as +15551234567');
+
+export const phoneNumberSchema = z.object({
+  number: e164Schema,
+  label: z.string().trim().min(1, 'is required').max(40, 'must be at most 40 characters'),
+});
+export type PhoneNumber = z.infer<typeof phoneNumberSchema>;
+
+/** In forwarding order: the first number rings first. */
+export const phoneListSchema = z
+  .object({
+    phones: z.array(phoneNumberSchema).max(MAX_PHONES, `may hold at most ${MAX_PHONES} numbers`),
+  })
+  .refine((list) => new Set(list.phones.map((phone) => phone.number)).size === list.phones.length, {
+    message: 'each number only once',
+    path: ['phones'],
+  });
+export type PhoneList = z.infer<typeof phoneListSchema>;
+
+/** One attempt to forward a call to a phone, as the call history shows it. */
+export interface PhoneLegView {
+  number: string;
+  /** The SIP trunk the leg went through. */
+  trunk: string;
+  /** The SIP outcome, e.g. "486 Busy Here" or "200 OK"; null while the leg is live. */
+  result: string | null;
+  startedAt: string;
+  answeredAt: string | null;
+  durationSeconds: number | null;
+}

@@ -1,0 +1,66 @@
+// baresip (Debian) as an ordinary telephone: it auto-answers calls to its
+// number, plays a WAV as its microphone and records what it hears (the
+// sndfile module writes each decoded stream to a WAV file).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Telephone {
+  /** The WAV files of what the phone heard (one per call). */
+  recordings: () => string[];
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export function startTelephone(options: {
+  ip: string;
+  port: number;
+  number: string;
+  microphoneWav: string;
+}): Telephone {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-baresip-'));
+  const recordings = path.join(dir, 'recordings');
+  mkdirSync(recordings);
+  const config = [
+    'poll_method epoll',
+    `sip_listen ${options.ip}:${String(options.port)}`,
+    `audio_source aufile,${options.microphoneWav}`,
+    // No sound card here: ALSA's null device plays; sndfile records.
+    'audio_player alsa,null',
+    'audio_alert alsa,null',
+    `snd_path ${recordings}`,
+    'module_path /usr/lib/baresip/modules',
+    ...['g711', 'g722', 'opus', 'aufile', 'alsa', 'sndfile', 'account'].map(
+      (m) => `module ${m}.so`,
+    ),
+    'module_app menu.so',
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, 'config'), config);
+  writeFileSync(
+    path.join(dir, 'accounts'),
+    `<sip:${options.number}@${options.ip}:${String(options.port)}>;regint=0;answermode=auto\n`,
+  );
+  const child = spawn('baresip', ['-f', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    recordings: () =>
+      readdirSync(recordings)
+        .filter((file) => file.endsWith('.wav') && file.includes('dec'))
+        .map((file) => path.join(recordings, file)),
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Removes a telephone's files once the test has read them. */
+export function removeTelephoneFiles(recording: string): void {
+  rmSync(path.dirname(path.dirname(recording)), { recursive: true, force: true });
+}
