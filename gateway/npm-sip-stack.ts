@@ -74,4 +74,4 @@ export function randomSipToken(bytes = 8): string {
   return randomBytes(bytes).toString('hex');
 }
 
-export { generateBranch } from 'sip';
+export { generateBranch, parseUri } from 'sip';

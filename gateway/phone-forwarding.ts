@@ -10,12 +10,14 @@
 //   trying(past the last number) ──> failed
 //   trying ── cancel() ──> ended (CANCEL sent)
 import { EventEmitter } from 'node:events';
-import { PlainRtpLeg, type LegCodec } from '../media/plain-rtp-leg.js';
-import type { PlainPeerOptions, Room } from '../media/room.js';
+import { PlainRtpLeg } from '../media/plain-rtp-leg.js';
+import { roomSdpCodecs, toLegCodec } from './leg-codecs.js';
+import type { Room } from '../media/room.js';
+import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { OutboundCall, type CallEnd } from './outbound-call.js';
 import { buildOffer, parseAnswer, SdpError, type SdpCodec } from './sdp.js';
-import type { SipStack } from './sip-stack.js';
+import type { SipDialog, SipStack } from './sip-stack.js';
 import type { Trunk } from './trunks.js';
 
 export interface PhoneTarget {
@@ -59,13 +61,25 @@ export interface PhoneForwardingDeps {
   stack: SipStack;
   /** Trunks that may take calls now, in preference order. */
   trunksUp: () => Trunk[];
-  media: PlainPeerOptions;
+  media: LegAddresses;
   /** How long one number may ring before we try the next. */
   ringTimeoutMs: number;
   logger: GatewayLogger;
   /** Routes in-dialog requests for a Call-ID to its call while it lives. */
-  dialogs: Map<string, OutboundCall>;
+  dialogs: Map<string, SipDialog>;
 }
+
+/** Reason phrases for answers the stack makes up itself (it leaves them empty). */
+const REASONS: Record<number, string> = {
+  404: 'Not Found',
+  408: 'Request Timeout',
+  480: 'Temporarily Unavailable',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+  603: 'Decline',
+};
 
 /** Answers that mean "this number cannot take the call now": try the next number. */
 const NUMBER_FAILURES = new Set([404, 408, 480, 484, 486, 487, 600, 603, 604]);
@@ -142,7 +156,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     }
     // The caller may have hung up while the leg opened.
     if (this.cancelled) return leg.close();
-    const offered = offerCodecs(leg, trunk.codecs);
+    const offered = roomSdpCodecs(leg, trunk.codecs);
     const call = new OutboundCall(this.#deps.stack, {
       target: trunkTarget(trunk, target.number),
       from: `sip:${trunk.callerId ?? 'anonymous'}@${this.#deps.stack.host}`,
@@ -191,22 +205,12 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
 
   async #startMedia(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[]): Promise<void> {
     const answer = parseAnswer(sdp, offered);
-    const codec: LegCodec = {
-      mimeType: `audio/${answer.codec.name}`,
-      clockRate: answer.codec.clockRate,
-      channels: answer.codec.channels,
-      payloadType: answer.codec.payloadType,
-      parameters: answer.codec.name.toLowerCase() === 'opus' ? { useinbandfec: 1 } : undefined,
-    };
-    // Where to send is learnt from the far end's first packet (symmetric RTP).
-    if (answer.ssrc !== undefined) await leg.receive(codec, answer.ssrc);
-    else {
-      // Known gap (issue 4): mediasoup routes RTP by SSRC; without a=ssrc the
-      // far end's audio needs an SSRC-learning relay, not built yet.
-      this.#deps.logger.warn({}, 'the far end announced no SSRC: the caller will not hear it');
-    }
+    const codec = toLegCodec(answer.codec);
+    leg.setRemote({ ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort });
     leg.follow(this.#request.callerPeerId, codec);
     this.emit('sendCodec', codec.mimeType);
+    // Resolves once the far end's stream is known (maybe at its first packet).
+    await leg.receive(codec, answer.ssrc);
   }
 
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
@@ -226,7 +230,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     }
     const result =
       end.kind === 'failed'
-        ? `${String(end.status)} ${end.reason}`
+        ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
         : this.#state === 'trying'
           ? 'no answer'
           : 'cancelled';
@@ -250,23 +254,6 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     this.#state = 'failed';
     this.emit('failed');
   }
-}
-
-/** The trunk's codecs in its order, as the room carries them (its payload types). */
-function offerCodecs(leg: PlainRtpLeg, names: readonly string[]): SdpCodec[] {
-  return names.flatMap((name) => {
-    const clockRate = name === 'opus' ? 48000 : 8000;
-    const codec = leg.roomCodec(`audio/${name}`, clockRate);
-    if (codec?.preferredPayloadType === undefined) return [];
-    return [
-      {
-        name,
-        payloadType: codec.preferredPayloadType,
-        clockRate,
-        ...(name === 'opus' ? { channels: 2, fmtp: 'useinbandfec=1' } : {}),
-      },
-    ];
-  });
 }
 
 function trunkTarget(trunk: Trunk, number: string): string {

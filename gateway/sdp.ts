@@ -90,8 +90,9 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
   if (!audio) throw new SdpError('the answer has no audio stream');
   const address = audio.connection?.ip ?? session.connection?.ip;
   if (!address) throw new SdpError('the answer has no connection address');
-  const payloads = (audio.payloads ?? '').split(/\s+/).filter(Boolean).map(Number);
-  const codecs = payloads.map((pt) => answeredCodec(audio, pt)).filter((c) => c !== undefined);
+  const codecs = payloadTypes(audio)
+    .map((pt) => answeredCodec(audio, pt))
+    .filter((c) => c !== undefined);
   const isEvent = (c: SdpCodec): boolean => c.name.toLowerCase() === 'telephone-event';
   const codec = codecs.find((c) => !isEvent(c) && offeredCodec(offered, c));
   if (!codec) throw new SdpError('the answer has none of the offered codecs');
@@ -107,7 +108,32 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
   };
 }
 
+/**
+ * Reads an offer from a phone: its first codec (in its order) that we carry.
+ * A dynamic payload type must be the one we use for that codec too, since
+ * mediasoup sends with its own payload types.
+ */
+export function parseOffer(sdp: string, supported: readonly SdpCodec[]): NegotiatedMedia {
+  const usable = (codec: SdpCodec): boolean => {
+    const ours = offeredCodec(supported, codec);
+    return ours !== undefined && (codec.payloadType < 96 || ours.payloadType === codec.payloadType);
+  };
+  const session = sdpTransform.parse(sdp);
+  const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+  const codecs = audio ? payloadTypes(audio).map((pt) => answeredCodec(audio, pt)) : [];
+  const choice = codecs.find((c) => c !== undefined && usable(c));
+  if (!choice) throw new SdpError('the offer has none of our codecs');
+  return parseAnswer(sdp, [choice]);
+}
+
 type MediaSection = sdpTransform.SessionDescription['media'][number];
+
+/** The m-line's payload types, in order (sdp-transform gives a number for a single one). */
+function payloadTypes(audio: MediaSection): number[] {
+  const raw: unknown = audio.payloads;
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '';
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
 
 /** The codec an answer means by `pt`: its rtpmap, or the static RFC 3551 type. */
 function answeredCodec(audio: MediaSection, pt: number): SdpCodec | undefined {

@@ -1,15 +1,16 @@
 // The SIP gateway: a SIP stack on the configured port, trunk health, calls
-// forwarded to phones, and what it answers. Inbound calls to numbers come
-// next: until then an INVITE from a trunk is answered 501, so the carrier
-// learns at once.
+// forwarded to phones (outbound), calls to our numbers (inbound, from trunk
+// sources only), and what it answers to everything else.
 import { EventEmitter } from 'node:events';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { GatewayLogger } from './gateway-logger.js';
-import { createNpmSipStack } from './npm-sip-stack.js';
-import type { Remote, SipRequest, SipStack } from './sip-stack.js';
-import type { OutboundCall } from './outbound-call.js';
+import { createNpmSipStack, parseUri } from './npm-sip-stack.js';
+import type { Remote, SipDialog, SipRequest, SipStack } from './sip-stack.js';
+import { InboundCall } from './inbound-call.js';
+import { InboundDialog } from './inbound-dialog.js';
+import { normalizeNumber, type InboundNumber } from './numbers.js';
 import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
-import type { PlainPeerOptions } from '../media/room.js';
+import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import { TrunkMonitor } from './trunk-monitor.js';
 import type { Trunk } from './trunks.js';
 
@@ -21,14 +22,18 @@ export interface SipGatewayOptions {
   logger: GatewayLogger;
   /** Requests per second accepted from a source that is not a trunk. */
   strangerRequestsPerSecond?: number;
+  /** Our numbers (DIDs) and whose devices they ring. */
+  numbers?: InboundNumber[];
   /** Where phone legs' RTP listens (the media settings). */
-  media: PlainPeerOptions;
+  media: LegAddresses;
   /** How long one number may ring before the next is tried. */
   ringTimeoutMs?: number;
 }
 
 export interface SipGatewayEvents {
   trunkChanged: [trunk: string, up: boolean];
+  /** A phone calls one of our numbers; `email` is the sender it rings. */
+  incomingCall: [call: InboundCall, email: string];
 }
 
 export class SipGateway extends EventEmitter<SipGatewayEvents> {
@@ -39,10 +44,11 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   readonly #trunkSources: ReadonlySet<string>;
   readonly #strangerLimit: RateLimiterMemory;
   readonly #trunks: Trunk[];
-  readonly #media: PlainPeerOptions;
+  readonly #media: LegAddresses;
   readonly #ringTimeoutMs: number;
-  /** Live outbound dialogs by Call-ID, for the far end's in-dialog requests. */
-  readonly #dialogs = new Map<string, OutboundCall>();
+  /** Live dialogs by Call-ID, for the far end's in-dialog requests and CANCELs. */
+  readonly #dialogs = new Map<string, SipDialog>();
+  readonly #numbers: ReadonlyMap<string, string>;
 
   constructor(options: SipGatewayOptions) {
     super();
@@ -50,6 +56,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#trunks = options.trunks;
     this.#media = options.media;
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
+    this.#numbers = new Map((options.numbers ?? []).map((n) => [n.number, n.email]));
     this.#trunkSources = new Set(options.trunks.flatMap((trunk) => trunk.allowFrom));
     this.#strangerLimit = new RateLimiterMemory({
       points: options.strangerRequestsPerSecond ?? 20,
@@ -104,6 +111,40 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return this.#dialogs.size;
   }
 
+  /** An INVITE from a trunk: 404 for a number we do not have, else ring its sender. */
+  #incoming(request: SipRequest, remote: Remote): void {
+    const number = normalizeNumber(parseUri(request.uri)?.user);
+    const email = number ? this.#numbers.get(number) : undefined;
+    const trunk = this.#trunks.find((t) => t.allowFrom.includes(remote.address));
+    if (!number || !email || !trunk) {
+      this.#stack.respond(request, 404, 'Not Found');
+      return;
+    }
+    if (!request.content || this.listenerCount('incomingCall') === 0) {
+      // No offer (late SDP is not supported), or nobody to ring.
+      this.#stack.respond(
+        request,
+        request.content ? 480 : 488,
+        request.content ? 'Temporarily Unavailable' : 'Not Acceptable Here',
+      );
+      return;
+    }
+    const dialog = new InboundDialog(this.#stack, request);
+    this.#dialogs.set(dialog.callId, dialog);
+    dialog.once('ended', () => this.#dialogs.delete(dialog.callId));
+    const from = parseUri(request.headers.from?.uri ?? '')?.user ?? 'unknown';
+    const call = new InboundCall({
+      number,
+      from: normalizeNumber(from) ?? from,
+      dialog,
+      offer: request.content,
+      trunk,
+      media: this.#media,
+    });
+    this.#logger.info({ number, trunk: trunk.name }, 'incoming phone call');
+    this.emit('incomingCall', call, email);
+  }
+
   #trunksUp(): Trunk[] {
     return this.#trunks.filter((trunk) => this.#monitor.isUp(trunk.name));
   }
@@ -129,7 +170,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
 
   #route(request: SipRequest, remote: Remote, fromTrunk: boolean): void {
     const dialog = this.#dialogs.get(request.headers['call-id'] ?? '');
-    if (dialog && request.headers.to?.params.tag) {
+    if (dialog && (request.headers.to?.params.tag || request.method === 'CANCEL')) {
       dialog.onRequest(request);
       return;
     }
@@ -145,7 +186,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
           this.#stack.respond(request, 403, 'Forbidden');
           return;
         }
-        this.#stack.respond(request, 501, 'Not Implemented');
+        this.#incoming(request, remote);
         return;
       case 'BYE':
       case 'CANCEL':

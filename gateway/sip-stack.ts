@@ -25,4 +25,10 @@ export interface ResponseExtras {
   content?: string;
 }
 
+/** A live dialog (either direction): the far end's requests inside it, and our hang-up. */
+export interface SipDialog {
+  onRequest(request: SipRequest): void;
+  hangup(): void;
+}
+
 export type SipRequestHandler = (request: SipRequest, remote: Remote) => void;

@@ -1,9 +1,14 @@
 // The phone side of a call in a room: a plain-RTP peer (no ICE, no DTLS) that
 // sends one peer's audio out and brings the far end's audio in, with whatever
 // codec the SIP offer/answer settled. No transcoding: the browser is asked to
-// send that codec (see `follow`).
+// send that codec (see `follow`). The phone talks to an RtpRelay, which learns
+// its SSRC and address; the relay talks to the room's PlainTransport.
 import type { types } from 'mediasoup';
-import type { PlainPeerOptions, Room } from './room.js';
+import type { Room } from './room.js';
+import { RtpRelay, type RelayAddresses } from './rtp-relay.js';
+
+/** Where phone media listens, and the address put in SDP. */
+export type LegAddresses = RelayAddresses;
 
 /** A codec as it appears on the wire for this leg. */
 export interface LegCodec {
@@ -19,32 +24,51 @@ export class PlainRtpLeg {
   readonly peerId: string;
   readonly #room: Room;
   readonly #transport: types.PlainTransport;
+  readonly #relay: RtpRelay;
   #followed: { peerId: string; codec: LegCodec } | undefined;
   #sending: types.Consumer | undefined;
-  #receiving: string | undefined;
+  #receiving = false;
   readonly #onProducer = (): void => void this.#sendFollowed();
 
-  private constructor(room: Room, peerId: string, transport: types.PlainTransport) {
+  private constructor(
+    room: Room,
+    peerId: string,
+    transport: types.PlainTransport,
+    relay: RtpRelay,
+  ) {
     this.#room = room;
     this.peerId = peerId;
     this.#transport = transport;
+    this.#relay = relay;
+    transport.observer.once('close', () => relay.close());
     room.on('producerAdded', this.#onProducer);
     transport.observer.once('close', () => room.off('producerAdded', this.#onProducer));
   }
 
-  static async open(room: Room, peerId: string, options: PlainPeerOptions): Promise<PlainRtpLeg> {
-    return new PlainRtpLeg(room, peerId, await room.addPlainPeer(peerId, options));
+  static async open(room: Room, peerId: string, addresses: LegAddresses): Promise<PlainRtpLeg> {
+    const relay = await RtpRelay.open(addresses);
+    try {
+      const transport = await room.addPlainPeer(peerId, relay.inner.ip);
+      await transport.connect({ ip: relay.inner.ip, port: relay.inner.port });
+      relay.setMediasoup({ address: transport.tuple.localIp, port: transport.tuple.localPort });
+      return new PlainRtpLeg(room, peerId, transport, relay);
+    } catch (error) {
+      relay.close();
+      throw error;
+    }
   }
 
-  /** The address and ports to put in our SDP. */
+  /** The address and ports to put in our SDP (the relay's). */
   get local(): { address: string; port: number; rtcpPort: number } {
-    const { tuple, rtcpTuple } = this.#transport;
-    return {
-      // localAddress is the announced address when one is configured.
-      address: tuple.localAddress,
-      port: tuple.localPort,
-      rtcpPort: rtcpTuple?.localPort ?? tuple.localPort + 1,
-    };
+    return this.#relay.local;
+  }
+
+  /** Where the far end's SDP says to send (until its own packets say otherwise). */
+  setRemote(remote: { ip: string; port: number; rtcpPort: number }): void {
+    this.#relay.setPhone(
+      { address: remote.ip, port: remote.port },
+      { address: remote.ip, port: remote.rtcpPort },
+    );
   }
 
   /**
@@ -63,11 +87,18 @@ export class PlainRtpLeg {
 
   /**
    * Brings the far end's audio into the room (announced like any producer).
-   * mediasoup routes incoming RTP by SSRC, so the far end's must be known.
+   * mediasoup routes RTP by SSRC: the SDP's, or else the relay learns it from
+   * the first packet, so this may resolve only once the far end sends.
    */
-  async receive(codec: LegCodec, ssrc: number): Promise<void> {
+  async receive(codec: LegCodec, announcedSsrc: number | undefined): Promise<void> {
     if (this.#receiving) return;
-    this.#receiving = await this.#room.producePlain(this.peerId, {
+    this.#receiving = true;
+    const ssrc =
+      announcedSsrc ??
+      this.#relay.ssrc ??
+      (await new Promise<number>((resolve) => this.#relay.once('ssrc', resolve)));
+    if (this.closed) return;
+    await this.#room.producePlain(this.peerId, {
       codecs: [toCodecParameters(codec, codec.payloadType)],
       encodings: [{ ssrc }],
     });
@@ -84,6 +115,7 @@ export class PlainRtpLeg {
   }
 
   close(): void {
+    this.#relay.close();
     this.#room.off('producerAdded', this.#onProducer);
     if (!this.#room.closed) this.#room.removePeer(this.peerId);
     else this.#transport.close();

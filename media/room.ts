@@ -28,13 +28,6 @@ interface Peer {
 
 export type TransportDirection = 'send' | 'recv';
 
-/** Where a plain-RTP peer listens, and the address put in its SDP. */
-export interface PlainPeerOptions {
-  listenIp: string;
-  announcedAddress?: string | undefined;
-  portRange?: { min: number; max: number } | undefined;
-}
-
 /** A request a peer made that the room cannot honour (unknown id, bad parameters). */
 export class RoomRequestError extends Error {}
 
@@ -166,9 +159,9 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /**
    * Adds a plain-RTP peer (the phone side of a call): one PlainTransport for
-   * both directions, RTCP on its own port as most SIP equipment expects.
+   * both directions, RTP and RTCP muxed, on `listenIp` (where its relay is).
    */
-  async addPlainPeer(peerId: string, options: PlainPeerOptions): Promise<types.PlainTransport> {
+  async addPlainPeer(peerId: string, listenIp: string): Promise<types.PlainTransport> {
     if (this.#peers.has(peerId)) throw new RoomRequestError(`${peerId} is already in this room`);
     const peer: Peer = {
       kinds: new Set(['audio']),
@@ -179,16 +172,9 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#peers.set(peerId, peer);
     try {
       peer.plain = await this.#router.createPlainTransport({
-        listenInfo: {
-          protocol: 'udp',
-          ip: options.listenIp,
-          ...(options.announcedAddress ? { announcedAddress: options.announcedAddress } : {}),
-          ...(options.portRange ? { portRange: options.portRange } : {}),
-        },
-        rtcpMux: false,
-        // Symmetric RTP (RFC 4961), as SBCs do: send to where the far end's
-        // RTP comes from, which is right behind NAT where its SDP is not.
-        comedia: true,
+        listenInfo: { protocol: 'udp', ip: listenIp },
+        rtcpMux: true,
+        comedia: false,
       });
       return peer.plain;
     } catch (error) {

@@ -137,6 +137,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           port: config.sipPort,
           publicAddress: config.announcedAddress,
           trunks: config.sipTrunks,
+          numbers: config.sipNumbers,
           logger: logger.child({ component: 'sip' }),
           media: {
             listenIp: config.rtcListenIp,
@@ -160,6 +161,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     phones: phoneStore,
     gateway,
     logger,
+  });
+  gateway?.on('incomingCall', (call, email) => {
+    calls.startFromPhone(call, email).catch((error: unknown) => {
+      logger.error({ err: error, number: call.number }, 'could not take a phone call');
+      call.reject(false);
+    });
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseTrunks, type Trunk } from '../gateway/trunks.js';
+import { parseInboundNumbers, type InboundNumber } from '../gateway/numbers.js';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -35,6 +36,24 @@ const urlWithProtocols = (protocols: string[]) =>
       `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
 
+/** A JSON setting read by `parse`, whose error message names the problem. */
+function jsonSetting<T>(parse: (json: string | undefined) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((json, context) => {
+      try {
+        return parse(json);
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: error instanceof Error ? error.message : String(error),
+        });
+        return z.NEVER;
+      }
+    });
+}
+
 const environmentSchema = z
   .object({
     HOST: hostOrIp.default('127.0.0.1'),
@@ -61,20 +80,8 @@ const environmentSchema = z
       .default('info'),
     DIAGNOSTICS_ROOMS: flag.default(false),
     SIP_PORT: port.default(5060),
-    SIP_TRUNKS: z
-      .string()
-      .optional()
-      .transform((json, context) => {
-        try {
-          return parseTrunks(json);
-        } catch (error) {
-          context.addIssue({
-            code: 'custom',
-            message: error instanceof Error ? error.message : String(error),
-          });
-          return z.NEVER;
-        }
-      }),
+    SIP_TRUNKS: jsonSetting(parseTrunks),
+    SIP_NUMBERS: jsonSetting(parseInboundNumbers),
     TRUST_PROXY: z
       .string()
       .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
@@ -142,6 +149,8 @@ export interface Config {
   sipPort: number;
   /** SIP trunks (SIP_TRUNKS, JSON); none: the gateway does not start. */
   sipTrunks: Trunk[];
+  /** Our numbers (SIP_NUMBERS, JSON): calls to them ring a sender's devices. */
+  sipNumbers: InboundNumber[];
   /**
    * Proxies whose X-Forwarded-For is believed (addresses, subnets, or
    * loopback/linklocal/uniquelocal); empty: the peer address is the client.
@@ -201,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     diagnosticsRooms: e.DIAGNOSTICS_ROOMS,
     sipPort: e.SIP_PORT,
     sipTrunks: e.SIP_TRUNKS,
+    sipNumbers: e.SIP_NUMBERS,
     trustProxy: (e.TRUST_PROXY ?? '')
       .split(',')
       .map((entry) => entry.trim())

@@ -45,8 +45,8 @@ export class MediaSession {
     else this.#waiting.push(producer);
   };
   #closed = false;
-  /** The codec the server asked for (a phone leg's); the router's first by default. */
-  #audioCodec: types.RtpCodecCapability | undefined;
+  /** The audio codec the server asked for (a phone's); the router's first by default. */
+  #wantedAudio: SendCodecRequest | undefined;
   readonly #onSendCodec = (request: SendCodecRequest): void => {
     void this.#useAudioCodec(request).catch((error: unknown) => {
       console.warn('could not switch the microphone codec', error);
@@ -159,30 +159,41 @@ export class MediaSession {
   /** Tracks outlive producers: a codec switch sends the same microphone again. */
   #produce(transport: types.Transport, track: MediaStreamTrack): Promise<types.Producer> {
     if (track.kind !== 'audio') return transport.produce({ track, stopTracks: false });
+    const codec = this.#audioCodec();
     return transport.produce({
       track,
       stopTracks: false,
       codecOptions: { opusDtx: true, opusFec: true },
-      ...(this.#audioCodec ? { codec: this.#audioCodec } : {}),
+      ...(codec ? { codec } : {}),
     });
   }
 
-  /** Re-sends the microphone with the codec a phone leg settled on (no transcoding). */
+  /** The codec the server asked for, as this browser can send it. */
+  #audioCodec(): types.RtpCodecCapability | undefined {
+    const wanted = this.#wantedAudio;
+    if (!wanted || !this.#device.loaded) return undefined;
+    const codec = this.#device.sendRtpCapabilities.codecs?.find(
+      (c) =>
+        c.mimeType.toLowerCase() === wanted.mimeType.toLowerCase() &&
+        c.clockRate === wanted.clockRate,
+    );
+    if (!codec) throw new Error(`this browser cannot send ${wanted.mimeType}`);
+    return codec;
+  }
+
+  /**
+   * Sends the microphone with the codec a phone settled on (no transcoding):
+   * from the start if asked early, else by producing it again.
+   */
   async #useAudioCodec(request: SendCodecRequest): Promise<void> {
-    const codec = this.#device.loaded
-      ? this.#device.sendRtpCapabilities.codecs?.find(
-          (c) =>
-            c.mimeType.toLowerCase() === request.mimeType.toLowerCase() &&
-            c.clockRate === request.clockRate,
-        )
-      : undefined;
-    if (!codec) throw new Error(`this browser cannot send ${request.mimeType}`);
-    this.#audioCodec = codec;
+    this.#wantedAudio = request;
     const producer = this.#producers.get('audio');
     const transport = this.#sendTransport;
+    const codec = this.#audioCodec();
     const track = producer?.track;
     const current = producer?.rtpParameters.codecs[0]?.mimeType.toLowerCase();
-    if (!producer || !track || !transport || current === codec.mimeType.toLowerCase()) return;
+    if (!codec || !producer || !track || !transport) return;
+    if (current === codec.mimeType.toLowerCase()) return;
     const paused = producer.paused;
     unwrap(await this.#socket.emitWithAck('media:closeProducer', { producerId: producer.id }));
     producer.close();

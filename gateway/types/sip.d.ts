@@ -86,7 +86,8 @@ declare module 'sip' {
   export function stringify(message: SipRequest | SipResponse): string;
   export function makeResponse(request: SipRequest, status: number, reason?: string): SipResponse;
   export function generateBranch(): string;
-  export function parseUri(uri: string): SipUriObject;
+  /** Undefined when `uri` is not a SIP URI. */
+  export function parseUri(uri: string): SipUriObject | undefined;
 }
 
 // The package's digest module (RFC 2617 client side), as the gateway uses it.

@@ -29,6 +29,9 @@ import { RequestError } from '../realtime/validated-handler.js';
 import { randomToken } from '../security/tokens.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
+import { PageCaller, PhoneCaller, type Caller } from './caller.js';
+import type { InboundCall } from '../../gateway/inbound-call.js';
+import type { Account } from '../store/account-store.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import {
@@ -68,7 +71,7 @@ interface LiveCall {
   accountId: number;
   senderName: string;
   incoming: IncomingCall;
-  callerSocket: VoxSocket;
+  caller: Caller;
   room: Room;
   stages: RingStage[];
   state: RingPlanState;
@@ -79,6 +82,8 @@ interface LiveCall {
   answer?: { socket: VoxSocket; deviceId: string };
   /** The devices ranked when the call started (later stages ring those still online). */
   ranked: RankedDevice[];
+  /** Why each connected device ranked where it did. */
+  reasons: string[];
   /** The sender's forwarding numbers, read when the call started. */
   numbers: PhoneTarget[];
   phone?: PhoneForwarding;
@@ -133,26 +138,13 @@ export class CallOrchestrator {
       const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
 
       const id = randomToken(12);
-      let router;
-      try {
-        router = await this.#deps.pool.createRouter({ mediaCodecs: routerMediaCodecs });
-      } catch (error) {
-        throw new RequestError(
-          ErrorCode.MediaUnavailable,
-          `no media worker available: ${String(error)}`,
-        );
-      }
-      room = new Room(id, router);
-      this.#deps.signaling.bindRoom(room, `call:${id}`);
+      room = await this.#createRoom(id);
       // The caller sends video only in a video call.
       const kinds = request.video ? (['audio', 'video'] as const) : (['audio'] as const);
       const producers = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
 
-      const startedAt = Date.now();
       const call: LiveCall = {
-        id,
-        accountId: account.id,
-        senderName: account.displayName,
+        ...this.#newCall(id, account, room),
         incoming: {
           callId: id,
           callerName: request.callerName,
@@ -162,55 +154,21 @@ export class CallOrchestrator {
           senderBusy: this.inCall(account.id),
           canSendToPhone: numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false),
         },
-        callerSocket: socket,
-        room,
+        caller: new PageCaller(socket, room, this.#deps.signaling),
         stages: account.settings.doNotDisturb
           ? []
           : [
               ...deviceStages(ringPlanMs(account.settings)),
               phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
             ],
-        state: IDLE,
-        startedAt,
-        timers: [],
-        labels: new Map(),
-        ranked: [],
         numbers,
       };
-      // Ranked from presence in memory: only connected devices can ring.
-      const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
-      call.ranked = ranking.ranked;
-      for (const device of ranking.ranked) call.labels.set(device.deviceId, device.label);
-      await this.#deps.calls.start({
-        id,
-        accountId: account.id,
-        linkId: link.id,
-        callerName: request.callerName,
-        callerEmail: link.recipientEmail,
-        subject: link.subject,
-        video: request.video,
-        startedAt: new Date(startedAt),
-        ringReasons: account.settings.doNotDisturb
-          ? ['Do not disturb: no device rang']
-          : ranking.reasons,
-      });
-      recorded = id;
+      recorded = await this.#record(call, account, link.id);
       // The caller may have left while this was set up: nothing may ring then.
       if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
-      this.#calls.set(id, call);
-      // A worker that dies takes its routers with it: the call cannot go on.
-      room.once('closed', () => {
-        if (this.#calls.get(id) === call) this.#hangup(call, 'system');
-      });
-
-      // Off the ring path: the link's usage, and the full explanation (with the
-      // devices that were offline) for the call's record.
+      this.#launch(call, account);
+      // Off the ring path: the link's usage.
       this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
-      if (!account.settings.doNotDisturb)
-        this.#persist('ring reasons', [this.#recordAllReasons(call)]);
-      this.#log.info({ callId: id, accountId: account.id }, 'call started');
-      // The caller gets its ack (with the call id) before the first progress event.
-      setImmediate(() => this.#dispatch(call, { type: 'start' }));
       return {
         callId: id,
         senderName: account.displayName,
@@ -232,6 +190,46 @@ export class CallOrchestrator {
     }
   }
 
+  /**
+   * A phone calls one of the sender's numbers: the same ring plan, devices
+   * only (a phone call is never forwarded back out to a phone).
+   */
+  async startFromPhone(inbound: InboundCall, email: string): Promise<void> {
+    const account = await this.#deps.accounts.findByEmail(email);
+    if (!account) {
+      this.#log.warn({ number: inbound.number }, 'a number is configured for an unknown account');
+      return inbound.reject(false);
+    }
+    const id = randomToken(12);
+    let room: Room | undefined;
+    try {
+      room = await this.#createRoom(id);
+      await inbound.attach(room);
+    } catch (error) {
+      this.#log.warn({ err: error, number: inbound.number }, 'an incoming phone call failed');
+      room?.close();
+      return inbound.reject(false);
+    }
+    const call: LiveCall = {
+      ...this.#newCall(id, account, room),
+      incoming: {
+        callId: id,
+        callerName: `Phone ${inbound.from}`,
+        callerEmail: null,
+        subject: `Call to ${inbound.number}`,
+        video: false,
+        senderBusy: this.inCall(account.id),
+        canSendToPhone: false,
+      },
+      caller: new PhoneCaller(inbound),
+      stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
+      numbers: [],
+    };
+    await this.#record(call, account, null);
+    inbound.once('ended', () => this.#hangup(call, 'caller'));
+    this.#launch(call, account);
+  }
+
   async answer(socket: VoxSocket, callId: string): Promise<AnswerCallResult> {
     const { call, deviceId } = this.#ownCall(socket, callId);
     if ([...this.#calls.values()].some((c) => c.answer?.socket.id === socket.id)) {
@@ -241,6 +239,10 @@ export class CallOrchestrator {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }
     call.answer = { socket, deviceId };
+    // A phone caller: the device sends with the phone's codec, and the phone is answered.
+    const codec = call.caller.answererCodec;
+    if (codec) socket.emit('media:sendCodec', codec);
+    call.caller.connected(socket.id);
     // The device's other tabs stop ringing too.
     this.#deps.io
       .to(deviceChannel(call.accountId, deviceId))
@@ -273,21 +275,93 @@ export class CallOrchestrator {
 
   hangup(socket: VoxSocket, callId: string): void {
     const call = this.#calls.get(callId);
-    const isCaller = call?.callerSocket.id === socket.id;
+    const isCaller = call?.caller.socketId === socket.id;
     const isAnswerer = call?.answer?.socket.id === socket.id;
     if (!call || (!isCaller && !isAnswerer))
       throw new RequestError(ErrorCode.NotFound, 'no such call here');
     this.#hangup(call, isCaller ? 'caller' : 'sender');
   }
 
+  async #createRoom(id: string): Promise<Room> {
+    let router;
+    try {
+      router = await this.#deps.pool.createRouter({ mediaCodecs: routerMediaCodecs });
+    } catch (error) {
+      throw new RequestError(
+        ErrorCode.MediaUnavailable,
+        `no media worker available: ${String(error)}`,
+      );
+    }
+    const room = new Room(id, router);
+    this.#deps.signaling.bindRoom(room, `call:${id}`);
+    return room;
+  }
+
+  /** The parts of a live call every kind of caller shares, devices ranked now. */
+  #newCall(
+    id: string,
+    account: Account,
+    room: Room,
+  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers'> {
+    const startedAt = Date.now();
+    // Ranked from presence in memory: only connected devices can ring.
+    const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
+    return {
+      id,
+      accountId: account.id,
+      senderName: account.displayName,
+      room,
+      state: IDLE,
+      startedAt,
+      timers: [],
+      labels: new Map(ranking.ranked.map((d) => [d.deviceId, d.label])),
+      ranked: ranking.ranked,
+      reasons: ranking.reasons,
+    };
+  }
+
+  /** The call's record, before anything rings; returns its id. */
+  async #record(call: LiveCall, account: Account, linkId: number | null): Promise<string> {
+    await this.#deps.calls.start({
+      id: call.id,
+      accountId: account.id,
+      linkId,
+      callerName: call.incoming.callerName,
+      callerEmail: call.incoming.callerEmail,
+      subject: call.incoming.subject,
+      video: call.incoming.video,
+      startedAt: new Date(call.startedAt),
+      ringReasons: account.settings.doNotDisturb
+        ? ['Do not disturb: no device rang']
+        : call.reasons,
+    });
+    return call.id;
+  }
+
+  /** Makes the call live and starts its ring plan. */
+  #launch(call: LiveCall, account: Account): void {
+    this.#calls.set(call.id, call);
+    // A worker that dies takes its routers with it: the call cannot go on.
+    call.room.once('closed', () => {
+      if (this.#calls.get(call.id) === call) this.#hangup(call, 'system');
+    });
+    // Off the ring path: the full explanation (with the devices that were
+    // offline) for the call's record.
+    if (!account.settings.doNotDisturb)
+      this.#persist('ring reasons', [this.#recordAllReasons(call)]);
+    this.#log.info({ callId: call.id, accountId: account.id }, 'call started');
+    // A page caller gets its ack (with the call id) before the first progress event.
+    setImmediate(() => this.#dispatch(call, { type: 'start' }));
+  }
+
   #callOfCaller(socket: VoxSocket): LiveCall | undefined {
-    return [...this.#calls.values()].find((c) => c.callerSocket.id === socket.id);
+    return [...this.#calls.values()].find((c) => c.caller.socketId === socket.id);
   }
 
   /** A socket went away: whatever call it was part of ends (or its ring stops). */
   disconnected(socket: VoxSocket): void {
     for (const call of [...this.#calls.values()]) {
-      if (call.callerSocket.id === socket.id) this.#hangup(call, 'caller');
+      if (call.caller.socketId === socket.id) this.#hangup(call, 'caller');
       else if (call.answer?.socket.id === socket.id) this.#hangup(call, 'sender');
     }
   }
@@ -300,24 +374,16 @@ export class CallOrchestrator {
     if (call.state.kind === 'ringing') {
       this.#dispatch(call, { type: 'caller_hung_up' });
       if (by === 'system') {
-        call.callerSocket.emit('call:progress', {
-          callId: call.id,
-          stage: 'ended',
-          senderName: call.senderName,
-        });
+        call.caller.progress({ callId: call.id, stage: 'ended', senderName: call.senderName });
       }
       return;
     }
     if (call.state.kind === 'on_phone' && by !== 'sender') call.phone?.hangup();
     if (call.state.kind !== 'answered' && call.state.kind !== 'on_phone') return;
     const ended = { callId: call.id, by };
-    call.callerSocket.emit('call:ended', ended);
+    call.caller.ended(ended);
     call.answer?.socket.emit('call:ended', ended);
-    call.callerSocket.emit('call:progress', {
-      callId: call.id,
-      stage: 'ended',
-      senderName: call.senderName,
-    });
+    call.caller.progress({ callId: call.id, stage: 'ended', senderName: call.senderName });
     this.#finish(call, 'answered');
   }
 
@@ -388,7 +454,7 @@ export class CallOrchestrator {
         call.phone?.cancel();
         break;
       case 'caller_stage':
-        call.callerSocket.emit('call:progress', {
+        call.caller.progress({
           callId: call.id,
           stage: effect.stage,
           senderName: call.senderName,
@@ -406,11 +472,14 @@ export class CallOrchestrator {
   /** Stage 3: forwards to the sender's numbers; its events drive the plan. */
   #callPhone(call: LiveCall): void {
     const gateway = this.#deps.gateway;
-    if (!gateway) return void setImmediate(() => this.#dispatch(call, { type: 'phone_failed' }));
+    // Only a reply page is forwarded (a phone calling in is never sent back out).
+    const pageCaller = call.caller instanceof PageCaller ? call.caller : undefined;
+    if (!gateway || !pageCaller)
+      return void setImmediate(() => this.#dispatch(call, { type: 'phone_failed' }));
     this.#clearTimers(call);
     const phone = gateway.forward({
       room: call.room,
-      callerPeerId: call.callerSocket.id,
+      callerPeerId: call.caller.peerId,
       callerName: call.incoming.callerName,
       numbers: call.numbers,
     });
@@ -441,7 +510,7 @@ export class CallOrchestrator {
         ]);
     });
     phone.on('sendCodec', (mimeType) => {
-      call.callerSocket.emit('media:sendCodec', {
+      pageCaller.sendCodec({
         kind: 'audio',
         mimeType,
         clockRate: mimeType.toLowerCase() === 'audio/opus' ? 48000 : 8000,
@@ -487,7 +556,7 @@ export class CallOrchestrator {
     if (!this.#calls.delete(call.id)) return;
     this.#clearTimers(call);
     call.phone?.cancel();
-    this.#deps.signaling.leave(call.callerSocket, call.room);
+    call.caller.leave();
     if (call.answer) this.#deps.signaling.leave(call.answer.socket, call.room);
     call.room.close();
     this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);

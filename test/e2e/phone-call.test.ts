@@ -1,8 +1,9 @@
-// Forwarding to a real telephone, with audio: baresip (auto-answering,
-// playing a 440 Hz tone, recording what it hears) is the sender's phone behind
-// a trunk; a reply page in Chromium whose microphone plays 880 Hz calls a
-// sender with no device online. The plan forwards to the phone, and each side
-// must hear the other's tone: the caller in the page, the phone in its recording.
+// Real telephones, with audio. baresip plays an ordinary phone (auto-answering
+// or dialing, its microphone a 440 Hz tone, recording what it hears) behind a
+// G.711 trunk. Outbound: a reply page in Chromium (microphone 880 Hz) calls a
+// sender with no device online; the plan forwards to the phone. Inbound: a
+// phone dials the sender's number; the desk app in Chromium answers. Each side
+// must hear the other's tone: the browser in the page, the phone in its recording.
 import { spawnSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,52 +12,63 @@ import { startTelephone, removeTelephoneFiles, type Telephone } from '../support
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
 import { dominantFrequency } from '../support/media-probe.js';
-import { createLink, signUp } from '../support/sender.js';
+import { createLink, randomEmail, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { toneWav } from '../support/tones.js';
 
 const PHONE_HZ = 440;
-const CALLER_HZ = 880;
+const BROWSER_HZ = 880;
 const TOLERANCE_HZ = 15;
-const PHONE_IP = '127.0.0.5';
-const NUMBER = '+15551234567';
+/** The sender's mobile, reached through the trunk. */
+const MOBILE_IP = '127.0.0.5';
+const MOBILE = '+15551234567';
+/** A phone that calls in, through the same carrier's edge. */
+const CALLER_IP = '127.0.0.6';
+const DID = '+15550002222';
 
 let server: RunningServer;
 let browser: Browser;
-let telephone: Telephone;
+let mobile: Telephone;
+let sender: Sender;
+let sipPort: number;
+const email = randomEmail();
 
 beforeAll(async () => {
-  const phonePort = await freePortRange(1);
-  telephone = startTelephone({
-    ip: PHONE_IP,
-    port: phonePort,
-    number: NUMBER,
+  const mobilePort = await freePortRange(1);
+  sipPort = await freePortRange(1);
+  mobile = startTelephone({
+    ip: MOBILE_IP,
+    port: mobilePort,
+    number: MOBILE,
     microphoneWav: toneWav(PHONE_HZ, 30, 8000),
   });
   const trunks = [
     {
       name: 'pstn',
-      host: PHONE_IP,
-      port: phonePort,
+      host: MOBILE_IP,
+      port: mobilePort,
       callerId: '+15550001111',
-      // A G.711 carrier: the browser must switch its microphone to PCMU.
+      // A G.711 carrier: browsers must switch their microphone to PCMU.
       codecs: ['PCMU'],
+      allowFrom: [CALLER_IP],
       optionsIntervalSeconds: 1,
     },
   ];
   server = await startServer({
     ...(process.env.DEBUG_PHONE ? { LOG_LEVEL: 'trace' } : {}),
-    SIP_PORT: String(await freePortRange(1)),
+    SIP_PORT: String(sipPort),
     SIP_TRUNKS: JSON.stringify(trunks),
+    SIP_NUMBERS: JSON.stringify([{ number: DID, email }]),
   });
-  browser = await launchChromium({ microphoneWav: toneWav(CALLER_HZ) });
+  browser = await launchChromium({ microphoneWav: toneWav(BROWSER_HZ) });
+  sender = await signUp(server.url, 'Ada Lovelace', email);
 });
 
 afterAll(async () => {
-  if (process.env.DEBUG_PHONE) console.log(server.output(), telephone.output());
+  if (process.env.DEBUG_PHONE) console.log(server.output(), mobile.output());
   await browser.close();
   await server.stop();
-  await telephone.stop();
+  await mobile.stop();
 });
 
 /** sox's report on a recording past its first second (sox writes it to stderr). */
@@ -69,61 +81,96 @@ function recordedFrequency(file: string): number {
   return Number(/Rough\s+frequency:\s+(\d+)/.exec(soxStat(file))?.[1] ?? Number.NaN);
 }
 
-describe('a reply call forwarded to a phone', () => {
-  it('reaches baresip through the trunk and carries audio both ways', async () => {
-    const sender = await signUp(server.url, 'Ada Lovelace');
-    expect(
-      (await sender.api('PUT', '/api/me/phones', { phones: [{ number: NUMBER, label: 'Mobile' }] }))
-        .status,
-    ).toBe(200);
+/** The phone's recording of the call holds the browser's tone. */
+async function expectPhoneHeardBrowser(phone: Telephone): Promise<void> {
+  await expect.poll(() => phone.recordings().length, { timeout: 5000 }).toBeGreaterThan(0);
+  const recording = phone.recordings()[0] ?? '';
+  await phone.stop(); // flushes the WAV
+  const heard = recordedFrequency(recording);
+  expect(Math.abs(heard - BROWSER_HZ), soxStat(recording)).toBeLessThanOrEqual(TOLERANCE_HZ * 2);
+  removeTelephoneFiles(recording);
+}
+
+async function expectTone(page: import('playwright-core').Page, hz: number): Promise<void> {
+  await expect
+    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-audio')) - hz), {
+      timeout: 15_000,
+      interval: 500,
+    })
+    .toBeLessThanOrEqual(TOLERANCE_HZ);
+}
+
+async function latestCall(): Promise<CallRecordView | undefined> {
+  return ((await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[])[0];
+}
+
+describe('calls with telephones', () => {
+  it('forwards a reply call to the sender’s phone: audio both ways, leg recorded', async () => {
+    const saved = await sender.api('PUT', '/api/me/phones', {
+      phones: [{ number: MOBILE, label: 'Mobile' }],
+    });
+    expect(saved.status).toBe(200);
     const link = await createLink(sender, { recipientName: 'Grace' });
     await expect
-      .poll(
-        async () =>
-          (await (await fetch(`${server.url}/metrics`)).text()).includes(
-            'voxreply_sip_trunk_up{trunk="pstn"} 1',
-          ),
-        {
-          timeout: 10_000,
-        },
-      )
-      .toBe(true);
+      .poll(async () => await (await fetch(`${server.url}/metrics`)).text(), { timeout: 10_000 })
+      .toContain('voxreply_sip_trunk_up{trunk="pstn"} 1');
 
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${server.url}/r/${link.token}`);
     await page.getByRole('button', { name: 'Call', exact: true }).click();
-    await expect
-      .poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 })
-      .toMatch(/^Calling Ada Lovelace's phone…$|^Connected/);
+    // No device online: the phone is called at once; baresip answers.
     await expect
       .poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 })
       .toMatch(/^Connected \d+:\d\d$/);
-    // The caller hears the phone.
-    await expect
-      .poll(async () => Math.abs((await dominantFrequency(page, '#remote-audio')) - PHONE_HZ), {
-        timeout: 15_000,
-        interval: 500,
-      })
-      .toBeLessThanOrEqual(TOLERANCE_HZ);
+    await expectTone(page, PHONE_HZ);
     // Let the phone record a few seconds of the caller.
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await page.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Call ended');
+    await expectPhoneHeardBrowser(mobile);
 
-    await expect.poll(() => telephone.recordings().length, { timeout: 5000 }).toBeGreaterThan(0);
-    const recording = telephone.recordings()[0] ?? '';
-    await telephone.stop(); // flushes the WAV
-    const heard = recordedFrequency(recording);
-    expect(Math.abs(heard - CALLER_HZ), soxStat(recording)).toBeLessThanOrEqual(TOLERANCE_HZ * 2);
-    removeTelephoneFiles(recording);
-
-    const calls = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
-    expect(calls[0]).toMatchObject({ outcome: 'answered', answeredOn: `Mobile (${NUMBER})` });
-    expect(calls[0]?.phoneLegs).toEqual([
-      expect.objectContaining({ number: NUMBER, trunk: 'pstn', result: 'answered' }),
+    const call = await latestCall();
+    expect(call).toMatchObject({ outcome: 'answered', answeredOn: `Mobile (${MOBILE})` });
+    expect(call?.phoneLegs).toEqual([
+      expect.objectContaining({ number: MOBILE, trunk: 'pstn', result: 'answered' }),
     ]);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('rings the desk app when a phone dials the sender’s number: audio both ways', async () => {
+    const context = await browser.newContext();
+    const [name, value] = sender.cookie.split('=') as [string, string];
+    await context.addCookies([{ name, value, url: server.url }]);
+    const desk = await context.newPage();
+    await desk.goto(`${server.url}/app`);
+    await expect
+      .poll(() => desk.locator('#connection').getAttribute('data-connection-state'))
+      .toBe('connected');
+
+    const caller = startTelephone({
+      ip: CALLER_IP,
+      port: await freePortRange(1),
+      number: '+15559998888',
+      microphoneWav: toneWav(PHONE_HZ, 30, 8000),
+      dial: `sip:${DID}@127.0.0.1:${String(sipPort)}`,
+    });
+    try {
+      const dialog = desk.getByRole('dialog', { name: 'Incoming call' });
+      await expect.poll(() => dialog.isVisible(), { timeout: 10_000 }).toBe(true);
+      expect(await dialog.textContent()).toContain('Phone +15559998888 is calling');
+      await dialog.getByRole('button', { name: 'Answer', exact: true }).click();
+      await expectTone(desk, PHONE_HZ);
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      await desk.getByRole('button', { name: 'Hang up' }).click();
+      await expectPhoneHeardBrowser(caller);
+    } finally {
+      await caller.stop();
+    }
+    const call = await latestCall();
+    expect(call).toMatchObject({ outcome: 'answered', callerName: 'Phone +15559998888' });
+    await context.close();
   });
 });

@@ -1,7 +1,7 @@
 // SDP offer/answer for phone legs: what a carrier reads from our offer, and
 // what we take from its answer.
 import { describe, expect, it } from 'vitest';
-import { buildOffer, parseAnswer, SdpError, type SdpCodec } from '../../gateway/sdp.js';
+import { buildOffer, parseAnswer, parseOffer, SdpError, type SdpCodec } from '../../gateway/sdp.js';
 
 const offered: SdpCodec[] = [
   { name: 'opus', payloadType: 100, clockRate: 48000, channels: 2, fmtp: 'useinbandfec=1' },
@@ -37,6 +37,7 @@ describe('SDP for phone legs', () => {
       'c=IN IP4 198.51.100.2',
       't=0 0',
       'm=audio 30000 RTP/AVP 0 101',
+      'a=ssrc:1674437871 cname:phone',
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-15',
       '',
@@ -49,7 +50,34 @@ describe('SDP for phone legs', () => {
       codec: { name: 'PCMU', payloadType: 0, clockRate: 8000 },
       telephoneEvent: { payloadType: 101 },
       direction: 'sendrecv',
+      ssrc: 1674437871,
     });
+  });
+
+  it('reads an answer with a single payload type (as baresip sends)', () => {
+    const answer = ['v=0', 'o=- 1 1 IN IP4 1.2.3.4', 's=-', 'c=IN IP4 1.2.3.4', 't=0 0'];
+    const sdp = [...answer, 'm=audio 2304 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    expect(parseAnswer(sdp, offered).codec).toMatchObject({ name: 'PCMU', payloadType: 0 });
+  });
+
+  it('answers an offer with its first codec we carry, never a dynamic type we number differently', () => {
+    const base = ['v=0', 'o=- 1 1 IN IP4 1.2.3.4', 's=-', 'c=IN IP4 1.2.3.4', 't=0 0'];
+    const offer = [
+      ...base,
+      'm=audio 4000 RTP/AVP 111 18 8 0',
+      'a=rtpmap:111 opus/48000/2',
+      'a=rtpmap:18 G729/8000',
+      '',
+    ].join('\r\n');
+    const ours: SdpCodec[] = [
+      { name: 'opus', payloadType: 100, clockRate: 48000, channels: 2 },
+      { name: 'PCMU', payloadType: 0, clockRate: 8000 },
+      { name: 'PCMA', payloadType: 8, clockRate: 8000 },
+    ];
+    expect(parseOffer(offer, ours).codec).toMatchObject({ name: 'PCMA', payloadType: 8 });
+    expect(() => parseOffer([...base, 'm=audio 4000 RTP/AVP 18', ''].join('\r\n'), ours)).toThrow(
+      SdpError,
+    );
   });
 
   it('refuses an answer with no codec we offered, or no audio', () => {

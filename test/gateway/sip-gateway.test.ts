@@ -1,5 +1,5 @@
 // The SIP gateway against a real SIP peer (sipp): trunk health from OPTIONS
-// pings, answering a carrier's pings, refusing what it does not handle yet,
+// pings, answering a carrier's pings, refusing unknown numbers and strangers,
 // and shrugging off garbage.
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,9 +59,9 @@ describe('the SIP gateway', () => {
     );
   });
 
-  it("answers a trunk's INVITE 501 (calls are not built yet), not silence", async () => {
+  it("answers a trunk's INVITE to a number we do not have with 404", async () => {
     const code = await sippClient(
-      'invite-refused',
+      'invite-unknown-number',
       `127.0.0.1:${sipPort}`,
       await freePortRange(1),
       CARRIER_EDGE_IP,

@@ -1,6 +1,6 @@
 // baresip (Debian) as an ordinary telephone: it auto-answers calls to its
-// number, plays a WAV as its microphone and records what it hears (the
-// sndfile module writes each decoded stream to a WAV file).
+// number (or dials one), plays a WAV as its microphone and records what it
+// hears (the sndfile module writes each decoded stream to a WAV file).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,8 @@ export function startTelephone(options: {
   port: number;
   number: string;
   microphoneWav: string;
+  /** A SIP URI to call at once (else the phone waits and auto-answers). */
+  dial?: string;
 }): Telephone {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-baresip-'));
   const recordings = path.join(dir, 'recordings');
@@ -42,7 +44,8 @@ export function startTelephone(options: {
     path.join(dir, 'accounts'),
     `<sip:${options.number}@${options.ip}:${String(options.port)}>;regint=0;answermode=auto\n`,
   );
-  const child = spawn('baresip', ['-f', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const commands = options.dial ? ['-e', `/dial ${options.dial}`] : [];
+  const child = spawn('baresip', ['-f', dir, ...commands], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -9,12 +9,20 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface Sender {
+  email: string;
   cookie: string;
   api: (method: string, path: string, body?: unknown) => Promise<Response>;
 }
 
-export async function signUp(baseUrl: string, name = 'Ada Lovelace'): Promise<Sender> {
-  const email = `${name.split(' ')[0]?.toLowerCase() ?? 'x'}.${randomBytes(4).toString('hex')}@example.org`;
+export function randomEmail(name = 'Ada Lovelace'): string {
+  return `${name.split(' ')[0]?.toLowerCase() ?? 'x'}.${randomBytes(4).toString('hex')}@example.org`;
+}
+
+export async function signUp(
+  baseUrl: string,
+  name = 'Ada Lovelace',
+  email = randomEmail(name),
+): Promise<Sender> {
   const response = await fetch(`${baseUrl}/api/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -29,7 +37,7 @@ export async function signUp(baseUrl: string, name = 'Ada Lovelace'): Promise<Se
       headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-  return { cookie, api };
+  return { email, cookie, api };
 }
 
 export async function createLink(

@@ -1,0 +1,32 @@
+// Between SDP codecs (what carriers read) and a media leg's codecs (what the
+// room sends and receives): the room's payload types are the ones we offer,
+// since mediasoup sends with its own.
+import type { LegCodec, PlainRtpLeg } from '../media/plain-rtp-leg.js';
+import type { SdpCodec } from './sdp.js';
+
+/** A trunk's codecs in its order, as the room carries them (with its payload types). */
+export function roomSdpCodecs(leg: PlainRtpLeg, names: readonly string[]): SdpCodec[] {
+  return names.flatMap((name) => {
+    const clockRate = name === 'opus' ? 48000 : 8000;
+    const codec = leg.roomCodec(`audio/${name}`, clockRate);
+    if (codec?.preferredPayloadType === undefined) return [];
+    return [
+      {
+        name,
+        payloadType: codec.preferredPayloadType,
+        clockRate,
+        ...(name === 'opus' ? { channels: 2, fmtp: 'useinbandfec=1' } : {}),
+      },
+    ];
+  });
+}
+
+export function toLegCodec(codec: SdpCodec): LegCodec {
+  return {
+    mimeType: `audio/${codec.name}`,
+    clockRate: codec.clockRate,
+    channels: codec.channels,
+    payloadType: codec.payloadType,
+    parameters: codec.name.toLowerCase() === 'opus' ? { useinbandfec: 1 } : undefined,
+  };
+}
