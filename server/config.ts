@@ -36,6 +36,9 @@ const urlWithProtocols = (protocols: string[]) =>
       `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
 
+/** Settings whose values stay out of error messages: secrets, passwords, emails. */
+const QUIET_SETTINGS = new Set(['SECRET_KEY', 'SIP_TRUNKS', 'SIP_NUMBERS']);
+
 /** A JSON setting read by `parse`, whose error message names the problem. */
 function jsonSetting<T>(parse: (json: string | undefined) => T) {
   return z
@@ -183,8 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
-        // Never echo a secret back.
-        const given = name === 'SECRET_KEY' || name === 'SIP_TRUNKS' ? undefined : raw[name];
+        // Never echo a secret (or a list of people's emails) back.
+        const given = QUIET_SETTINGS.has(name) ? undefined : raw[name];
         return `${name} ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
       }),
     );

@@ -56,6 +56,7 @@ describe('configuration from the environment', () => {
         TRUST_PROXY: 'loopback, 10.0.0.0/8',
         SIP_PORT: '5070',
         SIP_TRUNKS: '[{"name":"carrier","host":"sip.example.net"}]',
+        SIP_NUMBERS: '[{"number":"+15550002222","email":"ada@example.org"}]',
         SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       '/srv',
@@ -88,6 +89,7 @@ describe('configuration from the environment', () => {
           optionsIntervalSeconds: 30,
         },
       ],
+      sipNumbers: [{ number: '+15550002222', email: 'ada@example.org' }],
       rateLimitMultiplier: 2.5,
       secretKey: Buffer.alloc(32, 7),
     });
@@ -109,6 +111,12 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ SIP_TRUNKS: 'not json' })).toEqual([
       'SIP_TRUNKS must be a JSON array of trunks',
     ]);
+    expect(problemsOf({ SIP_TRUNKS: '[{"name":"c","host":"h","transport":"tls"}]' })).toEqual([
+      'SIP_TRUNKS 0.transport: tls is not supported yet: use udp or tcp',
+    ]);
+    expect(
+      problemsOf({ SIP_NUMBERS: '[{"number":"5550002222","email":"ada@example.org"}]' }),
+    ).toEqual(['SIP_NUMBERS 0.number: must be an E.164 number such as +15551234567']);
     // A bad secret is named but never echoed.
     expect(problemsOf({ SECRET_KEY: 'c2hvcnQ=' })).toEqual([
       'SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)',

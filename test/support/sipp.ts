@@ -41,6 +41,7 @@ export function sippClient(
   target: string,
   localPort: number,
   ip = '127.0.0.1',
+  extraArgs: string[] = [],
 ): Promise<number | null> {
   const child = spawn(
     'sipp',
@@ -57,6 +58,7 @@ export function sippClient(
       '-nostdin',
       '-timeout',
       '10s',
+      ...extraArgs,
     ],
     { stdio: 'ignore' },
   );
