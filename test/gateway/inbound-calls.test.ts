@@ -7,7 +7,7 @@ import type { CallRecordView } from '../../protocol/call.js';
 import { freePortRange } from '../support/free-port.js';
 import { connectDevice, ok, randomEmail, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { sippClient } from '../support/sipp.js';
+import { numbersFile, sippClient } from '../support/sipp.js';
 
 const EDGE_IP = '127.0.0.3';
 const DID = '+15550002222';
@@ -37,8 +37,8 @@ afterAll(async () => {
 
 async function phoneCalls(scenario: string): Promise<number | null> {
   return sippClient(scenario, `127.0.0.1:${String(sipPort)}`, await freePortRange(1), EDGE_IP, [
-    '-s',
-    DID,
+    '-inf',
+    numbersFile([DID]),
     ...(process.env.DEBUG_SIP ? ['-trace_msg', '-message_file', '/tmp/sipp-debug/msgs.log'] : []),
   ]);
 }

@@ -1,6 +1,8 @@
 // sipp (Debian's sip-tester) as a real SIP peer: a carrier answering our
 // requests, or a client running one scenario against the gateway.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from './project.js';
 
@@ -63,4 +65,14 @@ export function sippClient(
     { stdio: 'ignore' },
   );
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * An injection file (-inf) with one number per call, used in order: a
+ * scenario reads the number as [field0].
+ */
+export function numbersFile(numbers: readonly string[]): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'voxreply-sipp-')), 'numbers.csv');
+  writeFileSync(file, ['SEQUENTIAL', ...numbers.map((n) => `${n};`), ''].join('\n'));
+  return file;
 }
