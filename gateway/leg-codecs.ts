@@ -4,8 +4,28 @@
 import type { LegCodec, PlainRtpLeg } from '../media/plain-rtp-leg.js';
 import type { SdpCodec } from './sdp.js';
 
-/** A trunk's codecs in its order, as the room carries them (with its payload types). */
+/** Our payload types for telephone-event (RFC 4733) at each codec clock. */
+const TELEPHONE_EVENT_TYPES: Record<number, number> = { 8000: 101, 48000: 110 };
+
+/**
+ * A trunk's codecs in its order, as the room carries them (with its payload
+ * types), then telephone-event at each of their clocks for keypad tones.
+ */
 export function roomSdpCodecs(leg: PlainRtpLeg, names: readonly string[]): SdpCodec[] {
+  const codecs = roomCodecs(leg, names);
+  const clocks = [...new Set(codecs.map((c) => c.clockRate))];
+  return [
+    ...codecs,
+    ...clocks.flatMap((clockRate) => {
+      const payloadType = TELEPHONE_EVENT_TYPES[clockRate];
+      return payloadType === undefined
+        ? []
+        : [{ name: 'telephone-event', payloadType, clockRate, fmtp: '0-16' }];
+    }),
+  ];
+}
+
+function roomCodecs(leg: PlainRtpLeg, names: readonly string[]): SdpCodec[] {
   return names.flatMap((name) => {
     const clockRate = name === 'opus' ? 48000 : 8000;
     const codec = leg.roomCodec(`audio/${name}`, clockRate);

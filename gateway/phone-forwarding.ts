@@ -91,6 +91,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #numberIndex = 0;
   #trunkIndex = 0;
   #attempts = 0;
+  /** Sends keypad tones on the answered leg, when its SDP took telephone-event. */
+  #keypad: ((digits: string) => boolean) | undefined;
   #current:
     { info: AttemptInfo; call: OutboundCall; leg: PlainRtpLeg; timer: NodeJS.Timeout } | undefined;
 
@@ -121,6 +123,14 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     if (this.#state !== 'trying' && this.#state !== 'idle') return;
     this.#state = 'ended';
     this.#current?.call.cancel();
+  }
+
+  /**
+   * Keypad tones from the caller to the answered phone (RFC 4733); false when
+   * the phone's SDP did not take telephone-event or no audio flows yet.
+   */
+  sendTones(digits: string): boolean {
+    return this.#state === 'answered' && (this.#keypad?.(digits) ?? false);
   }
 
   /** Ends an answered phone call from our side. */
@@ -206,6 +216,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   async #startMedia(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[]): Promise<void> {
     const answer = parseAnswer(sdp, offered);
     const codec = toLegCodec(answer.codec);
+    const telephoneEvent = answer.telephoneEvent;
+    this.#keypad = telephoneEvent ? (digits) => leg.sendTones(digits, telephoneEvent) : undefined;
     leg.setRemote({ ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort });
     leg.follow(this.#request.callerPeerId, codec);
     this.emit('sendCodec', codec.mimeType);

@@ -93,10 +93,9 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
   const codecs = payloadTypes(audio)
     .map((pt) => answeredCodec(audio, pt))
     .filter((c) => c !== undefined);
-  const isEvent = (c: SdpCodec): boolean => c.name.toLowerCase() === 'telephone-event';
-  const codec = codecs.find((c) => !isEvent(c) && offeredCodec(offered, c));
+  const codec = codecs.find((c) => !isTelephoneEvent(c) && offeredCodec(offered, c));
   if (!codec) throw new SdpError('the answer has none of the offered codecs');
-  const event = codecs.find((c) => isEvent(c) && c.clockRate === codec.clockRate);
+  const event = codecs.find((c) => isTelephoneEvent(c) && c.clockRate === codec.clockRate);
   return {
     address,
     port: audio.port,
@@ -115,6 +114,7 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
  */
 export function parseOffer(sdp: string, supported: readonly SdpCodec[]): NegotiatedMedia {
   const usable = (codec: SdpCodec): boolean => {
+    if (isTelephoneEvent(codec)) return false;
     const ours = offeredCodec(supported, codec);
     return ours !== undefined && (codec.payloadType < 96 || ours.payloadType === codec.payloadType);
   };
@@ -124,6 +124,10 @@ export function parseOffer(sdp: string, supported: readonly SdpCodec[]): Negotia
   const choice = codecs.find((c) => c !== undefined && usable(c));
   if (!choice) throw new SdpError('the offer has none of our codecs');
   return parseAnswer(sdp, [choice]);
+}
+
+function isTelephoneEvent(codec: SdpCodec): boolean {
+  return codec.name.toLowerCase() === 'telephone-event';
 }
 
 type MediaSection = sdpTransform.SessionDescription['media'][number];

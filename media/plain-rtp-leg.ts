@@ -114,6 +114,11 @@ export class PlainRtpLeg {
     void this.#sendFollowed();
   }
 
+  /** Keypad tones to the far end (RFC 4733); false when nothing flows to it yet. */
+  sendTones(digits: string, telephoneEvent: { payloadType: number; clockRate: number }): boolean {
+    return this.#relay.sendTones(digits, telephoneEvent.payloadType, telephoneEvent.clockRate);
+  }
+
   close(): void {
     this.#relay.close();
     this.#room.off('producerAdded', this.#onProducer);

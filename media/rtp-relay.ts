@@ -7,6 +7,10 @@
 //   phone ── RTP ──> rtp socket ─┐                 ┌─> PlainTransport (RTP+RTCP muxed)
 //   phone ── RTCP ─> rtcp socket ─┴─> inner socket ─┘
 //   phone <── RTP / RTCP (by packet type) ── inner socket <── PlainTransport
+//
+// It also sends keypad tones to the phone (RFC 4733 telephone-event) inside
+// the stream it forwards: same SSRC, the stream's clock, the sequence numbers
+// renumbered so the phone sees one unbroken stream (audio paused meanwhile).
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 
@@ -27,9 +31,25 @@ interface Endpoint {
   port: number;
 }
 
+/** The stream we last forwarded to the phone, as it went out. */
+interface OutgoingStream {
+  ssrc: number;
+  seq: number;
+  timestamp: number;
+  sentAt: number;
+}
+
+/** RFC 4733 section 3.2: 0-9, *, #, A-D. */
+const DTMF_EVENTS = '0123456789*#ABCD';
+const TONE_MS = 100;
+const GAP_MS = 60;
+const PACKET_MS = 20;
+
 const BIND_ATTEMPTS = 30;
 
 export class RtpRelay extends EventEmitter<RtpRelayEvents> {
+  /** Relays open in this process (for /metrics: a leak shows here). */
+  static openCount = 0;
   readonly #rtp: dgram.Socket;
   readonly #rtcp: dgram.Socket;
   readonly #inner: dgram.Socket;
@@ -41,11 +61,18 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   #latched = false;
   #ssrc: number | undefined;
   #closed = false;
+  #out: OutgoingStream | undefined;
+  /** Added to mediasoup's sequence numbers (injected minus held-back packets). */
+  #seqOffset = 0;
+  /** A tone is being sent: mediasoup's audio is held back. */
+  #toneActive = false;
+  #tones: Promise<void> = Promise.resolve();
 
   private constructor(sockets: [dgram.Socket, dgram.Socket, dgram.Socket], announced: string) {
     super();
     [this.#rtp, this.#rtcp, this.#inner] = sockets;
     this.#announced = announced;
+    RtpRelay.openCount += 1;
     this.#rtp.on('message', (packet, from) => this.#fromPhone(packet, from, false));
     this.#rtcp.on('message', (packet, from) => this.#fromPhone(packet, from, true));
     this.#inner.on('message', (packet, from) => this.#fromMediasoup(packet, from));
@@ -96,6 +123,7 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    RtpRelay.openCount -= 1;
     for (const socket of [this.#rtp, this.#rtcp, this.#inner]) socket.close();
   }
 
@@ -123,14 +151,91 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     if (!this.#mediasoup || !sameEndpoint(from, this.#mediasoup)) return;
     // RTCP packet types are 192-223 in the second byte (RFC 5761 section 4).
     const type = packet[1] ?? 0;
-    const isRtcp = type >= 192 && type <= 223;
-    const target = isRtcp ? this.#phoneRtcp : this.#phoneRtp;
-    if (target) this.#send(isRtcp ? this.#rtcp : this.#rtp, packet, target);
+    if (type >= 192 && type <= 223) {
+      if (this.#phoneRtcp) this.#send(this.#rtcp, packet, this.#phoneRtcp);
+      return;
+    }
+    if (packet.length < 12) return;
+    if (this.#toneActive) {
+      this.#seqOffset -= 1;
+      return;
+    }
+    const seq = (packet.readUInt16BE(2) + this.#seqOffset) & 0xffff;
+    packet.writeUInt16BE(seq, 2);
+    this.#out = {
+      ssrc: packet.readUInt32BE(8),
+      seq,
+      timestamp: packet.readUInt32BE(4),
+      sentAt: Date.now(),
+    };
+    if (this.#phoneRtp) this.#send(this.#rtp, packet, this.#phoneRtp);
+  }
+
+  /**
+   * Sends keypad tones (0-9, *, #, A-D) as RFC 4733 events with the payload
+   * type and clock the phone's SDP gave; queued after any tones still going.
+   * False when no stream flows to the phone yet (nothing to put them in).
+   */
+  sendTones(digits: string, payloadType: number, clockRate: number): boolean {
+    if (!this.#out || this.#closed) return false;
+    for (const digit of digits.toUpperCase()) {
+      const event = DTMF_EVENTS.indexOf(digit);
+      if (event === -1) continue;
+      this.#tones = this.#tones.then(() => this.#sendTone(event, payloadType, clockRate));
+    }
+    return true;
+  }
+
+  async #sendTone(event: number, payloadType: number, clockRate: number): Promise<void> {
+    const out = this.#out;
+    const target = this.#phoneRtp;
+    if (!out || !target || this.#closed) return;
+    this.#toneActive = true;
+    // The event starts "now" on the stream's clock.
+    const timestamp =
+      (out.timestamp + Math.round(((Date.now() - out.sentAt) * clockRate) / 1000)) >>> 0;
+    const step = (clockRate * PACKET_MS) / 1000;
+    const packets = TONE_MS / PACKET_MS;
+    for (let i = 1; i <= packets + 2; i++) {
+      const end = i >= packets; // the last one goes three times (section 2.5.1.4)
+      const duration = Math.min(i, packets) * step;
+      this.#inject(out, payloadType, timestamp, i === 1, event, end, duration);
+      await sleep(end ? 0 : PACKET_MS);
+    }
+    this.#toneActive = false;
+    await sleep(GAP_MS);
+  }
+
+  #inject(
+    out: OutgoingStream,
+    payloadType: number,
+    timestamp: number,
+    marker: boolean,
+    event: number,
+    end: boolean,
+    duration: number,
+  ): void {
+    const packet = Buffer.alloc(16);
+    packet[0] = 0x80;
+    packet[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+    out.seq = (out.seq + 1) & 0xffff;
+    this.#seqOffset += 1;
+    packet.writeUInt16BE(out.seq, 2);
+    packet.writeUInt32BE(timestamp, 4);
+    packet.writeUInt32BE(out.ssrc, 8);
+    packet[12] = event;
+    packet[13] = (end ? 0x80 : 0) | 10; // volume: -10 dBm0
+    packet.writeUInt16BE(duration, 14);
+    if (this.#phoneRtp) this.#send(this.#rtp, packet, this.#phoneRtp);
   }
 
   #send(socket: dgram.Socket, packet: Buffer, to: Endpoint): void {
     if (!this.#closed) socket.send(packet, to.port, to.address);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function sameEndpoint(a: Endpoint, b: Endpoint | undefined): boolean {

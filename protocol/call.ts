@@ -16,6 +16,13 @@ export type StartCallRequest = z.input<typeof startCallSchema>;
 export const callIdRequestSchema = z.object({ callId });
 export type CallIdRequest = z.infer<typeof callIdRequestSchema>;
 
+/** Keypad tones for a phone the caller is talking to (RFC 4733 events). */
+export const callDtmfSchema = z.object({
+  callId,
+  digits: z.string().regex(/^[0-9*#A-Da-d]{1,20}$/, 'must be 1-20 keypad keys (0-9, *, #, A-D)'),
+});
+export type CallDtmfRequest = z.infer<typeof callDtmfSchema>;
+
 export const answerCallSchema = z.object({ callId, video: z.boolean().default(false) });
 export type AnswerCallRequest = z.input<typeof answerCallSchema>;
 
@@ -48,6 +55,8 @@ export interface CallProgress {
   senderName: string;
   /** For `connected`: ISO time the call was answered. */
   answeredAt?: string;
+  /** For `connected`: the caller talks to a phone (the page offers a keypad). */
+  toPhone?: boolean;
 }
 
 export interface IncomingCall {

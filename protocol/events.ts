@@ -4,6 +4,7 @@ import type { AckCallback } from './ack.js';
 import type {
   AnswerCallRequest,
   AnswerCallResult,
+  CallDtmfRequest,
   CallEnded,
   CallIdRequest,
   CallProgress,
@@ -44,6 +45,8 @@ export interface ClientToServerEvents {
   'call:sendToPhone': (request: CallIdRequest, ack: AckCallback<null>) => void;
   // Reply page (anonymous caller holding a link token).
   'call:start': (request: StartCallRequest, ack: AckCallback<StartCallResult>) => void;
+  /** Keypad tones to the phone the caller is connected to. */
+  'call:dtmf': (request: CallDtmfRequest, ack: AckCallback<null>) => void;
   // Either side of a call.
   'call:hangup': (request: CallIdRequest, ack: AckCallback<null>) => void;
   // Media in the room the socket belongs to (a call, or a diagnostics room).

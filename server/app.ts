@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { SipGateway } from '../gateway/sip-gateway.js';
+import { RtpRelay } from '../media/rtp-relay.js';
 import { WorkerPool } from '../media/worker-pool.js';
 import { CallOrchestrator } from './calls/call-orchestrator.js';
 import type { Config } from './config.js';
@@ -196,6 +197,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     socketConnections: () => io.engine.clientsCount,
     workersAlive: () => pool.aliveCount,
     routers: () => pool.routerCount,
+    sipDialogs: () => gateway?.dialogCount ?? 0,
+    phoneLegs: () => RtpRelay.openCount,
   });
   pool.on('workerDied', () => metrics.workerDeaths.inc());
 

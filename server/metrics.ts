@@ -7,6 +7,10 @@ export interface MetricSources {
   socketConnections: () => number;
   workersAlive: () => number;
   routers: () => number;
+  /** Live SIP dialogs (calls to and from phones, ringing or answered). */
+  sipDialogs: () => number;
+  /** Phone media legs open (their RTP relays hold two UDP ports each). */
+  phoneLegs: () => number;
 }
 
 export interface Metrics {
@@ -34,6 +38,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   );
   gauge('voxreply_mediasoup_workers_alive', 'mediasoup workers alive now.', sources.workersAlive);
   gauge('voxreply_mediasoup_routers', 'mediasoup routers (rooms) open now.', sources.routers);
+  gauge('voxreply_sip_dialogs', 'SIP dialogs live now (to and from phones).', sources.sipDialogs);
+  gauge('voxreply_phone_legs', 'Phone media legs (RTP relays) open now.', sources.phoneLegs);
   new Gauge({
     name: 'voxreply_sip_trunk_up',
     help: 'Whether a SIP trunk answers OPTIONS pings (1) or not (0).',

@@ -14,15 +14,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePortRange } from '../../test/support/free-port.js';
 import { projectRoot } from '../../test/support/project.js';
-import { connectDevice, ok, randomEmail, signUp } from '../../test/support/sender.js';
+import { connectDevice, randomEmail, signUp } from '../../test/support/sender.js';
 import { startServer } from '../../test/support/server-process.js';
 import { numbersFile } from '../../test/support/sipp.js';
 
+/** Answers the server refused (a device still in its previous call). */
+let refusedAnswers = 0;
 const rates = (process.argv[2] ?? '25,50,100,150').split(',').map(Number);
 const seconds = Number(process.argv[3] ?? 10);
 const EDGE_IP = '127.0.0.3';
 /** One sender per number; enough for the highest rate's calls held at once. */
-const senders = Math.ceil(Math.max(...rates) * 2.5);
+const senders = Math.ceil(Math.max(...rates) * 4);
 
 interface StepResult {
   rate: number;
@@ -100,9 +102,11 @@ function readSippResults(dir: string): Omit<StepResult, 'rate' | 'cpuPercent'> {
   };
 }
 
-async function voxreplySteps(): Promise<StepResult[]> {
+async function voxreplySteps(): Promise<{ steps: StepResult[]; leftovers: string }> {
   const dids = Array.from({ length: senders }, (_, i) => `+1555100${String(i).padStart(4, '0')}`);
   const emails = dids.map(() => randomEmail('Bench Sender'));
+  // A sender with no device online: calls to this number fail (480).
+  const unanswered = { number: '+15552000000', email: randomEmail('Away Sender') };
   const sipPort = await freePortRange(1);
   const server = await startServer({
     RATE_LIMIT_MULTIPLIER: '10000',
@@ -111,7 +115,10 @@ async function voxreplySteps(): Promise<StepResult[]> {
     SIP_TRUNKS: JSON.stringify([
       { name: 'carrier', host: '127.0.0.2', port: 5060, allowFrom: [EDGE_IP], codecs: ['PCMU'] },
     ]),
-    SIP_NUMBERS: JSON.stringify(dids.map((number, i) => ({ number, email: emails[i] }))),
+    SIP_NUMBERS: JSON.stringify([
+      ...dids.map((number, i) => ({ number, email: emails[i] })),
+      unanswered,
+    ]),
   });
   // The server process and its mediasoup workers (not this process's clients).
   const serverCpu = (): number =>
@@ -120,12 +127,15 @@ async function voxreplySteps(): Promise<StepResult[]> {
     );
   const results: StepResult[] = [];
   try {
+    await signUp(server.url, 'Away Sender', unanswered.email);
     process.stdout.write(`signing up ${String(senders)} senders with an answering device…\n`);
     for (const email of emails) {
       const sender = await signUp(server.url, 'Bench Sender', email);
       const device = await connectDevice(server.url, sender, 'Desk');
       device.socket.on('call:ring', (call) => {
-        void device.socket.emitWithAck('call:answer', { callId: call.callId }).then(ok);
+        void device.socket.emitWithAck('call:answer', { callId: call.callId }).then((ack) => {
+          if (!ack.ok) refusedAnswers += 1; // e.g. still in its previous call: that call fails
+        });
       });
     }
     const numbers = numbersFile(dids);
@@ -155,10 +165,45 @@ async function voxreplySteps(): Promise<StepResult[]> {
       results.push({ rate, cpuPercent, ...readSippResults(dir) });
       process.stdout.write(`voxreply ${String(rate)}/s: ${JSON.stringify(results.at(-1))}\n`);
     }
+    const leftovers = await failedCallsLeaveNothing(server.url, sipPort, unanswered.number);
+    return { steps: results, leftovers };
   } finally {
     await server.stop();
   }
-  return results;
+}
+
+/** 1,000 calls nobody answers (480), then what is still open: should be nothing. */
+async function failedCallsLeaveNothing(
+  url: string,
+  sipPort: number,
+  number: string,
+): Promise<string> {
+  const { dir } = await sipp([
+    '-sf',
+    path.join(projectRoot, 'test/gateway/scenarios/phone-calls-number-unanswered.xml'),
+    `127.0.0.1:${String(sipPort)}`,
+    '-i',
+    EDGE_IP,
+    '-p',
+    String(await freePortRange(1)),
+    '-inf',
+    numbersFile([number]),
+    '-r',
+    '100',
+    '-m',
+    '1000',
+    '-timeout',
+    '60s',
+  ]);
+  const { completed, failed } = readSippResults(dir);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string): string =>
+    metrics
+      .split('\n')
+      .find((line) => line.startsWith(`${name} `))
+      ?.split(' ')[1] ?? '?';
+  return `After every call above and 1,000 unanswered ones (${String(completed)} got their 480, ${String(failed)} failed), still open: routers ${gauge('voxreply_mediasoup_routers')}, SIP dialogs ${gauge('voxreply_sip_dialogs')}, phone legs ${gauge('voxreply_phone_legs')}.`;
 }
 
 /** Kamailio as a stateful proxy in front of sipp's built-in UAS. */
@@ -260,9 +305,9 @@ function table(title: string, steps: StepResult[]): string {
 }
 
 const machine = `${String(os.cpus().length)}× ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const voxreply = await voxreplySteps();
+const { steps: voxreply, leftovers } = await voxreplySteps();
 const kamailio = await kamailioSteps();
 const best = voxreply.filter((s) => s.failed === 0 && s.completed === s.rate * seconds).at(-1);
 process.stdout.write(
-  `\n${machine}, ${String(seconds)} s per rate, 1 s calls\n\n${table('Voxreply gateway (inbound, answered by a device)', voxreply)}\n\n${table('Kamailio stateful proxy → sipp UAS (anchor)', kamailio)}\n\nHighest rate with 0 failed calls: ${best ? String(best.rate) : 'none'} calls/s\n`,
+  `\n${machine}, ${String(seconds)} s per rate, 1 s calls\n\n${table('Voxreply gateway (inbound, answered by a device)', voxreply)}\n\n${table('Kamailio stateful proxy → sipp UAS (anchor)', kamailio)}\n\nHighest rate with 0 failed calls: ${best ? String(best.rate) : 'none'} calls/s\nAnswers refused (device still busy): ${String(refusedAnswers)}\n${leftovers}\n`,
 );

@@ -26,6 +26,7 @@ const ui = {
   inCall: byId('in-call'),
   mute: byId<HTMLButtonElement>('mute'),
   hangUp: byId<HTMLButtonElement>('hang-up'),
+  keypad: byId('keypad'),
   audio: byId<HTMLAudioElement>('remote-audio'),
   video: byId<HTMLVideoElement>('remote-video'),
 };
@@ -77,6 +78,7 @@ function endCall(text: string): void {
   ui.video.hidden = true;
   ui.status.textContent = text;
   show(ui.inCall, false);
+  show(ui.keypad, false);
   resetMuteButton(ui.mute);
   show(ui.start, true);
   ui.call.textContent = 'Call again';
@@ -90,6 +92,8 @@ function onProgress(progress: CallProgress): void {
       (ui.status.textContent = `Connected ${formatDuration((Date.now() - since) / 1000)}`);
     tick();
     timer = window.setInterval(tick, 1000);
+    // Talking to a phone: menus ("press 1") need keypad tones.
+    show(ui.keypad, progress.toPhone === true);
     return;
   }
   if (['no_answer', 'declined', 'unavailable', 'ended'].includes(progress.stage)) {
@@ -174,3 +178,22 @@ ui.hangUp.addEventListener('click', () => {
 });
 
 void load();
+
+/** Keypad tones to the phone (also from the keyboard while the keypad shows). */
+function pressKey(key: string): void {
+  const current = call;
+  if (!current || ui.keypad.hidden) return;
+  void socket.emitWithAck('call:dtmf', { callId: current.id, digits: key }).then((ack) => {
+    if (!ack.ok) fail(ack.error.message);
+  });
+}
+
+ui.keypad.addEventListener('click', (event) => {
+  const key = event.target instanceof HTMLElement ? event.target.dataset.key : undefined;
+  if (key) pressKey(key);
+});
+document.addEventListener('keydown', (event) => {
+  if (/^[0-9*#]$/.test(event.key) && !(event.target instanceof HTMLInputElement)) {
+    pressKey(event.key);
+  }
+});

@@ -273,6 +273,16 @@ export class CallOrchestrator {
     }
   }
 
+  /** Keypad tones from the reply page to the phone it talks to. */
+  sendTones(socket: VoxSocket, callId: string, digits: string): void {
+    const call = this.#calls.get(callId);
+    if (call?.caller.socketId !== socket.id)
+      throw new RequestError(ErrorCode.NotFound, 'no such call here');
+    if (call.state.kind !== 'on_phone' || !call.phone?.sendTones(digits)) {
+      throw new RequestError(ErrorCode.Conflict, 'keypad tones cannot reach this call');
+    }
+  }
+
   hangup(socket: VoxSocket, callId: string): void {
     const call = this.#calls.get(callId);
     const isCaller = call?.caller.socketId === socket.id;
@@ -458,7 +468,9 @@ export class CallOrchestrator {
           callId: call.id,
           stage: effect.stage,
           senderName: call.senderName,
-          ...(effect.stage === 'connected' ? { answeredAt: new Date().toISOString() } : {}),
+          ...(effect.stage === 'connected'
+            ? { answeredAt: new Date().toISOString(), toPhone: call.state.kind === 'on_phone' }
+            : {}),
         });
         break;
     }

@@ -1,7 +1,12 @@
 // The call events, from the reply page (start, hang up) and the desk app
-// (answer, decline, send to phone, hang up). Rate-limited per IP and per link.
+// (answer, decline, send to phone, hang up) and keypad tones to a phone. Rate-limited per IP and per link.
 import { ErrorCode } from '../../protocol/errors.js';
-import { answerCallSchema, callIdRequestSchema, startCallSchema } from '../../protocol/call.js';
+import {
+  answerCallSchema,
+  callDtmfSchema,
+  callIdRequestSchema,
+  startCallSchema,
+} from '../../protocol/call.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -57,6 +62,14 @@ export class CallHandlers {
       'call:sendToPhone',
       validated('call:sendToPhone', callIdRequestSchema, log, (request) => {
         this.#calls.sendToPhone(socket, request.callId);
+        return null;
+      }),
+    );
+    socket.on(
+      'call:dtmf',
+      validated('call:dtmf', callDtmfSchema, log, async (request) => {
+        await this.#limits.take(this.#limits.keypadPerSocket, socket.id);
+        this.#calls.sendTones(socket, request.callId, request.digits);
         return null;
       }),
     );

@@ -9,6 +9,7 @@ export class RateLimits {
   readonly logInPerIp: RateLimiterMemory;
   readonly callStartPerIp: RateLimiterMemory;
   readonly callStartPerLink: RateLimiterMemory;
+  readonly keypadPerSocket: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
   constructor(multiplier = 1) {
@@ -18,6 +19,8 @@ export class RateLimits {
     this.logInPerIp = limiter(10, 60);
     this.callStartPerIp = limiter(10, 60);
     this.callStartPerLink = limiter(6, 60);
+    // A person presses a few keys a second; each request may carry 20.
+    this.keypadPerSocket = limiter(10, 1);
   }
 
   /** Spends one point, or throws `rate_limited` saying when to retry. */

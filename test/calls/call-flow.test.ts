@@ -164,6 +164,23 @@ describe('answering', () => {
     expect((await history(sender))[0]).toMatchObject({ answeredOn: winnerLabel });
   });
 
+  it('refuses keypad tones outside a phone call, and bad keys, with clear errors', async () => {
+    const { link, laptop, caller } = await setup({ firstStageSeconds: 5, totalSeconds: 20 });
+    const { callId } = await startCall(caller, link);
+    await expect.poll(() => laptop.rings.length, { timeout: 4000 }).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+    expect(await caller.socket.emitWithAck('call:dtmf', { callId, digits: '1' })).toEqual({
+      ok: false,
+      error: { code: 'conflict', message: 'keypad tones cannot reach this call' },
+    });
+    const bad = await caller.socket.emitWithAck('call:dtmf', { callId, digits: '1<script>' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    // The device is not the caller: it has no keypad into this call.
+    const device = await laptop.socket.emitWithAck('call:dtmf', { callId, digits: '1' });
+    expect(device).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+  });
+
   it('cancels every ring when the caller hangs up', async () => {
     const { sender, link, laptop, caller } = await setup();
     await laptop.beat(100, true);

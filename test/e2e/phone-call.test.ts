@@ -1,7 +1,8 @@
 // Real telephones, with audio. baresip plays an ordinary phone (auto-answering
 // or dialing, its microphone a 440 Hz tone, recording what it hears) behind a
 // G.711 trunk. Outbound: a reply page in Chromium (microphone 880 Hz) calls a
-// sender with no device online; the plan forwards to the phone. Inbound: a
+// sender with no device online; the plan forwards to the phone, and the page's
+// keypad reaches it as RFC 4733 events. Inbound: a
 // phone dials the sender's number; the desk app in Chromium answers. Each side
 // must hear the other's tone: the browser in the page, the phone in its recording.
 import { spawnSync } from 'node:child_process';
@@ -125,6 +126,16 @@ describe('calls with telephones', () => {
       .poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 })
       .toMatch(/^Connected \d+:\d\d$/);
     await expectTone(page, PHONE_HZ);
+    // The keypad reaches the phone as RFC 4733 events (a menu: "press 1").
+    const keypad = page.getByRole('group', { name: 'Keypad' });
+    await keypad.getByRole('button', { name: '1' }).click();
+    await keypad.getByRole('button', { name: '#' }).click();
+    await expect
+      .poll(() => mobile.output(), { timeout: 5000 })
+      .toContain("received event: '1' (end=1)");
+    await expect
+      .poll(() => mobile.output(), { timeout: 5000 })
+      .toContain("received event: '#' (end=1)");
     // Let the phone record a few seconds of the caller.
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await page.getByRole('button', { name: 'Hang up' }).click();
