@@ -7,7 +7,15 @@ import type { Room } from '../media/room.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import type { InboundDialog } from './inbound-dialog.js';
 import { roomSdpCodecs, toLegCodec } from './leg-codecs.js';
-import { buildOffer, parseOffer, SdpError, type NegotiatedMedia } from './sdp.js';
+import {
+  answerDirection,
+  buildOffer,
+  parseOffer,
+  readDirection,
+  SdpError,
+  type MediaDirection,
+  type NegotiatedMedia,
+} from './sdp.js';
 import type { Trunk } from './trunks.js';
 
 export interface InboundCallEvents {
@@ -26,6 +34,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
   readonly #media: LegAddresses;
   #leg: PlainRtpLeg | undefined;
   #negotiated: NegotiatedMedia | undefined;
+  readonly #sessionId = String(Date.now());
 
   constructor(options: {
     number: string;
@@ -93,15 +102,22 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     const codec = this.codec;
     if (!leg || !negotiated || !codec) return;
     leg.follow(answererPeerId, codec);
-    this.#dialog.answer(
+    let version = 1;
+    const sdp = (direction: MediaDirection): string =>
       buildOffer({
-        sessionId: String(Date.now()),
-        version: 1,
+        sessionId: this.#sessionId,
+        version: version++,
         ...leg.local,
         codecs: [negotiated.codec],
-        direction: 'sendrecv',
-      }),
-    );
+        direction,
+      });
+    // Hold and unhold from the phone: mirror its direction, stop or restart sending.
+    this.#dialog.answerReoffer = (offer) => {
+      const direction = answerDirection(offer ? readDirection(offer) : 'sendrecv');
+      void leg.setSending(direction === 'sendrecv' || direction === 'sendonly');
+      return sdp(direction);
+    };
+    this.#dialog.answer(sdp('sendrecv'));
   }
 
   /** Nobody took the call: 480, or 486 when the sender is busy. */

@@ -33,6 +33,9 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   #retransmit: NodeJS.Timeout | undefined;
   #ackTimeout: NodeJS.Timeout | undefined;
 
+  /** Answers a re-INVITE's offer; undefined: no SDP in the 200. Set by the owner. */
+  answerReoffer: (offer: string | undefined) => string | undefined = () => undefined;
+
   constructor(stack: SipStack, invite: SipRequest) {
     super();
     this.#stack = stack;
@@ -107,9 +110,20 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
         if (this.#state === 'answered' || this.#state === 'confirmed')
           this.#end('remote', 'hung up');
         return;
+      case 'INVITE': {
+        // A re-INVITE (hold, unhold, session refresh): the owner answers its offer.
+        const sdp = this.answerReoffer(request.content || undefined);
+        this.#stack.respond(request, 200, 'OK', {
+          headers: {
+            contact: this.#contact(),
+            ...(sdp ? { 'content-type': 'application/sdp' } : {}),
+          },
+          ...(sdp ? { content: sdp } : {}),
+        });
+        return;
+      }
       default:
-        // re-INVITE (hold, session refresh), UPDATE, INFO, OPTIONS: accepted;
-        // our media does not change.
+        // UPDATE without SDP, INFO, OPTIONS: accepted; nothing changes.
         this.#stack.respond(request, 200, 'OK');
     }
   }
@@ -119,9 +133,7 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
     this.#stack.respond(this.#invite, status, reason, {
       headers: {
         ...(to ? { to: { ...to, params: { ...to.params, tag: this.#localTag } } } : {}),
-        contact: [
-          { uri: `sip:voxreply@${this.#stack.host}:${String(this.#stack.port)}`, params: {} },
-        ],
+        contact: this.#contact(),
         ...(sdp ? { 'content-type': 'application/sdp' } : {}),
       },
       ...(sdp ? { content: sdp } : {}),
@@ -150,6 +162,10 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
       },
       () => undefined,
     );
+  }
+
+  #contact(): { uri: string; params: Record<string, string> }[] {
+    return [{ uri: `sip:voxreply@${this.#stack.host}:${String(this.#stack.port)}`, params: {} }];
   }
 
   #stopRetransmitting(): void {

@@ -60,6 +60,12 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   /** Learnt from the 2xx: where in-dialog requests go. */
   #dialog: { remoteTo: SipRequest['headers']['to']; target: string; routes: unknown[] } | undefined;
 
+  /**
+   * Answers a re-INVITE's offer (hold, unhold, session refresh; none when it
+   * has no SDP). By default: our first offer again, nothing changes.
+   */
+  answerReoffer: (offer: string | undefined) => string = () => this.#options.sdpOffer;
+
   constructor(stack: SipStack, options: OutboundCallOptions) {
     super();
     this.#stack = stack;
@@ -103,14 +109,13 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
         if (this.#state === 'confirmed') this.#end({ kind: 'hung_up', by: 'remote' });
         return;
       case 'INVITE':
-        // Hold/unhold or a session refresh: our media does not change, so we
-        // answer with the same SDP (RFC 3264 8.4: same version, no change).
+        // Hold/unhold or a session refresh: the owner answers the new offer.
         this.#stack.respond(request, 200, 'OK', {
           headers: {
             contact: [{ uri: this.#contact(), params: {} }],
             'content-type': 'application/sdp',
           },
-          content: this.#options.sdpOffer,
+          content: this.answerReoffer(request.content || undefined),
         });
         return;
       case 'ACK':

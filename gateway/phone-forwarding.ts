@@ -16,7 +16,15 @@ import type { Room } from '../media/room.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { OutboundCall, type CallEnd } from './outbound-call.js';
-import { buildOffer, parseAnswer, SdpError, type SdpCodec } from './sdp.js';
+import {
+  answerDirection,
+  buildOffer,
+  parseAnswer,
+  readDirection,
+  SdpError,
+  type MediaDirection,
+  type SdpCodec,
+} from './sdp.js';
 import type { SipDialog, SipStack } from './sip-stack.js';
 import type { Trunk } from './trunks.js';
 
@@ -55,6 +63,8 @@ export interface PhoneForwardingEvents {
   failed: [];
   /** An answered phone call ended. */
   ended: [by: 'phone' | 'local'];
+  /** The phone put the call on hold (true) or took it off (false). */
+  held: [held: boolean];
 }
 
 export interface PhoneForwardingDeps {
@@ -91,6 +101,11 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #numberIndex = 0;
   #trunkIndex = 0;
   #attempts = 0;
+  /** Our SDP with the settled codec, for answers to re-INVITEs (hold, unhold). */
+  #reofferAnswer: ((version: number, direction: MediaDirection) => string) | undefined;
+  readonly #sessionId = String(Date.now());
+  #sdpVersion = 1;
+  #held = false;
   /** Sends keypad tones on the answered leg, when its SDP took telephone-event. */
   #keypad: ((digits: string) => boolean) | undefined;
   #current:
@@ -172,8 +187,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       from: `sip:${trunk.callerId ?? 'anonymous'}@${this.#deps.stack.host}`,
       displayName: displayName(this.#request.callerName),
       sdpOffer: buildOffer({
-        sessionId: String(Date.now()),
-        version: 1,
+        sessionId: this.#sessionId,
+        version: this.#sdpVersion,
         ...leg.local,
         codecs: offered,
         direction: 'sendrecv',
@@ -183,6 +198,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
           ? { user: trunk.username, password: trunk.password }
           : undefined,
     });
+    const sdpOffer = call.answerReoffer(undefined);
+    call.answerReoffer = (offer) => this.#answerReoffer(leg, offer) ?? sdpOffer;
     const timer = setTimeout(() => call.cancel(), this.#deps.ringTimeoutMs);
     this.#current = { info, call, leg, timer };
     this.#deps.dialogs.set(call.callId, call);
@@ -218,11 +235,33 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     const codec = toLegCodec(answer.codec);
     const telephoneEvent = answer.telephoneEvent;
     this.#keypad = telephoneEvent ? (digits) => leg.sendTones(digits, telephoneEvent) : undefined;
+    this.#reofferAnswer = (version, direction) =>
+      buildOffer({
+        sessionId: this.#sessionId,
+        version,
+        ...leg.local,
+        codecs: [answer.codec, ...(telephoneEvent ? [telephoneEvent] : [])],
+        direction,
+      });
     leg.setRemote({ ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort });
     leg.follow(this.#request.callerPeerId, codec);
     this.emit('sendCodec', codec.mimeType);
     // Resolves once the far end's stream is known (maybe at its first packet).
     await leg.receive(codec, answer.ssrc);
+  }
+
+  /** A re-INVITE from the phone: mirror its direction (hold, unhold) and answer. */
+  #answerReoffer(leg: PlainRtpLeg, offer: string | undefined): string | undefined {
+    const offered = offer ? readDirection(offer) : 'sendrecv';
+    const direction = answerDirection(offered);
+    void leg.setSending(direction === 'sendrecv' || direction === 'sendonly');
+    const held = offered === 'sendonly' || offered === 'inactive';
+    if (held !== this.#held && this.#state === 'answered') {
+      this.#held = held;
+      this.emit('held', held);
+    }
+    this.#sdpVersion += 1;
+    return this.#reofferAnswer?.(this.#sdpVersion, direction);
   }
 
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {

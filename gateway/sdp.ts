@@ -38,6 +38,23 @@ export interface NegotiatedMedia {
   ssrc: number | undefined;
 }
 
+/**
+ * The direction to answer an offer with (RFC 3264 section 6.1): a phone that
+ * puts us on hold offers sendonly (or inactive) and gets recvonly (inactive).
+ */
+export function answerDirection(offered: MediaDirection): MediaDirection {
+  if (offered === 'sendonly') return 'recvonly';
+  if (offered === 'recvonly') return 'sendonly';
+  return offered;
+}
+
+/** The direction of an SDP's first audio stream (sendrecv when unsaid). */
+export function readDirection(sdp: string): MediaDirection {
+  const session = sdpTransform.parse(sdp);
+  const audio = session.media.find((m) => m.type === 'audio');
+  return audio?.direction ?? session.direction ?? 'sendrecv';
+}
+
 /** An SDP that cannot be used: the message says why. */
 export class SdpError extends Error {}
 

@@ -28,6 +28,8 @@ export class PlainRtpLeg {
   #followed: { peerId: string; codec: LegCodec } | undefined;
   #sending: types.Consumer | undefined;
   #receiving = false;
+  /** False while the far end holds the call (we send it nothing). */
+  #sendingWanted = true;
   readonly #onProducer = (): void => void this.#sendFollowed();
 
   private constructor(
@@ -114,6 +116,15 @@ export class PlainRtpLeg {
     void this.#sendFollowed();
   }
 
+  /** Stops or restarts what we send to the far end (it put the call on hold). */
+  async setSending(on: boolean): Promise<void> {
+    this.#sendingWanted = on;
+    const consumer = this.#sending;
+    if (!consumer || consumer.closed) return;
+    if (on) await consumer.resume();
+    else await consumer.pause();
+  }
+
   /** Keypad tones to the far end (RFC 4733); false when nothing flows to it yet. */
   sendTones(digits: string, telephoneEvent: { payloadType: number; clockRate: number }): boolean {
     return this.#relay.sendTones(digits, telephoneEvent.payloadType, telephoneEvent.clockRate);
@@ -148,6 +159,7 @@ export class PlainRtpLeg {
       ],
       headerExtensions: [],
     });
+    if (!this.#sendingWanted) await this.#sending.pause();
   }
 }
 

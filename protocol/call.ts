@@ -44,6 +44,7 @@ export type CallerStage =
   | 'ringing_others' // every device
   | 'calling_phone' // forwarded to the sender's phone
   | 'connected'
+  | 'on_hold' // the phone put the call on hold
   | 'no_answer'
   | 'declined'
   | 'unavailable' // do-not-disturb, or nothing to ring

@@ -59,6 +59,8 @@ function stageText(stage: CallerStage): string {
       return `Calling ${senderName}'s phone…`;
     case 'connected':
       return 'Connected';
+    case 'on_hold':
+      return `${senderName}'s phone put the call on hold…`;
     case 'no_answer':
       return 'No answer';
     case 'declined':
@@ -86,6 +88,7 @@ function endCall(text: string): void {
 
 function onProgress(progress: CallProgress): void {
   if (progress.callId !== call?.id) return;
+  window.clearInterval(timer);
   if (progress.stage === 'connected') {
     const since = Date.parse(progress.answeredAt ?? new Date().toISOString());
     const tick = () =>

@@ -84,6 +84,8 @@ interface LiveCall {
   ranked: RankedDevice[];
   /** Why each connected device ranked where it did. */
   reasons: string[];
+  /** When it was answered (ISO), for the caller's timer. */
+  answeredAt?: string;
   /** The sender's forwarding numbers, read when the call started. */
   numbers: PhoneTarget[];
   phone?: PhoneForwarding;
@@ -464,12 +466,13 @@ export class CallOrchestrator {
         call.phone?.cancel();
         break;
       case 'caller_stage':
+        if (effect.stage === 'connected') call.answeredAt = new Date().toISOString();
         call.caller.progress({
           callId: call.id,
           stage: effect.stage,
           senderName: call.senderName,
           ...(effect.stage === 'connected'
-            ? { answeredAt: new Date().toISOString(), toPhone: call.state.kind === 'on_phone' }
+            ? { answeredAt: call.answeredAt, toPhone: call.state.kind === 'on_phone' }
             : {}),
         });
         break;
@@ -544,6 +547,14 @@ export class CallOrchestrator {
       });
     });
     phone.on('failed', () => this.#dispatch(call, { type: 'phone_failed' }));
+    phone.on('held', (held) => {
+      pageCaller.progress({
+        callId: call.id,
+        stage: held ? 'on_hold' : 'connected',
+        senderName: call.senderName,
+        ...(held ? {} : { answeredAt: call.answeredAt, toPhone: true }),
+      });
+    });
     phone.start();
   }
 

@@ -7,6 +7,7 @@ import type { ProducerInfo, SendCodecRequest } from '../../protocol/media.js';
 import { freePortRange } from '../support/free-port.js';
 import {
   connectCaller,
+  connectDevice,
   createLink,
   ok,
   signUp,
@@ -216,5 +217,31 @@ describe('forwarding to the sender’s phone (stage 3)', () => {
     await expect
       .poll(async () => (await record(h, caller.callId))?.phoneLegs[0]?.result, { timeout: 5000 })
       .toBe('answered');
+  });
+
+  it('shows the caller "on hold" while the phone holds, and answers each re-INVITE in kind', async () => {
+    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-answer-hold' }]);
+    const caller = await call(h);
+    await expect
+      .poll(() => caller.stages.slice(-3), { timeout: 8000 })
+      .toEqual(['connected', 'on_hold', 'connected']);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: caller.callId }));
+    // The carrier checked a=recvonly, then a=sendrecv, in our answers, then got our BYE.
+    await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 5000 }).toBe(0);
+  });
+
+  it('forwards at once when a ringing device presses "Send to my phone"', async () => {
+    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-answer' }]);
+    const laptop = await connectDevice(h.server.url, h.sender, 'Laptop');
+    const caller = await call(h);
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    expect(laptop.rings[0]?.canSendToPhone).toBe(true);
+    ok(await laptop.socket.emitWithAck('call:sendToPhone', { callId: caller.callId }));
+    await expect
+      .poll(() => laptop.ringEnds)
+      .toContainEqual({ callId: caller.callId, reason: 'forwarded_to_phone' });
+    await expect.poll(() => caller.stages, { timeout: 8000 }).toContain('connected');
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: caller.callId }));
+    laptop.socket.disconnect();
   });
 });
