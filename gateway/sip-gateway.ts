@@ -7,6 +7,7 @@ import type { GatewayLogger } from './gateway-logger.js';
 import { createNpmSipStack, parseUri } from './npm-sip-stack.js';
 import type { Remote, SipDialog, SipRequest, SipStack } from './sip-stack.js';
 import { InboundCall } from './inbound-call.js';
+import { InboundAuthenticator } from './inbound-auth.js';
 import { InboundDialog } from './inbound-dialog.js';
 import { normalizeNumber, type InboundNumber } from './numbers.js';
 import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
@@ -49,6 +50,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   /** Live dialogs by Call-ID, for the far end's in-dialog requests and CANCELs. */
   readonly #dialogs = new Map<string, SipDialog>();
   readonly #numbers: ReadonlyMap<string, string>;
+  readonly #auth: InboundAuthenticator;
 
   constructor(options: SipGatewayOptions) {
     super();
@@ -56,6 +58,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#trunks = options.trunks;
     this.#media = options.media;
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
+    this.#auth = new InboundAuthenticator(options.trunks);
     this.#numbers = new Map((options.numbers ?? []).map((n) => [n.number, n.email]));
     this.#trunkSources = new Set(options.trunks.flatMap((trunk) => trunk.allowFrom));
     this.#strangerLimit = new RateLimiterMemory({
@@ -112,11 +115,31 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   }
 
   /** An INVITE from a trunk: 404 for a number we do not have, else ring its sender. */
-  #incoming(request: SipRequest, remote: Remote): void {
+  /**
+   * An INVITE from an address no trunk lists: the trunk whose inbound
+   * credentials signed it; else 407 with a challenge (first try) or 403.
+   */
+  #authenticated(request: SipRequest, remote: Remote): Trunk | undefined {
+    if (this.#auth.enabled) {
+      const trunk = this.#auth.authenticate(request);
+      if (trunk) return trunk;
+      // Unsigned, or signed for a challenge we no longer hold: (re)challenge.
+      if (!InboundAuthenticator.signed(request) || !this.#auth.challenged(request)) {
+        this.#stack.respond(request, 407, 'Proxy Authentication Required', {
+          headers: this.#auth.challenge(request),
+        });
+        return undefined;
+      }
+    }
+    this.#logger.warn({ from: remote.address }, 'INVITE from a source no trunk allows');
+    this.#stack.respond(request, 403, 'Forbidden');
+    return undefined;
+  }
+
+  #incoming(request: SipRequest, trunk: Trunk): void {
     const number = normalizeNumber(parseUri(request.uri)?.user);
     const email = number ? this.#numbers.get(number) : undefined;
-    const trunk = this.#trunks.find((t) => t.allowFrom.includes(remote.address));
-    if (!number || !email || !trunk) {
+    if (!number || !email) {
       this.#stack.respond(request, 404, 'Not Found');
       return;
     }
@@ -180,14 +203,13 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         return;
       case 'ACK':
         return;
-      case 'INVITE':
-        if (!fromTrunk) {
-          this.#logger.warn({ from: remote.address }, 'INVITE from a source no trunk allows');
-          this.#stack.respond(request, 403, 'Forbidden');
-          return;
-        }
-        this.#incoming(request, remote);
+      case 'INVITE': {
+        const trunk = fromTrunk
+          ? this.#trunks.find((t) => t.allowFrom.includes(remote.address))
+          : this.#authenticated(request, remote);
+        if (trunk) this.#incoming(request, trunk);
         return;
+      }
       case 'BYE':
       case 'CANCEL':
         // Not a live dialog of ours.

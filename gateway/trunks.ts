@@ -23,6 +23,13 @@ export const trunkSchema = z.object({
     .array(z.enum(['opus', 'G722', 'PCMU', 'PCMA']))
     .min(1)
     .default(['opus', 'G722', 'PCMU', 'PCMA']),
+  /**
+   * Credentials the carrier (or PBX) signs its INVITEs to us with, when its
+   * addresses cannot be listed in allowFrom: we answer 407 and check them.
+   */
+  inbound: z
+    .object({ username: z.string().min(1).max(128), password: z.string().min(8).max(256) })
+    .optional(),
   /** Addresses allowed to send inbound calls from this trunk (IPs). */
   allowFrom: z
     .array(z.string().refine((ip) => isIP(ip) !== 0, 'must be an IP address'))

@@ -102,6 +102,19 @@ declare module 'sip/digest.js' {
     password: string;
   }
 
+  /** Adds a Digest challenge to a 401/407 response; fills `session` (keep it). */
+  export function challenge<T extends { status: number; headers: Record<string, unknown> }>(
+    session: DigestSession,
+    response: T,
+  ): T;
+
+  /** Checks a request's Authorization/Proxy-Authorization against `session`'s challenge. */
+  export function authenticateRequest(
+    session: DigestSession,
+    request: SipRequest,
+    credentials?: DigestCredentials,
+  ): boolean;
+
   export function signRequest(
     session: DigestSession,
     request: SipRequest,

@@ -24,6 +24,13 @@ beforeAll(async () => {
     SIP_PORT: String(sipPort),
     SIP_TRUNKS: JSON.stringify([
       { name: 'carrier', host: '127.0.0.2', port: 5060, allowFrom: [EDGE_IP], codecs: ['PCMU'] },
+      {
+        name: 'office-pbx',
+        host: '127.0.0.2',
+        port: 5062,
+        codecs: ['PCMU'],
+        inbound: { username: 'office-pbx', password: 'pbx-secret-1' },
+      },
     ]),
     SIP_NUMBERS: JSON.stringify([{ number: DID, email }]),
   });
@@ -35,8 +42,13 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function phoneCalls(scenario: string): Promise<number | null> {
-  return sippClient(scenario, `127.0.0.1:${String(sipPort)}`, await freePortRange(1), EDGE_IP, [
+async function phoneCalls(
+  scenario: string,
+  from = EDGE_IP,
+  extra: string[] = [],
+): Promise<number | null> {
+  return sippClient(scenario, `127.0.0.1:${String(sipPort)}`, await freePortRange(1), from, [
+    ...extra,
     '-inf',
     numbersFile([DID]),
     ...(process.env.DEBUG_SIP ? ['-trace_msg', '-message_file', '/tmp/sipp-debug/msgs.log'] : []),
@@ -68,5 +80,27 @@ describe('calls to our numbers', () => {
     await expect.poll(async () => (await latestCall())?.outcome).toBe('answered');
     expect(await phoneCalls('phone-calls-number-unanswered')).toBe(0);
     await expect.poll(async () => (await latestCall())?.outcome).toBe('missed');
+  });
+
+  it('lets a PBX off the allow-list in with digest credentials, and refuses wrong ones', async () => {
+    const before = (await latestCall())?.id;
+    const pbx = '127.0.0.4';
+    const signed = await phoneCalls('phone-calls-number-signed', pbx, [
+      '-au',
+      'office-pbx',
+      '-ap',
+      'pbx-secret-1',
+    ]);
+    expect(signed).toBe(0); // 407, then the signed INVITE rang the sender (480: nobody there)
+    await expect.poll(async () => (await latestCall())?.id).not.toBe(before);
+    const after = (await latestCall())?.id;
+    const wrong = await phoneCalls('phone-calls-number-wrong-password', pbx, [
+      '-au',
+      'office-pbx',
+      '-ap',
+      'not-the-password',
+    ]);
+    expect(wrong).toBe(0); // 407, then 403
+    expect((await latestCall())?.id).toBe(after);
   });
 });
