@@ -9,7 +9,7 @@
 //   answered ── no ACK within 32 s ──> ended (BYE sent)
 import { EventEmitter } from 'node:events';
 import { randomSipToken } from './npm-sip-stack.js';
-import type { SipRequest, SipStack } from './sip-stack.js';
+import type { SipRequest, SipStack, SipTransport } from './sip-stack.js';
 
 export type InboundDialogState = 'received' | 'ringing' | 'answered' | 'confirmed' | 'ended';
 
@@ -28,6 +28,7 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   #state: InboundDialogState = 'received';
   readonly #stack: SipStack;
   readonly #invite: SipRequest;
+  readonly #transport: SipTransport;
   readonly #localTag = randomSipToken();
   #cseq = 0;
   #retransmit: NodeJS.Timeout | undefined;
@@ -36,10 +37,11 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   /** Answers a re-INVITE's offer; undefined: no SDP in the 200. Set by the owner. */
   answerReoffer: (offer: string | undefined) => string | undefined = () => undefined;
 
-  constructor(stack: SipStack, invite: SipRequest) {
+  constructor(stack: SipStack, invite: SipRequest, transport: SipTransport) {
     super();
     this.#stack = stack;
     this.#invite = invite;
+    this.#transport = transport;
     this.callId = invite.headers['call-id'] ?? '';
     // Stops the carrier's retransmissions while the devices are asked.
     stack.respond(invite, 100, 'Trying');
@@ -165,7 +167,7 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   }
 
   #contact(): { uri: string; params: Record<string, string> }[] {
-    return [{ uri: `sip:voxreply@${this.#stack.host}:${String(this.#stack.port)}`, params: {} }];
+    return [{ uri: this.#stack.contact(this.#transport), params: {} }];
   }
 
   #stopRetransmitting(): void {

@@ -1,5 +1,6 @@
 // SipStack over the `sip` package (ADR 007).
 import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
 import * as sip from 'sip';
 import type { SipRequest, SipRequestHandler, SipResponse, SipStack } from './sip-stack.js';
 
@@ -10,6 +11,8 @@ export interface NpmSipStackOptions {
   port: number;
   /** Put in Via/Contact instead of listenIp (behind NAT). */
   publicAddress: string | undefined;
+  /** SIP over TLS: listen on `port`, connect to TLS trunks trusting the system CAs and `ca`. */
+  tls?: { port: number; cert: string; key: string; ca: string | undefined } | undefined;
   onError: (error: unknown) => void;
   /** Every message in and out (LOG_LEVEL=trace): what sngrep would show. */
   onTrace?: ((direction: 'in' | 'out', message: string) => void) | undefined;
@@ -27,6 +30,18 @@ export function createNpmSipStack(
       publicAddress: host,
       udp: true,
       tcp: true,
+      ...(options.tls
+        ? {
+            tls_port: options.tls.port,
+            tls: {
+              cert: options.tls.cert,
+              key: options.tls.key,
+              minVersion: 'TLSv1.2' as const,
+              // Node's own CAs plus the operator's (a carrier's private CA).
+              ...(options.tls.ca ? { ca: [...tls.rootCertificates, options.tls.ca] } : {}),
+            },
+          }
+        : {}),
       logger: {
         error: options.onError,
         ...(options.onTrace
@@ -49,6 +64,10 @@ export function createNpmSipStack(
   return {
     host,
     port: options.port,
+    contact: (transport) =>
+      transport === 'tls' && options.tls
+        ? `sip:voxreply@${host}:${String(options.tls.port)};transport=tls`
+        : `sip:voxreply@${host}:${String(options.port)}${transport === 'tcp' ? ';transport=tcp' : ''}`,
     request: (request, onResponse) => {
       try {
         stack.send(request, onResponse);

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { signRequest, type DigestSession } from 'sip/digest.js';
 import { randomSipToken } from './npm-sip-stack.js';
-import type { SipRequest, SipResponse, SipStack } from './sip-stack.js';
+import type { SipRequest, SipResponse, SipStack, SipTransport } from './sip-stack.js';
 
 export type OutboundCallState = 'calling' | 'proceeding' | 'cancelling' | 'confirmed' | 'ended';
 
@@ -39,6 +39,8 @@ export interface OutboundCallOptions {
   displayName: string | undefined;
   sdpOffer: string;
   credentials: { user: string; password: string } | undefined;
+  /** The trunk's transport: our Contact says where in-dialog requests come back. */
+  transport: SipTransport;
 }
 
 /** How long a CANCEL may wait for the INVITE's final answer before we give up on it. */
@@ -251,7 +253,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   }
 
   #contact(): string {
-    return `sip:voxreply@${this.#stack.host}:${String(this.#stack.port)}`;
+    return this.#stack.contact(this.#options.transport);
   }
 
   #end(end: CallEnd): void {

@@ -197,6 +197,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
         trunk.username && trunk.password
           ? { user: trunk.username, password: trunk.password }
           : undefined,
+      transport: trunk.transport,
     });
     const sdpOffer = call.answerReoffer(undefined);
     call.answerReoffer = (offer) => this.#answerReoffer(leg, offer) ?? sdpOffer;

@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { GatewayLogger } from './gateway-logger.js';
-import { createNpmSipStack, parseUri } from './npm-sip-stack.js';
-import type { Remote, SipDialog, SipRequest, SipStack } from './sip-stack.js';
+import { createNpmSipStack, parseUri, type NpmSipStackOptions } from './npm-sip-stack.js';
+import type { Remote, SipDialog, SipRequest, SipStack, SipTransport } from './sip-stack.js';
 import { InboundCall } from './inbound-call.js';
 import { InboundAuthenticator } from './inbound-auth.js';
 import { InboundDialog } from './inbound-dialog.js';
@@ -21,6 +21,8 @@ export interface SipGatewayOptions {
   publicAddress: string | undefined;
   trunks: Trunk[];
   logger: GatewayLogger;
+  /** SIP over TLS (our certificate, port, extra CAs), for tls trunks. */
+  tls?: NpmSipStackOptions['tls'];
   /** Requests per second accepted from a source that is not a trunk. */
   strangerRequestsPerSecond?: number;
   /** Our numbers (DIDs) and whose devices they ring. */
@@ -70,6 +72,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         listenIp: options.listenIp,
         port: options.port,
         publicAddress: options.publicAddress,
+        tls: options.tls,
         onError: (error) => options.logger.warn({ err: error }, 'SIP stack error'),
         onTrace: options.logger.isLevelEnabled('trace')
           ? (direction, message) => options.logger.trace({ direction, message }, 'SIP message')
@@ -136,7 +139,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return undefined;
   }
 
-  #incoming(request: SipRequest, trunk: Trunk): void {
+  #incoming(request: SipRequest, trunk: Trunk, transport: SipTransport): void {
     const number = normalizeNumber(parseUri(request.uri)?.user);
     const email = number ? this.#numbers.get(number) : undefined;
     if (!number || !email) {
@@ -152,7 +155,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
       );
       return;
     }
-    const dialog = new InboundDialog(this.#stack, request);
+    const dialog = new InboundDialog(this.#stack, request, transport);
     this.#dialogs.set(dialog.callId, dialog);
     dialog.once('ended', () => this.#dialogs.delete(dialog.callId));
     const from = parseUri(request.headers.from?.uri ?? '')?.user ?? 'unknown';
@@ -207,7 +210,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         const trunk = fromTrunk
           ? this.#trunks.find((t) => t.allowFrom.includes(remote.address))
           : this.#authenticated(request, remote);
-        if (trunk) this.#incoming(request, trunk);
+        if (trunk) this.#incoming(request, trunk, transportOf(remote));
         return;
       }
       case 'BYE':
@@ -219,4 +222,10 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         this.#stack.respond(request, 501, 'Not Implemented');
     }
   }
+}
+
+/** The transport a request came over (the stack says UDP, TCP or TLS). */
+function transportOf(remote: Remote): SipTransport {
+  const protocol = remote.protocol.toLowerCase();
+  return protocol === 'tls' ? 'tls' : protocol === 'tcp' ? 'tcp' : 'udp';
 }

@@ -16,8 +16,12 @@ export interface SipStack {
   /** The host put in Via and Contact. */
   readonly host: string;
   readonly port: number;
+  /** Our Contact URI for dialogs over this transport (in-dialog requests come back on it). */
+  contact(transport: SipTransport): string;
   close(): void;
 }
+
+export type SipTransport = 'udp' | 'tcp' | 'tls';
 
 export interface ResponseExtras {
   headers?: Partial<SipRequest['headers']>;

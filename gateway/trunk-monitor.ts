@@ -63,7 +63,7 @@ export class TrunkMonitor extends EventEmitter<TrunkMonitorEvents> {
       }
     };
     const timeout = setTimeout(() => settle(false), ANSWER_TIMEOUT_MS);
-    const self = `sip:voxreply@${this.#stack.host}:${this.#stack.port}`;
+    const self = this.#stack.contact(trunk.transport);
     this.#stack.request(
       {
         method: 'OPTIONS',

@@ -137,6 +137,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           listenIp: config.rtcListenIp,
           port: config.sipPort,
           publicAddress: config.announcedAddress,
+          tls: config.sipTls,
           trunks: config.sipTrunks,
           numbers: config.sipNumbers,
           logger: logger.child({ component: 'sip' }),

@@ -1,5 +1,6 @@
 // Configuration from the environment, parsed once at start-up. A bad value stops
 // the server with a message that names the variable (see the README's table).
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,21 @@ const urlWithProtocols = (protocols: string[]) =>
       (value) => protocols.includes(new URL(value).protocol),
       `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
+
+/** A PEM file named by a setting, read at start-up (its content is the value). */
+const pemFile = z.string().transform((file, context) => {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (pem.includes('-----BEGIN ')) return pem;
+    context.addIssue({ code: 'custom', message: `${file} is not a PEM file` });
+  } catch (error) {
+    context.addIssue({
+      code: 'custom',
+      message: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
+    });
+  }
+  return z.NEVER;
+});
 
 /** Settings whose values stay out of error messages: secrets, passwords, emails. */
 const QUIET_SETTINGS = new Set(['SECRET_KEY', 'SIP_TRUNKS', 'SIP_NUMBERS']);
@@ -85,6 +101,10 @@ const environmentSchema = z
     SIP_PORT: port.default(5060),
     SIP_TRUNKS: jsonSetting(parseTrunks),
     SIP_NUMBERS: jsonSetting(parseInboundNumbers),
+    SIP_TLS_PORT: port.default(5061),
+    SIP_TLS_CERT: pemFile.optional(),
+    SIP_TLS_KEY: pemFile.optional(),
+    SIP_TLS_CA: pemFile.optional(),
     TRUST_PROXY: z
       .string()
       .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
@@ -101,6 +121,21 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, context) => {
+    if (Boolean(env.SIP_TLS_CERT) !== Boolean(env.SIP_TLS_KEY)) {
+      context.addIssue({
+        code: 'custom',
+        path: [env.SIP_TLS_CERT ? 'SIP_TLS_KEY' : 'SIP_TLS_CERT'],
+        message: 'must be set together with SIP_TLS_CERT and SIP_TLS_KEY',
+      });
+    }
+    const tlsTrunk = env.SIP_TRUNKS.find((trunk) => trunk.transport === 'tls');
+    if (tlsTrunk && !env.SIP_TLS_CERT) {
+      context.addIssue({
+        code: 'custom',
+        path: ['SIP_TRUNKS'],
+        message: `trunk ${tlsTrunk.name} uses tls: set SIP_TLS_CERT and SIP_TLS_KEY`,
+      });
+    }
     if (env.RTC_MIN_PORT > env.RTC_MAX_PORT) {
       context.addIssue({
         code: 'custom',
@@ -150,6 +185,8 @@ export interface Config {
   diagnosticsRooms: boolean;
   /** The SIP gateway's port (UDP and TCP, on RTC_LISTEN_IP); used when trunks are set. */
   sipPort: number;
+  /** SIP over TLS: our certificate and key (PEM), the port, extra CAs to trust for carriers. */
+  sipTls: { port: number; cert: string; key: string; ca: string | undefined } | undefined;
   /** SIP trunks (SIP_TRUNKS, JSON); none: the gateway does not start. */
   sipTrunks: Trunk[];
   /** Our numbers (SIP_NUMBERS, JSON): calls to them ring a sender's devices. */
@@ -214,6 +251,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     sipPort: e.SIP_PORT,
     sipTrunks: e.SIP_TRUNKS,
     sipNumbers: e.SIP_NUMBERS,
+    sipTls:
+      e.SIP_TLS_CERT && e.SIP_TLS_KEY
+        ? { port: e.SIP_TLS_PORT, cert: e.SIP_TLS_CERT, key: e.SIP_TLS_KEY, ca: e.SIP_TLS_CA }
+        : undefined,
     trustProxy: (e.TRUST_PROXY ?? '')
       .split(',')
       .map((entry) => entry.trim())

@@ -66,6 +66,10 @@ declare module 'sip' {
     hostname?: string;
     udp?: boolean;
     tcp?: boolean;
+    tls?: import('node:tls').SecureContextOptions & {
+      minVersion?: import('node:tls').SecureVersion;
+    };
+    tls_port?: number;
     logger?: {
       error?: (error: unknown) => void;
       send?: (message: SipRequest | SipResponse, target: unknown) => void;

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BUILD_PACKAGES=(python3 make g++)
 # What the test suite drives: a real browser, tone generation, a throwaway
 # PostgreSQL, a real SIP peer (sipp), process tools.
-TEST_PACKAGES=(chromium sox postgresql sip-tester baresip procps)
+TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps)
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want

@@ -5,21 +5,19 @@
 // keypad reaches it as RFC 4733 events. Inbound: a
 // phone dials the sender's number; the desk app in Chromium answers. Each side
 // must hear the other's tone: the browser in the page, the phone in its recording.
-import { spawnSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { startTelephone, removeTelephoneFiles, type Telephone } from '../support/baresip.js';
+import { startTelephone, type Telephone } from '../support/baresip.js';
+import { expectPhoneHeard, expectTone } from '../support/phone-audio.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
-import { dominantFrequency } from '../support/media-probe.js';
 import { createLink, randomEmail, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { toneWav } from '../support/tones.js';
 
 const PHONE_HZ = 440;
 const BROWSER_HZ = 880;
-const TOLERANCE_HZ = 15;
 /** The sender's mobile, reached through the trunk. */
 const MOBILE_IP = '127.0.0.5';
 const MOBILE = '+15551234567';
@@ -72,35 +70,6 @@ afterAll(async () => {
   await mobile.stop();
 });
 
-/** sox's report on a recording past its first second (sox writes it to stderr). */
-function soxStat(file: string): string {
-  return spawnSync('sox', [file, '-n', 'trim', '1', 'stat'], { encoding: 'utf8' }).stderr;
-}
-
-/** sox's estimate of a recording's frequency. */
-function recordedFrequency(file: string): number {
-  return Number(/Rough\s+frequency:\s+(\d+)/.exec(soxStat(file))?.[1] ?? Number.NaN);
-}
-
-/** The phone's recording of the call holds the browser's tone. */
-async function expectPhoneHeardBrowser(phone: Telephone): Promise<void> {
-  await expect.poll(() => phone.recordings().length, { timeout: 5000 }).toBeGreaterThan(0);
-  const recording = phone.recordings()[0] ?? '';
-  await phone.stop(); // flushes the WAV
-  const heard = recordedFrequency(recording);
-  expect(Math.abs(heard - BROWSER_HZ), soxStat(recording)).toBeLessThanOrEqual(TOLERANCE_HZ * 2);
-  removeTelephoneFiles(recording);
-}
-
-async function expectTone(page: import('playwright-core').Page, hz: number): Promise<void> {
-  await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-audio')) - hz), {
-      timeout: 15_000,
-      interval: 500,
-    })
-    .toBeLessThanOrEqual(TOLERANCE_HZ);
-}
-
 async function latestCall(): Promise<CallRecordView | undefined> {
   return ((await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[])[0];
 }
@@ -140,7 +109,7 @@ describe('calls with telephones', () => {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await page.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Call ended');
-    await expectPhoneHeardBrowser(mobile);
+    await expectPhoneHeard(mobile, BROWSER_HZ);
 
     const call = await latestCall();
     expect(call).toMatchObject({ outcome: 'answered', answeredOn: `Mobile (${MOBILE})` });
@@ -176,7 +145,7 @@ describe('calls with telephones', () => {
       await expectTone(desk, PHONE_HZ);
       await new Promise((resolve) => setTimeout(resolve, 4000));
       await desk.getByRole('button', { name: 'Hang up' }).click();
-      await expectPhoneHeardBrowser(caller);
+      await expectPhoneHeard(caller, BROWSER_HZ);
     } finally {
       await caller.stop();
     }

@@ -1,8 +1,20 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { projectRoot } from '../support/project.js';
+
+/** A stand-in PEM file (the configuration reads it; TLS tests use real ones). */
+function pemFile(label: string): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'voxreply-pem-')), `${label}.pem`);
+  writeFileSync(
+    file,
+    `-----BEGIN ${label.toUpperCase()}-----\nAAAA\n-----END ${label.toUpperCase()}-----\n`,
+  );
+  return file;
+}
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -57,6 +69,10 @@ describe('configuration from the environment', () => {
         SIP_PORT: '5070',
         SIP_TRUNKS: '[{"name":"carrier","host":"sip.example.net"}]',
         SIP_NUMBERS: '[{"number":"+15550002222","email":"ada@example.org"}]',
+        SIP_TLS_PORT: '5071',
+        SIP_TLS_CERT: pemFile('certificate'),
+        SIP_TLS_KEY: pemFile('private key'),
+        SIP_TLS_CA: pemFile('certificate'),
         SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       '/srv',
@@ -90,6 +106,12 @@ describe('configuration from the environment', () => {
         },
       ],
       sipNumbers: [{ number: '+15550002222', email: 'ada@example.org' }],
+      sipTls: {
+        port: 5071,
+        cert: expect.stringContaining('-----BEGIN CERTIFICATE-----') as string,
+        key: expect.stringContaining('-----BEGIN PRIVATE KEY-----') as string,
+        ca: expect.stringContaining('-----BEGIN CERTIFICATE-----') as string,
+      },
       rateLimitMultiplier: 2.5,
       secretKey: Buffer.alloc(32, 7),
     });
@@ -112,8 +134,14 @@ describe('configuration from the environment', () => {
       'SIP_TRUNKS must be a JSON array of trunks',
     ]);
     expect(problemsOf({ SIP_TRUNKS: '[{"name":"c","host":"h","transport":"tls"}]' })).toEqual([
-      'SIP_TRUNKS 0.transport: tls is not supported yet: use udp or tcp',
+      'SIP_TRUNKS trunk c uses tls: set SIP_TLS_CERT and SIP_TLS_KEY',
     ]);
+    expect(problemsOf({ SIP_TLS_CERT: pemFile('certificate') })).toEqual([
+      'SIP_TLS_KEY must be set together with SIP_TLS_CERT and SIP_TLS_KEY',
+    ]);
+    expect(problemsOf({ SIP_TLS_CERT: '/nowhere.pem', SIP_TLS_KEY: pemFile('key') })[0]).toMatch(
+      /^SIP_TLS_CERT cannot be read \(ENOENT/,
+    );
     expect(
       problemsOf({ SIP_NUMBERS: '[{"number":"5550002222","email":"ada@example.org"}]' }),
     ).toEqual(['SIP_NUMBERS 0.number: must be an E.164 number such as +15551234567']);

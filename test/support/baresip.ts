@@ -20,6 +20,8 @@ export function startTelephone(options: {
   microphoneWav: string;
   /** A SIP URI to call at once (else the phone waits and auto-answers). */
   dial?: string;
+  /** SIP over TLS too, on port + 1: certificate and key in one PEM file. */
+  tlsCertificate?: string;
 }): Telephone {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-baresip-'));
   const recordings = path.join(dir, 'recordings');
@@ -32,6 +34,7 @@ export function startTelephone(options: {
     'audio_player alsa,null',
     'audio_alert alsa,null',
     `snd_path ${recordings}`,
+    ...(options.tlsCertificate ? [`sip_certificate ${options.tlsCertificate}`] : []),
     'module_path /usr/lib/baresip/modules',
     ...['g711', 'g722', 'opus', 'aufile', 'alsa', 'sndfile', 'account'].map(
       (m) => `module ${m}.so`,

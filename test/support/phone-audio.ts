@@ -1,0 +1,40 @@
+// Checking tones on both ends of a call with a telephone: what a browser page
+// plays (its analyser) and what baresip recorded (sox).
+import { spawnSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { removeTelephoneFiles, type Telephone } from './baresip.js';
+import { dominantFrequency } from './media-probe.js';
+
+/** One FFT bin at 48 kHz / 8192 is 5.9 Hz; codecs add a little more. */
+const TOLERANCE_HZ = 15;
+
+/** sox's report on a recording past its first second (sox writes it to stderr). */
+function soxStat(file: string): string {
+  return spawnSync('sox', [file, '-n', 'trim', '1', 'stat'], { encoding: 'utf8' }).stderr;
+}
+
+/** sox's estimate of a recording's frequency (zero crossings, so a coarser tolerance). */
+function recordedFrequency(file: string): number {
+  return Number(/Rough\s+frequency:\s+(\d+)/.exec(soxStat(file))?.[1] ?? Number.NaN);
+}
+
+/** The phone's recording of the call holds `hz`; stops the phone to flush it. */
+export async function expectPhoneHeard(phone: Telephone, hz: number): Promise<void> {
+  await expect.poll(() => phone.recordings().length, { timeout: 5000 }).toBeGreaterThan(0);
+  const recording = phone.recordings()[0] ?? '';
+  await phone.stop();
+  const heard = recordedFrequency(recording);
+  expect(Math.abs(heard - hz), soxStat(recording)).toBeLessThanOrEqual(TOLERANCE_HZ * 2);
+  removeTelephoneFiles(recording);
+}
+
+/** The page's #remote-audio plays `hz`. */
+export async function expectTone(page: Page, hz: number): Promise<void> {
+  await expect
+    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-audio')) - hz), {
+      timeout: 15_000,
+      interval: 500,
+    })
+    .toBeLessThanOrEqual(TOLERANCE_HZ);
+}
