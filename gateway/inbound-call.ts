@@ -32,6 +32,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
   readonly #offer: string;
   readonly #trunk: Trunk;
   readonly #media: LegAddresses;
+  readonly #peerAddress: string;
   #leg: PlainRtpLeg | undefined;
   #negotiated: NegotiatedMedia | undefined;
   readonly #sessionId = String(Date.now());
@@ -43,6 +44,8 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     offer: string;
     trunk: Trunk;
     media: LegAddresses;
+    /** Where its SIP came from (its media may come from there too: NAT). */
+    peerAddress: string;
   }) {
     super();
     this.number = options.number;
@@ -51,6 +54,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     this.#offer = options.offer;
     this.#trunk = options.trunk;
     this.#media = options.media;
+    this.#peerAddress = options.peerAddress;
     this.#dialog.on('ended', (by, reason) => {
       this.#leg?.close();
       if (by === 'remote') this.emit('ended', reason);
@@ -83,11 +87,10 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
       throw error;
     }
     this.#negotiated = negotiated;
-    leg.setRemote({
-      ip: negotiated.address,
-      port: negotiated.port,
-      rtcpPort: negotiated.rtcpPort,
-    });
+    leg.setRemote(
+      { ip: negotiated.address, port: negotiated.port, rtcpPort: negotiated.rtcpPort },
+      [this.#peerAddress],
+    );
     // Resolves once the phone's stream is known (maybe only at its first packet).
     leg.receive(toLegCodec(negotiated.codec), negotiated.ssrc).catch(() => {
       this.hangup(); // the room closed under it: nothing to talk through

@@ -10,6 +10,7 @@
 //   trying(past the last number) ──> failed
 //   trying ── cancel() ──> ended (CANCEL sent)
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { PlainRtpLeg } from '../media/plain-rtp-leg.js';
 import { roomSdpCodecs, toLegCodec } from './leg-codecs.js';
 import type { Room } from '../media/room.js';
@@ -204,18 +205,27 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     const timer = setTimeout(() => call.cancel(), this.#deps.ringTimeoutMs);
     this.#current = { info, call, leg, timer };
     this.#deps.dialogs.set(call.callId, call);
-    this.#wire(info, call, leg, offered);
+    this.#wire(info, call, leg, offered, trunk);
     this.emit('attempt', info);
     call.start();
   }
 
-  #wire(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, offered: SdpCodec[]): void {
+  #wire(
+    info: AttemptInfo,
+    call: OutboundCall,
+    leg: PlainRtpLeg,
+    offered: SdpCodec[],
+    trunk: Trunk,
+  ): void {
     let media: Promise<void> | undefined;
     call.on('progress', (status) => {
       if (status === 180 || status === 183) this.emit('ringing', info);
     });
     call.on('sdp', (sdp) => {
-      media ??= this.#startMedia(leg, sdp, offered).catch((error: unknown) => {
+      // The answer in the 200 wins over early media's (RFC 3960): same codec,
+      // but the media may now come from elsewhere.
+      if (media) return this.#updateRemote(leg, sdp, offered, trunk);
+      media = this.#startMedia(leg, sdp, offered, trunk).catch((error: unknown) => {
         this.#deps.logger.warn({ err: error, attempt: info }, 'phone media could not start');
         if (!(error instanceof SdpError)) return;
         if (call.state === 'confirmed') call.hangup();
@@ -231,9 +241,17 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     call.on('ended', (end) => this.#attemptEnded(info, call, leg, end));
   }
 
-  async #startMedia(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[]): Promise<void> {
+  async #startMedia(
+    leg: PlainRtpLeg,
+    sdp: string,
+    offered: SdpCodec[],
+    trunk: Trunk,
+  ): Promise<void> {
     const answer = parseAnswer(sdp, offered);
-    const codec = toLegCodec(answer.codec);
+    // The phone sends with the payload type we offered; it wants ours sent
+    // with the one it answered (RFC 3264 section 5.1).
+    const ours = offered.find((c) => c.name === answer.codec.name) ?? answer.codec;
+    const codec = toLegCodec(ours);
     const telephoneEvent = answer.telephoneEvent;
     this.#keypad = telephoneEvent ? (digits) => leg.sendTones(digits, telephoneEvent) : undefined;
     this.#reofferAnswer = (version, direction) =>
@@ -244,11 +262,27 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
         codecs: [answer.codec, ...(telephoneEvent ? [telephoneEvent] : [])],
         direction,
       });
-    leg.setRemote({ ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort });
+    leg.sendPayloadTypeAs(ours.payloadType, answer.codec.payloadType);
+    leg.setRemote(
+      { ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort },
+      trunkAddresses(trunk),
+    );
     leg.follow(this.#request.callerPeerId, codec);
     this.emit('sendCodec', codec.mimeType);
     // Resolves once the far end's stream is known (maybe at its first packet).
     await leg.receive(codec, answer.ssrc);
+  }
+
+  #updateRemote(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[], trunk: Trunk): void {
+    try {
+      const answer = parseAnswer(sdp, offered);
+      leg.setRemote(
+        { ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort },
+        trunkAddresses(trunk),
+      );
+    } catch (error) {
+      this.#deps.logger.warn({ err: error }, 'ignored an unusable SDP in a later answer');
+    }
   }
 
   /** A re-INVITE from the phone: mirror its direction (hold, unhold) and answer. */
@@ -306,6 +340,11 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     this.#state = 'failed';
     this.emit('failed');
   }
+}
+
+/** Where a trunk's SIP comes from, so its media may too (NAT). */
+function trunkAddresses(trunk: Trunk): string[] {
+  return [...(isIP(trunk.host) ? [trunk.host] : []), ...trunk.allowFrom];
 }
 
 function trunkTarget(trunk: Trunk, number: string): string {

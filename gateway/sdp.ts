@@ -113,10 +113,14 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
   const codec = codecs.find((c) => !isTelephoneEvent(c) && offeredCodec(offered, c));
   if (!codec) throw new SdpError('the answer has none of the offered codecs');
   const event = codecs.find((c) => isTelephoneEvent(c) && c.clockRate === codec.clockRate);
+  const rtcpPort = audio.rtcp?.port ?? audio.port + 1;
+  if (!validPort(audio.port) || !validPort(rtcpPort)) {
+    throw new SdpError(`the audio port ${String(audio.port)}/${String(rtcpPort)} is not usable`);
+  }
   return {
     address,
     port: audio.port,
-    rtcpPort: audio.rtcp?.port ?? audio.port + 1,
+    rtcpPort,
     codec: { ...codec, name: offeredCodec(offered, codec)?.name ?? codec.name },
     telephoneEvent: event,
     direction: audio.direction ?? session.direction ?? 'sendrecv',
@@ -141,6 +145,10 @@ export function parseOffer(sdp: string, supported: readonly SdpCodec[]): Negotia
   const choice = codecs.find((c) => c !== undefined && usable(c));
   if (!choice) throw new SdpError('the offer has none of our codecs');
   return parseAnswer(sdp, [choice]);
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
 }
 
 function isTelephoneEvent(codec: SdpCodec): boolean {

@@ -139,7 +139,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return undefined;
   }
 
-  #incoming(request: SipRequest, trunk: Trunk, transport: SipTransport): void {
+  #incoming(request: SipRequest, trunk: Trunk, remote: Remote): void {
     const number = normalizeNumber(parseUri(request.uri)?.user);
     const email = number ? this.#numbers.get(number) : undefined;
     if (!number || !email) {
@@ -155,7 +155,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
       );
       return;
     }
-    const dialog = new InboundDialog(this.#stack, request, transport);
+    const dialog = new InboundDialog(this.#stack, request, transportOf(remote));
     this.#dialogs.set(dialog.callId, dialog);
     dialog.once('ended', () => this.#dialogs.delete(dialog.callId));
     const from = parseUri(request.headers.from?.uri ?? '')?.user ?? 'unknown';
@@ -166,6 +166,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
       offer: request.content,
       trunk,
       media: this.#media,
+      peerAddress: remote.address,
     });
     this.#logger.info({ number, trunk: trunk.name }, 'incoming phone call');
     this.emit('incomingCall', call, email);
@@ -210,7 +211,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         const trunk = fromTrunk
           ? this.#trunks.find((t) => t.allowFrom.includes(remote.address))
           : this.#authenticated(request, remote);
-        if (trunk) this.#incoming(request, trunk, transportOf(remote));
+        if (trunk) this.#incoming(request, trunk, remote);
         return;
       }
       case 'BYE':

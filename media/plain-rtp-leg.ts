@@ -65,11 +65,18 @@ export class PlainRtpLeg {
     return this.#relay.local;
   }
 
-  /** Where the far end's SDP says to send (until its own packets say otherwise). */
-  setRemote(remote: { ip: string; port: number; rtcpPort: number }): void {
+  /**
+   * Where the far end's SDP says to send (until its own packets say
+   * otherwise), and the SIP peer's addresses, where its media may also come from.
+   */
+  setRemote(
+    remote: { ip: string; port: number; rtcpPort: number },
+    peerAddresses: readonly string[],
+  ): void {
     this.#relay.setPhone(
       { address: remote.ip, port: remote.port },
       { address: remote.ip, port: remote.rtcpPort },
+      peerAddresses,
     );
   }
 
@@ -123,6 +130,11 @@ export class PlainRtpLeg {
     if (!consumer || consumer.closed) return;
     if (on) await consumer.resume();
     else await consumer.pause();
+  }
+
+  /** The far end wants our stream with another payload type than the room's. */
+  sendPayloadTypeAs(roomPayloadType: number, remotePayloadType: number): void {
+    this.#relay.mapOutgoingPayloadType(roomPayloadType, remotePayloadType);
   }
 
   /** Keypad tones to the far end (RFC 4733); false when nothing flows to it yet. */

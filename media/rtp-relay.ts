@@ -59,6 +59,10 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   #phoneRtp: Endpoint | undefined;
   #phoneRtcp: Endpoint | undefined;
   #latched = false;
+  /** Payload types rewritten on the way to the phone (room's -> the phone's). */
+  readonly #outgoingPayloadTypes = new Map<number, number>();
+  /** Sources the phone's media may come from (none until its SDP is known). */
+  #allowed: ReadonlySet<string> = new Set();
   #ssrc: number | undefined;
   #closed = false;
   #out: OutgoingStream | undefined;
@@ -113,11 +117,22 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     this.#mediasoup = endpoint;
   }
 
-  /** Where the phone's SDP says to send, until its own packets say otherwise. */
-  setPhone(rtp: Endpoint, rtcp: Endpoint): void {
-    if (this.#latched) return;
+  /**
+   * Where the phone's SDP says to send, and the addresses its media may come
+   * from: the SDP's and the SIP peer's (a phone behind NAT sends from the
+   * latter). Packets from anywhere else are dropped, so a stranger sweeping
+   * our ports cannot take the stream over. A new SDP (the 200 after early
+   * media, a re-INVITE) lets the relay latch again.
+   */
+  setPhone(rtp: Endpoint, rtcp: Endpoint, peerAddresses: readonly string[]): void {
     this.#phoneRtp = rtp;
     this.#phoneRtcp = rtcp;
+    this.#allowed = new Set([rtp.address, rtcp.address, ...peerAddresses]);
+    this.#latched = false;
+  }
+
+  mapOutgoingPayloadType(from: number, to: number): void {
+    if (from !== to) this.#outgoingPayloadTypes.set(from, to);
   }
 
   close(): void {
@@ -128,21 +143,29 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   }
 
   #fromPhone(packet: Buffer, from: dgram.RemoteInfo, rtcp: boolean): void {
-    if (packet.length < 8 || packet[0] === undefined || packet[0] >> 6 !== 2) return;
+    if (packet.length < 12 || packet[0] === undefined || packet[0] >> 6 !== 2) return;
+    if (!this.#allowed.has(from.address)) return;
     const source = { address: from.address, port: from.port };
-    if (rtcp) this.#phoneRtcp = source;
-    else {
-      if (packet.length < 12) return;
+    const type = packet[1] ?? 0;
+    const isRtcp = type >= 192 && type <= 223;
+    if (rtcp) {
+      if (!isRtcp) return; // the RTCP port carries RTCP only
+      this.#phoneRtcp = source;
+    } else {
+      if (isRtcp) return;
       if (!this.#latched) {
         this.#latched = true;
         this.#phoneRtp = source;
       } else if (!sameEndpoint(source, this.#phoneRtp)) {
-        return; // not the stream we latched onto: never let a stranger take over
+        return; // not the stream we latched onto
       }
       if (this.#ssrc === undefined) {
         this.#ssrc = packet.readUInt32BE(8);
         this.emit('ssrc', this.#ssrc);
       }
+      // The producer knows one SSRC; carriers switch streams at answer (ringback
+      // from a media server, then the phone): present them all as that one.
+      packet.writeUInt32BE(this.#ssrc, 8);
     }
     if (this.#mediasoup) this.#send(this.#inner, packet, this.#mediasoup);
   }
@@ -162,6 +185,8 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     }
     const seq = (packet.readUInt16BE(2) + this.#seqOffset) & 0xffff;
     packet.writeUInt16BE(seq, 2);
+    const mapped = this.#outgoingPayloadTypes.get(type & 0x7f);
+    if (mapped !== undefined) packet[1] = (type & 0x80) | mapped;
     this.#out = {
       ssrc: packet.readUInt32BE(8),
       seq,
@@ -230,7 +255,13 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   }
 
   #send(socket: dgram.Socket, packet: Buffer, to: Endpoint): void {
-    if (!this.#closed) socket.send(packet, to.port, to.address);
+    if (this.#closed) return;
+    try {
+      socket.send(packet, to.port, to.address);
+    } catch {
+      // A bad address from SDP (the parser checks ports; this is the last
+      // guard): dropping the packet beats taking the process down.
+    }
   }
 }
 

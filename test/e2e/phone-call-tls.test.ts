@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { startTelephone, type Telephone } from '../support/baresip.js';
+import { mediaAddress, startTelephone, type Telephone } from '../support/baresip.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
 import { expectPhoneHeard, expectTone } from '../support/phone-audio.js';
@@ -38,6 +38,8 @@ beforeAll(async () => {
   });
   server = await startServer({
     ...(process.env.DEBUG_PHONE ? { LOG_LEVEL: 'trace' } : {}),
+    // Media where baresip sends from (see mediaAddress).
+    RTC_LISTEN_IP: mediaAddress(),
     SIP_PORT: String(await freePortRange(1)),
     SIP_TLS_PORT: String(await freePortRange(1)),
     SIP_TLS_CERT: ourCertificate.cert,

@@ -8,7 +8,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { startTelephone, type Telephone } from '../support/baresip.js';
+import { mediaAddress, startTelephone, type Telephone } from '../support/baresip.js';
 import { expectPhoneHeard, expectTone } from '../support/phone-audio.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
@@ -55,6 +55,8 @@ beforeAll(async () => {
   ];
   server = await startServer({
     ...(process.env.DEBUG_PHONE ? { LOG_LEVEL: 'trace' } : {}),
+    // Media where baresip sends from (see mediaAddress).
+    RTC_LISTEN_IP: mediaAddress(),
     SIP_PORT: String(sipPort),
     SIP_TRUNKS: JSON.stringify(trunks),
     SIP_NUMBERS: JSON.stringify([{ number: DID, email }]),
@@ -135,7 +137,7 @@ describe('calls with telephones', () => {
       port: await freePortRange(1),
       number: '+15559998888',
       microphoneWav: toneWav(PHONE_HZ, 30, 8000),
-      dial: `sip:${DID}@127.0.0.1:${String(sipPort)}`,
+      dial: `sip:${DID}@${mediaAddress()}:${String(sipPort)}`,
     });
     try {
       const dialog = desk.getByRole('dialog', { name: 'Incoming call' });

@@ -70,3 +70,17 @@ export function startTelephone(options: {
 export function removeTelephoneFiles(recording: string): void {
   rmSync(path.dirname(path.dirname(recording)), { recursive: true, force: true });
 }
+
+/**
+ * The machine's own non-loopback IPv4 address, which baresip puts in its SDP
+ * for media. A server listening for media there receives baresip's RTP from
+ * that same address (on loopback it would come from 127.0.0.1, which its SDP
+ * does not name and the relay rightly refuses).
+ */
+export function mediaAddress(): string {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    const ipv4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (ipv4) return ipv4.address;
+  }
+  throw new Error('baresip tests need a non-loopback IPv4 address on this machine');
+}
