@@ -33,6 +33,8 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
   readonly #trunk: Trunk;
   readonly #media: LegAddresses;
   readonly #peerAddress: string;
+  /** reject() or hangup() was called: the server knows. */
+  #ending = false;
   #leg: PlainRtpLeg | undefined;
   #negotiated: NegotiatedMedia | undefined;
   readonly #sessionId = String(Date.now());
@@ -55,9 +57,10 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     this.#trunk = options.trunk;
     this.#media = options.media;
     this.#peerAddress = options.peerAddress;
-    this.#dialog.on('ended', (by, reason) => {
+    this.#dialog.on('ended', (_by, reason) => {
       this.#leg?.close();
-      if (by === 'remote') this.emit('ended', reason);
+      // Told unless we ended it (a missing ACK ends it too, and must be told).
+      if (!this.#ending) this.emit('ended', reason);
     });
   }
 
@@ -78,6 +81,10 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
    */
   async attach(room: Room): Promise<void> {
     const leg = await PlainRtpLeg.open(room, this.peerId, this.#media);
+    if (this.#dialog.state === 'ended') {
+      leg.close(); // the phone gave up while its leg opened
+      throw new Error('the phone hung up');
+    }
     this.#leg = leg;
     let negotiated: NegotiatedMedia;
     try {
@@ -125,12 +132,14 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
 
   /** Nobody took the call: 480, or 486 when the sender is busy. */
   reject(busy: boolean): void {
+    this.#ending = true;
     if (busy) this.#dialog.reject(486, 'Busy Here');
     else this.#dialog.reject(480, 'Temporarily Unavailable');
     this.#leg?.close();
   }
 
   hangup(): void {
+    this.#ending = true;
     this.#dialog.hangup();
     this.#leg?.close();
   }

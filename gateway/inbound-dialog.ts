@@ -6,8 +6,12 @@
 //   received | ringing ── reject(status) ──> ended
 //   received | ringing ── CANCEL ──> ended (200 to the CANCEL, 487 to the INVITE)
 //   answered | confirmed ── BYE received ──> ended      ── hangup() (BYE sent) ──> ended
+//   received | ringing ── BYE (early dialog) ──> ended (487 to the INVITE)
+// In-dialog requests must carry both tags; a CANCEL the INVITE's branch (else 481).
 //   answered ── no ACK within 32 s ──> ended (BYE sent)
 import { EventEmitter } from 'node:events';
+import { AnswerRetransmission } from './answer-retransmission.js';
+import { ALLOWED_METHODS, matchesDialog, matchesInvite } from './in-dialog-checks.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipStack, SipTransport } from './sip-stack.js';
 
@@ -18,11 +22,6 @@ export interface InboundDialogEvents {
   ended: [by: 'remote' | 'local', reason: string];
 }
 
-/** RFC 3261 timers: T1, T2 and 64*T1. */
-const T1_MS = 500;
-const T2_MS = 4_000;
-const ACK_WAIT_MS = 64 * T1_MS;
-
 export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   readonly callId: string;
   #state: InboundDialogState = 'received';
@@ -31,8 +30,8 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   readonly #transport: SipTransport;
   readonly #localTag = randomSipToken();
   #cseq = 0;
-  #retransmit: NodeJS.Timeout | undefined;
-  #ackTimeout: NodeJS.Timeout | undefined;
+  /** Our 200 (to the INVITE, or the latest re-INVITE), resent until its ACK. */
+  #answering: AnswerRetransmission | undefined;
 
   /** Answers a re-INVITE's offer; undefined: no SDP in the 200. Set by the owner. */
   answerReoffer: (offer: string | undefined) => string | undefined = () => undefined;
@@ -61,19 +60,13 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   answer(sdp: string): void {
     if (this.#state !== 'received' && this.#state !== 'ringing') return;
     this.#state = 'answered';
-    const send = (): void => this.#respond(200, 'OK', sdp);
-    send();
-    let interval = T1_MS;
-    const again = (): void => {
-      send();
-      interval = Math.min(interval * 2, T2_MS);
-      this.#retransmit = setTimeout(again, interval);
-    };
-    this.#retransmit = setTimeout(again, interval);
-    this.#ackTimeout = setTimeout(() => {
-      this.#sendBye();
-      this.#end('local', 'no ACK');
-    }, ACK_WAIT_MS);
+    this.#answering = new AnswerRetransmission(
+      () => this.#respond(200, 'OK', sdp),
+      () => {
+        this.#sendBye();
+        this.#end('local', 'no ACK');
+      },
+    );
   }
 
   /** Refuses the call before an answer (480 nobody answered, 486 busy, ...). */
@@ -93,41 +86,69 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
 
   /** A request inside this dialog (the gateway routes by Call-ID). */
   onRequest(request: SipRequest): void {
+    if (request.method === 'ACK') {
+      if (this.#state === 'answered') this.#state = 'confirmed';
+      this.#answering?.stop();
+      return;
+    }
+    if (request.method === 'CANCEL') return this.#onCancel(request);
+    const remoteTag = this.#invite.headers.from?.params.tag;
+    if (!matchesDialog(request, this.#localTag, remoteTag)) {
+      this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
     switch (request.method) {
-      case 'ACK':
-        if (this.#state === 'answered') {
-          this.#state = 'confirmed';
-          this.#stopRetransmitting();
-        }
-        return;
-      case 'CANCEL':
-        this.#stack.respond(request, 200, 'OK');
-        if (this.#state === 'received' || this.#state === 'ringing') {
-          this.#respond(487, 'Request Terminated');
-          this.#end('remote', 'cancelled');
-        }
-        return;
       case 'BYE':
         this.#stack.respond(request, 200, 'OK');
-        if (this.#state === 'answered' || this.#state === 'confirmed')
-          this.#end('remote', 'hung up');
+        // A BYE before our answer ends the call like a CANCEL (RFC 3261 15.1.2).
+        if (this.#state === 'received' || this.#state === 'ringing')
+          this.#respond(487, 'Request Terminated');
+        this.#end('remote', 'hung up');
         return;
-      case 'INVITE': {
-        // A re-INVITE (hold, unhold, session refresh): the owner answers its offer.
-        const sdp = this.answerReoffer(request.content || undefined);
-        this.#stack.respond(request, 200, 'OK', {
-          headers: {
-            contact: this.#contact(),
-            ...(sdp ? { 'content-type': 'application/sdp' } : {}),
-          },
-          ...(sdp ? { content: sdp } : {}),
-        });
-        return;
-      }
-      default:
-        // UPDATE without SDP, INFO, OPTIONS: accepted; nothing changes.
+      case 'INVITE':
+      case 'UPDATE':
+        return this.#answerOffer(request);
+      case 'OPTIONS':
+      case 'INFO':
+      case 'NOTIFY':
         this.#stack.respond(request, 200, 'OK');
+        return;
+      default:
+        this.#stack.respond(request, 501, 'Not Implemented', {
+          headers: { allow: ALLOWED_METHODS },
+        });
     }
+  }
+
+  #onCancel(request: SipRequest): void {
+    if (!matchesInvite(request, this.#invite)) {
+      this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    this.#stack.respond(request, 200, 'OK');
+    if (this.#state === 'received' || this.#state === 'ringing') {
+      this.#respond(487, 'Request Terminated');
+      this.#end('remote', 'cancelled');
+    }
+  }
+
+  /** A re-INVITE or UPDATE (hold, unhold, session refresh): the owner answers its offer. */
+  #answerOffer(request: SipRequest): void {
+    const sdp =
+      request.method === 'UPDATE' && !request.content
+        ? undefined
+        : this.answerReoffer(request.content || undefined);
+    const send = (): void =>
+      this.#stack.respond(request, 200, 'OK', {
+        headers: {
+          contact: this.#contact(),
+          ...(sdp ? { 'content-type': 'application/sdp' } : {}),
+        },
+        ...(sdp ? { content: sdp } : {}),
+      });
+    if (request.method === 'UPDATE') return send();
+    this.#answering?.stop();
+    this.#answering = new AnswerRetransmission(send, () => undefined);
   }
 
   #respond(status: number, reason: string, sdp?: string): void {
@@ -170,15 +191,10 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
     return [{ uri: this.#stack.contact(this.#transport), params: {} }];
   }
 
-  #stopRetransmitting(): void {
-    clearTimeout(this.#retransmit);
-    clearTimeout(this.#ackTimeout);
-  }
-
   #end(by: 'remote' | 'local', reason: string): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
-    this.#stopRetransmitting();
+    this.#answering?.stop();
     this.emit('ended', by, reason);
   }
 }

@@ -1,5 +1,5 @@
 // One outbound INVITE and the dialog it makes (RFC 3261, user agent client).
-// SIP only: the SDP is opaque here (phone-leg.ts reads it).
+// SIP only: the SDP is opaque here (phone-forwarding.ts reads it).
 //
 //   calling ── 1xx ──> proceeding            (a 1xx with SDP is early media: `sdp` event)
 //   calling | proceeding ── 401/407, first time ──> calling (sent again with credentials)
@@ -12,8 +12,16 @@
 // before one waits for it. A 2xx that crosses our CANCEL is ACKed and BYEd.
 import { EventEmitter } from 'node:events';
 import { signRequest, type DigestSession } from 'sip/digest.js';
+import { AnswerRetransmission } from './answer-retransmission.js';
+import { ALLOWED_METHODS, matchesDialog } from './in-dialog-checks.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipResponse, SipStack, SipTransport } from './sip-stack.js';
+
+interface Dialog {
+  remoteTo: SipRequest['headers']['to'];
+  target: string;
+  routes: unknown[];
+}
 
 export type OutboundCallState = 'calling' | 'proceeding' | 'cancelling' | 'confirmed' | 'ended';
 
@@ -24,6 +32,8 @@ export type CallEnd =
   | { kind: 'hung_up'; by: 'local' | 'remote' };
 
 export interface OutboundCallEvents {
+  /** The first response of any kind (100 Trying included): the trunk is alive. */
+  reached: [];
   progress: [status: number, reason: string];
   /** The far end's SDP answer, in a 1xx (early media) or the 2xx. */
   sdp: [sdp: string, early: boolean];
@@ -57,10 +67,12 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   #provisional = false;
   #cancelWanted = false;
   #authTried = false;
+  #reached = false;
   #digest: DigestSession = {};
   #cancelTimer: NodeJS.Timeout | undefined;
   /** Learnt from the 2xx: where in-dialog requests go. */
-  #dialog: { remoteTo: SipRequest['headers']['to']; target: string; routes: unknown[] } | undefined;
+  #dialog: Dialog | undefined;
+  #reinviteAnswer: AnswerRetransmission | undefined;
 
   /**
    * Answers a re-INVITE's offer (hold, unhold, session refresh; none when it
@@ -96,7 +108,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   /** Ends an answered call with BYE. */
   hangup(): void {
     if (this.#state !== 'confirmed') return this.cancel();
-    this.#sendInDialog('BYE');
+    this.#sendInDialog('BYE', this.#dialog);
     this.#end({ kind: 'hung_up', by: 'local' });
   }
 
@@ -105,26 +117,49 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
    * answers it.
    */
   onRequest(request: SipRequest): void {
+    if (request.method === 'ACK') return this.#reinviteAnswer?.stop();
+    if (!matchesDialog(request, this.#localTag, this.#dialog?.remoteTo?.params.tag)) {
+      this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
     switch (request.method) {
       case 'BYE':
         this.#stack.respond(request, 200, 'OK');
         if (this.#state === 'confirmed') this.#end({ kind: 'hung_up', by: 'remote' });
         return;
       case 'INVITE':
-        // Hold/unhold or a session refresh: the owner answers the new offer.
-        this.#stack.respond(request, 200, 'OK', {
-          headers: {
-            contact: [{ uri: this.#contact(), params: {} }],
-            'content-type': 'application/sdp',
-          },
-          content: this.answerReoffer(request.content || undefined),
-        });
-        return;
-      case 'ACK':
+      case 'UPDATE':
+        return this.#answerOffer(request);
+      case 'OPTIONS':
+      case 'INFO':
+      case 'NOTIFY':
+        this.#stack.respond(request, 200, 'OK');
         return;
       default:
-        this.#stack.respond(request, 200, 'OK');
+        this.#stack.respond(request, 501, 'Not Implemented', {
+          headers: { allow: ALLOWED_METHODS },
+        });
     }
+  }
+
+  /** Hold, unhold, session refresh: the owner answers the offer (re-INVITE 2xx resent until ACK). */
+  #answerOffer(request: SipRequest): void {
+    if (request.method === 'UPDATE' && !request.content) {
+      this.#stack.respond(request, 200, 'OK');
+      return;
+    }
+    const sdp = this.answerReoffer(request.content || undefined);
+    const send = (): void =>
+      this.#stack.respond(request, 200, 'OK', {
+        headers: {
+          contact: [{ uri: this.#contact(), params: {} }],
+          'content-type': 'application/sdp',
+        },
+        content: sdp,
+      });
+    if (request.method === 'UPDATE') return send();
+    this.#reinviteAnswer?.stop();
+    this.#reinviteAnswer = new AnswerRetransmission(send, () => undefined);
   }
 
   #sendInvite(challenge: SipResponse | undefined): void {
@@ -157,6 +192,11 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
 
   #onResponse(invite: SipRequest, response: SipResponse): void {
     if (invite !== this.#invite) return; // an earlier, challenged INVITE
+    // The stack's own 408/503 (timeout, unreachable) come with no reason phrase.
+    if (!this.#reached && response.reason) {
+      this.#reached = true;
+      this.emit('reached');
+    }
     if (response.status < 200) return this.#onProvisional(response);
     if (response.status < 300) return this.#onSuccess(response);
     this.#onFailure(response);
@@ -173,19 +213,21 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   }
 
   #onSuccess(response: SipResponse): void {
-    const contact = response.headers.contact?.[0]?.uri;
-    const recordRoute = (response.headers['record-route'] as unknown[] | undefined) ?? [];
-    this.#dialog = {
-      remoteTo: response.headers.to,
-      target: contact ?? this.#options.target,
-      routes: [...recordRoute].reverse(),
-    };
+    const answered = dialogOf(response, this.#options.target);
+    const confirmed = this.#dialog;
+    if (confirmed && answered.remoteTo?.params.tag !== confirmed.remoteTo?.params.tag) {
+      // Another fork answered too (RFC 3261 13.2.2.4): ACK it, then end it.
+      this.#sendInDialog('ACK', answered, response.headers.cseq?.seq);
+      this.#sendInDialog('BYE', answered);
+      return;
+    }
+    this.#dialog = answered;
     // Every 2xx (retransmissions too) gets its ACK.
-    this.#sendInDialog('ACK', response.headers.cseq?.seq);
+    this.#sendInDialog('ACK', answered, response.headers.cseq?.seq);
     if (this.#state === 'confirmed') return;
     if (this.#state === 'ended' || this.#state === 'cancelling') {
       // The answer crossed our CANCEL: end the dialog it made.
-      this.#sendInDialog('BYE');
+      this.#sendInDialog('BYE', answered);
       return this.#end({ kind: 'cancelled' });
     }
     this.#state = 'confirmed';
@@ -230,12 +272,15 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     );
   }
 
-  /** ACK (with the INVITE's CSeq) or BYE (a new CSeq) inside the dialog. */
-  #sendInDialog(method: 'ACK' | 'BYE', ackSeq?: number): void {
-    const dialog = this.#dialog;
+  /**
+   * ACK (with the INVITE's CSeq) or BYE (a new CSeq) inside a dialog. A BYE
+   * challenged with 401/407 (a stale nonce on a long call) is signed and sent
+   * again, once.
+   */
+  #sendInDialog(method: 'ACK' | 'BYE', dialog: Dialog | undefined, ackSeq?: number): void {
     const invite = this.#invite;
     if (!dialog || !invite) return;
-    const request: SipRequest = {
+    const request = (): SipRequest => ({
       method,
       uri: dialog.target,
       headers: {
@@ -247,9 +292,17 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
         'max-forwards': 70,
         ...(dialog.routes.length > 0 ? { route: dialog.routes } : {}),
       },
-    };
-    if (method === 'BYE' && this.#authTried) signRequest(this.#digest, request);
-    this.#stack.request(request, () => undefined);
+    });
+    const first = request();
+    if (method === 'BYE' && this.#authTried) signRequest(this.#digest, first);
+    this.#stack.request(first, (response) => {
+      const challenged = response.status === 401 || response.status === 407;
+      const credentials = this.#options.credentials;
+      if (method !== 'BYE' || !challenged || !credentials) return;
+      const again = request();
+      signRequest(this.#digest, again, response, credentials);
+      this.#stack.request(again, () => undefined);
+    });
   }
 
   #contact(): string {
@@ -260,6 +313,17 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
     clearTimeout(this.#cancelTimer);
+    this.#reinviteAnswer?.stop();
     this.emit('ended', end);
   }
+}
+
+/** The dialog a 2xx makes: the far end's To (with its tag), its Contact, the route set. */
+function dialogOf(response: SipResponse, fallbackTarget: string): Dialog {
+  const recordRoute = (response.headers['record-route'] as unknown[] | undefined) ?? [];
+  return {
+    remoteTo: response.headers.to,
+    target: response.headers.contact?.[0]?.uri ?? fallbackTarget,
+    routes: [...recordRoute].reverse(),
+  };
 }

@@ -57,8 +57,8 @@ export interface PhoneForwardingEvents {
   /** An attempt finished: "486 Busy Here", "answered", "no answer", ... */
   attemptEnded: [attempt: AttemptInfo, result: string];
   ringing: [attempt: AttemptInfo];
-  /** The caller's browser must send its audio with this codec (mimeType). */
-  sendCodec: [mimeType: string];
+  /** The caller's browser must send its audio with this codec. */
+  sendCodec: [codec: { mimeType: string; clockRate: number }];
   answered: [attempt: AttemptInfo];
   /** Nobody answered on any number. */
   failed: [];
@@ -92,6 +92,18 @@ const REASONS: Record<number, string> = {
   603: 'Decline',
 };
 
+interface Attempt {
+  info: AttemptInfo;
+  call: OutboundCall;
+  leg: PlainRtpLeg;
+  timer: NodeJS.Timeout;
+  /** The trunk never answered at all (not even 100 Trying). */
+  trunkSilent: () => boolean;
+}
+
+/** How long a trunk may stay silent (no 100 Trying) before the next trunk is tried. */
+const TRUNK_SILENCE_MS = 4_000;
+
 /** Answers that mean "this number cannot take the call now": try the next number. */
 const NUMBER_FAILURES = new Set([404, 408, 480, 484, 486, 487, 600, 603, 604]);
 
@@ -109,8 +121,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #held = false;
   /** Sends keypad tones on the answered leg, when its SDP took telephone-event. */
   #keypad: ((digits: string) => boolean) | undefined;
-  #current:
-    { info: AttemptInfo; call: OutboundCall; leg: PlainRtpLeg; timer: NodeJS.Timeout } | undefined;
+  #current: Attempt | undefined;
 
   constructor(deps: PhoneForwardingDeps, request: ForwardRequest) {
     super();
@@ -203,7 +214,15 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     const sdpOffer = call.answerReoffer(undefined);
     call.answerReoffer = (offer) => this.#answerReoffer(leg, offer) ?? sdpOffer;
     const timer = setTimeout(() => call.cancel(), this.#deps.ringTimeoutMs);
-    this.#current = { info, call, leg, timer };
+    // A trunk that says nothing at all (not even 100 Trying) is down: try the next one.
+    const silence = setTimeout(() => {
+      trunkSilent = true;
+      call.cancel();
+    }, TRUNK_SILENCE_MS);
+    let trunkSilent = false;
+    call.once('reached', () => clearTimeout(silence));
+    call.once('ended', () => clearTimeout(silence));
+    this.#current = { info, call, leg, timer, trunkSilent: () => trunkSilent };
     this.#deps.dialogs.set(call.callId, call);
     this.#wire(info, call, leg, offered, trunk);
     this.emit('attempt', info);
@@ -268,7 +287,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       trunkAddresses(trunk),
     );
     leg.follow(this.#request.callerPeerId, codec);
-    this.emit('sendCodec', codec.mimeType);
+    this.emit('sendCodec', { mimeType: codec.mimeType, clockRate: codec.clockRate });
     // Resolves once the far end's stream is known (maybe at its first packet).
     await leg.receive(codec, answer.ssrc);
   }
@@ -301,6 +320,10 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
 
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
     const current = this.#current;
+    // Silence, or the stack's own timeout (no reason phrase): the trunk, not the number.
+    const trunkDown =
+      (current?.call === call && current.trunkSilent()) ||
+      (end.kind === 'failed' && end.reason === '' && end.status === 408);
     if (current?.call === call) {
       clearTimeout(current.timer);
       this.#current = undefined;
@@ -308,21 +331,23 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     this.#deps.dialogs.delete(call.callId);
     leg.close();
     if (end.kind === 'hung_up') {
-      if (end.by === 'remote' && this.#state === 'answered') {
+      // Ours via hangup() already moved to 'ended'; any other end is news.
+      if (this.#state === 'answered') {
         this.#state = 'ended';
-        this.emit('ended', 'phone');
+        this.emit('ended', end.by === 'remote' ? 'phone' : 'local');
       }
       return;
     }
-    const result =
-      end.kind === 'failed'
+    const result = trunkDown
+      ? 'no response from the trunk'
+      : end.kind === 'failed'
         ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
         : this.#state === 'trying'
           ? 'no answer'
           : 'cancelled';
     this.emit('attemptEnded', info, result);
     if (this.#state !== 'trying') return;
-    if (end.kind === 'cancelled' || NUMBER_FAILURES.has(end.status)) {
+    if (!trunkDown && (end.kind === 'cancelled' || NUMBER_FAILURES.has(end.status))) {
       this.#numberIndex += 1;
       this.#trunkIndex = 0;
     } else {
@@ -348,8 +373,8 @@ function trunkAddresses(trunk: Trunk): string[] {
 }
 
 function trunkTarget(trunk: Trunk, number: string): string {
-  const transport = trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`;
-  return `sip:${number}@${trunk.host}:${String(trunk.port)}${transport}`;
+  // The transport always named: else the stack tries UDP, TCP and TLS in turn.
+  return `sip:${number}@${trunk.host}:${String(trunk.port)};transport=${trunk.transport}`;
 }
 
 /** A display name SIP can carry in quotes: no quotes, backslashes or controls. */

@@ -15,6 +15,9 @@ import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import { TrunkMonitor } from './trunk-monitor.js';
 import type { Trunk } from './trunks.js';
 
+/** Long enough for BYEs to go out (and a retransmission over UDP) at shutdown. */
+const GOODBYE_MS = 600;
+
 export interface SipGatewayOptions {
   listenIp: string;
   port: number;
@@ -117,7 +120,6 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return this.#dialogs.size;
   }
 
-  /** An INVITE from a trunk: 404 for a number we do not have, else ring its sender. */
   /**
    * An INVITE from an address no trunk lists: the trunk whose inbound
    * credentials signed it; else 407 with a challenge (first try) or 403.
@@ -139,6 +141,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return undefined;
   }
 
+  /** An INVITE from a trunk: 404 for a number we do not have, else ring its sender. */
   #incoming(request: SipRequest, trunk: Trunk, remote: Remote): void {
     const number = normalizeNumber(parseUri(request.uri)?.user);
     const email = number ? this.#numbers.get(number) : undefined;
@@ -176,9 +179,15 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     return this.#trunks.filter((trunk) => this.#monitor.isUp(trunk.name));
   }
 
-  close(): void {
+  /**
+   * Hangs up every live dialog, gives the BYEs and CANCELs a moment to leave
+   * (the stack sends on the next tick, and closing first would lose them and
+   * leave calls up at the carrier), then closes the stack.
+   */
+  async close(): Promise<void> {
     for (const call of this.#dialogs.values()) call.hangup();
     this.#monitor.close();
+    await new Promise((resolve) => setTimeout(resolve, GOODBYE_MS));
     this.#stack.close();
   }
 

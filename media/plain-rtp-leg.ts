@@ -27,10 +27,11 @@ export class PlainRtpLeg {
   readonly #relay: RtpRelay;
   #followed: { peerId: string; codec: LegCodec } | undefined;
   #sending: types.Consumer | undefined;
+  #consuming = false;
   #receiving = false;
   /** False while the far end holds the call (we send it nothing). */
   #sendingWanted = true;
-  readonly #onProducer = (): void => void this.#sendFollowed();
+  readonly #onProducer = (): void => this.#trySendFollowed();
 
   private constructor(
     room: Room,
@@ -120,7 +121,7 @@ export class PlainRtpLeg {
    */
   follow(peerId: string, codec: LegCodec): void {
     this.#followed = { peerId, codec };
-    void this.#sendFollowed();
+    this.#trySendFollowed();
   }
 
   /** Stops or restarts what we send to the far end (it put the call on hold). */
@@ -147,6 +148,15 @@ export class PlainRtpLeg {
     this.#room.off('producerAdded', this.#onProducer);
     if (!this.#room.closed) this.#room.removePeer(this.peerId);
     else this.#transport.close();
+  }
+
+  /** One attempt at a time; a failure (the leg closing meanwhile) is no crash. */
+  #trySendFollowed(): void {
+    if (this.#consuming) return;
+    this.#consuming = true;
+    this.#sendFollowed()
+      .catch(() => undefined) // the room or the leg closed under it: nothing to send to
+      .finally(() => (this.#consuming = false));
   }
 
   async #sendFollowed(): Promise<void> {

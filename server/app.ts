@@ -241,7 +241,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       diagnostics?.closeAll();
       presence.close();
       deviceHandlers.close();
-      gateway?.close();
+      await gateway?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();
       await pool.close();

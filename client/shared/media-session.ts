@@ -47,10 +47,15 @@ export class MediaSession {
   #closed = false;
   /** The audio codec the server asked for (a phone's); the router's first by default. */
   #wantedAudio: SendCodecRequest | undefined;
+  /** Codec switches one after another: the last request wins. */
+  #codecSwitches: Promise<void> = Promise.resolve();
   readonly #onSendCodec = (request: SendCodecRequest): void => {
-    void this.#useAudioCodec(request).catch((error: unknown) => {
-      console.warn('could not switch the microphone codec', error);
-    });
+    this.#wantedAudio = request;
+    this.#codecSwitches = this.#codecSwitches
+      .then(() => this.#useAudioCodec())
+      .catch((error: unknown) => {
+        console.warn('could not switch the microphone codec', error);
+      });
   };
   /** The local camera/microphone, released on close however far start got. */
   #local: MediaStream | undefined;
@@ -185,8 +190,7 @@ export class MediaSession {
    * Sends the microphone with the codec a phone settled on (no transcoding):
    * from the start if asked early, else by producing it again.
    */
-  async #useAudioCodec(request: SendCodecRequest): Promise<void> {
-    this.#wantedAudio = request;
+  async #useAudioCodec(): Promise<void> {
     const producer = this.#producers.get('audio');
     const transport = this.#sendTransport;
     const codec = this.#audioCodec();

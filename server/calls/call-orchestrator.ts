@@ -197,6 +197,14 @@ export class CallOrchestrator {
    * only (a phone call is never forwarded back out to a phone).
    */
   async startFromPhone(inbound: InboundCall, email: string): Promise<void> {
+    // The phone may give up at any await below: listen from the start.
+    const phone = { gone: false, live: undefined as LiveCall | undefined };
+    // A function, not the flag: it changes across the awaits below.
+    const gone = (): boolean => phone.gone;
+    inbound.once('ended', () => {
+      phone.gone = true;
+      if (phone.live) this.#hangup(phone.live, 'caller');
+    });
     const account = await this.#deps.accounts.findByEmail(email);
     if (!account) {
       this.#log.warn({ number: inbound.number }, 'a number is configured for an unknown account');
@@ -207,29 +215,36 @@ export class CallOrchestrator {
     try {
       room = await this.#createRoom(id);
       await inbound.attach(room);
+      if (gone()) throw new Error('the phone hung up');
+      const call: LiveCall = {
+        ...this.#newCall(id, account, room),
+        incoming: {
+          callId: id,
+          callerName: `Phone ${inbound.from}`,
+          callerEmail: null,
+          subject: `Call to ${inbound.number}`,
+          video: false,
+          senderBusy: this.inCall(account.id),
+          canSendToPhone: false,
+        },
+        caller: new PhoneCaller(inbound),
+        stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
+        numbers: [],
+      };
+      await this.#record(call, account, null);
+      if (gone()) {
+        this.#persist('aborted call', [
+          this.#deps.calls.ended(id, { outcome: 'cancelled', endedAt: new Date() }),
+        ]);
+        throw new Error('the phone hung up');
+      }
+      phone.live = call;
+      this.#launch(call, account);
     } catch (error) {
       this.#log.warn({ err: error, number: inbound.number }, 'an incoming phone call failed');
       room?.close();
-      return inbound.reject(false);
+      inbound.reject(false);
     }
-    const call: LiveCall = {
-      ...this.#newCall(id, account, room),
-      incoming: {
-        callId: id,
-        callerName: `Phone ${inbound.from}`,
-        callerEmail: null,
-        subject: `Call to ${inbound.number}`,
-        video: false,
-        senderBusy: this.inCall(account.id),
-        canSendToPhone: false,
-      },
-      caller: new PhoneCaller(inbound),
-      stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
-      numbers: [],
-    };
-    await this.#record(call, account, null);
-    inbound.once('ended', () => this.#hangup(call, 'caller'));
-    this.#launch(call, account);
   }
 
   async answer(socket: VoxSocket, callId: string): Promise<AnswerCallResult> {
@@ -524,13 +539,7 @@ export class CallOrchestrator {
           id.then((leg) => this.#deps.calls.phoneLegEnded(leg, { result, endedAt: new Date() })),
         ]);
     });
-    phone.on('sendCodec', (mimeType) => {
-      pageCaller.sendCodec({
-        kind: 'audio',
-        mimeType,
-        clockRate: mimeType.toLowerCase() === 'audio/opus' ? 48000 : 8000,
-      });
-    });
+    phone.on('sendCodec', (codec) => pageCaller.sendCodec({ kind: 'audio', ...codec }));
     phone.on('answered', (attempt) => {
       if (!this.#dispatch(call, { type: 'phone_answered' })) return phone.hangup();
       call.labels.set(`phone:${attempt.number}`, `${attempt.label} (${attempt.number})`);

@@ -181,6 +181,25 @@ describe('forwarding to the sender’s phone (stage 3)', () => {
       ]);
   });
 
+  it('gives up on a trunk that does not answer an INVITE at all and tries the next', async () => {
+    const h = await setUp([
+      { name: 'carrier-a', scenario: 'carrier-silent' },
+      { name: 'carrier-b', scenario: 'carrier-answer' },
+    ]);
+    const caller = await call(h);
+    await expect.poll(() => caller.stages, { timeout: 10_000 }).toContain('connected');
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: caller.callId }));
+    await expect
+      .poll(
+        async () => (await record(h, caller.callId))?.phoneLegs.map((l) => [l.trunk, l.result]),
+        { timeout: 5000 },
+      )
+      .toEqual([
+        ['carrier-a', 'no response from the trunk'],
+        ['carrier-b', 'answered'],
+      ]);
+  });
+
   it('sends CANCEL when the caller hangs up while the phone rings', async () => {
     const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-ring-until-cancel' }]);
     const caller = await call(h);

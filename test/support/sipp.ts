@@ -22,7 +22,8 @@ export function sippServer(
   const child = spawn(
     'sipp',
     ['-sf', scenario(name), '-i', ip, '-p', String(port), '-nostdin', ...extraArgs],
-    { stdio: 'ignore' },
+    // Scenarios name their media files relative to the project.
+    { stdio: 'ignore', cwd: projectRoot },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
