@@ -226,6 +226,16 @@ describe('forwarding to the sender’s phone (stage 3)', () => {
       .toBe('answered');
   });
 
+  it('refuses an in-dialog BYE without the dialog’s tag (481) and keeps the call', async () => {
+    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-spoofed-bye' }]);
+    const caller = await call(h);
+    const ended = new Promise((resolve) => caller.socket.once('call:ended', resolve));
+    await expect.poll(() => caller.stages, { timeout: 8000 }).toContain('connected');
+    // The carrier got its 481 for the spoofed BYE, then ended the call for real.
+    await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
+    await expect(ended).resolves.toMatchObject({ by: 'sender' });
+  });
+
   it('completes through 10% packet loss (UDP retransmissions)', async () => {
     const h = await setUp([
       { name: 'carrier-a', scenario: 'carrier-answer', args: ['-lost', '10'] },
