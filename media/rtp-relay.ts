@@ -222,10 +222,10 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     const step = (clockRate * PACKET_MS) / 1000;
     const packets = TONE_MS / PACKET_MS;
     for (let i = 1; i <= packets + 2; i++) {
-      const end = i >= packets; // the last one goes three times (section 2.5.1.4)
+      const end = i >= packets; // the last one goes three times, 20 ms apart (section 2.5.1.4)
       const duration = Math.min(i, packets) * step;
       this.#inject(out, payloadType, timestamp, i === 1, event, end, duration);
-      await sleep(end ? 0 : PACKET_MS);
+      await sleep(PACKET_MS);
     }
     this.#toneActive = false;
     await sleep(GAP_MS);
