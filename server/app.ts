@@ -12,6 +12,7 @@ import { accountRoutes } from './http/account-routes.js';
 import { clientRoutes } from './http/client-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { installErrorHandler } from './http/http-errors.js';
+import { deviceRoutes } from './http/device-routes.js';
 import { linkRoutes } from './http/link-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { phoneRoutes } from './http/phone-routes.js';
@@ -226,6 +227,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     senderStatus,
   });
   await http.register(phoneRoutes, { phones: phoneStore, sessions });
+  await http.register(deviceRoutes, {
+    links,
+    linkStore,
+    accounts,
+    sessions,
+    publicUrl: config.publicUrl,
+    senderStatus,
+  });
   await http.register(clientRoutes, {
     distDir: clientDistDir,
     diagnostics: config.diagnosticsRooms,

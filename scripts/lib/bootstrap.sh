@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Packages that npm's native modules (better-sqlite3) need to compile.
 BUILD_PACKAGES=(python3 make g++)
+# What the server itself uses at run time: the font the email status badge is drawn in.
+RUNTIME_PACKAGES=(fonts-dejavu-core)
 # What the test suite drives: a real browser, tone generation, a throwaway
 # PostgreSQL, a real SIP peer (sipp), process tools.
 TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps)
@@ -30,7 +32,7 @@ bootstrap() {
   local mode="$1"
   cd "$(dirname "${BASH_SOURCE[0]}")/../.." || die "cannot find the project root"
   require_node
-  local packages=("${BUILD_PACKAGES[@]}")
+  local packages=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
   [[ "$mode" == test ]] && packages+=("${TEST_PACKAGES[@]}")
   ensure_system_packages "Voxreply ($mode)" "${packages[@]}"
   install_npm_packages
