@@ -51,11 +51,7 @@ export class MediaSession {
   #codecSwitches: Promise<void> = Promise.resolve();
   readonly #onSendCodec = (request: SendCodecRequest): void => {
     this.#wantedAudio = request;
-    this.#codecSwitches = this.#codecSwitches
-      .then(() => this.#useAudioCodec())
-      .catch((error: unknown) => {
-        console.warn('could not switch the microphone codec', error);
-      });
+    this.#switchCodec();
   };
   /** The local camera/microphone, released on close however far start got. */
   #local: MediaStream | undefined;
@@ -117,6 +113,9 @@ export class MediaSession {
       if (this.#closed) break;
       this.#producers.set(track.kind, await this.#produce(sendTransport, track));
     }
+    // A codec asked for while the microphone was being produced (a phone that
+    // answers at once) was not applied to it: apply it now.
+    if (this.#wantedAudio) this.#switchCodec();
     const known = [...joined.producers, ...this.#waiting.splice(0)];
     await Promise.all(known.map((producer) => this.#consume(producer)));
   }
@@ -171,6 +170,15 @@ export class MediaSession {
       codecOptions: { opusDtx: true, opusFec: true },
       ...(codec ? { codec } : {}),
     });
+  }
+
+  /** Queues a switch to the wanted codec (a no-op when already sending it). */
+  #switchCodec(): void {
+    this.#codecSwitches = this.#codecSwitches
+      .then(() => this.#useAudioCodec())
+      .catch((error: unknown) => {
+        console.warn('could not switch the microphone codec', error);
+      });
   }
 
   /** The codec the server asked for, as this browser can send it. */
