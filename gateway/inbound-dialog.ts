@@ -11,7 +11,7 @@
 //   answered ── no ACK within 32 s ──> ended (BYE sent)
 import { EventEmitter } from 'node:events';
 import { AnswerRetransmission } from './answer-retransmission.js';
-import { ALLOWED_METHODS, matchesDialog, matchesInvite } from './in-dialog-checks.js';
+import { answerInDialog, matchesDialog, matchesInvite } from './in-dialog.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipStack, SipTransport } from './sip-stack.js';
 
@@ -97,27 +97,20 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
       this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
-    switch (request.method) {
-      case 'BYE':
-        this.#stack.respond(request, 200, 'OK');
+    answerInDialog(this.#stack, request, {
+      contact: this.#stack.contact(this.#transport),
+      onBye: () => {
         // A BYE before our answer ends the call like a CANCEL (RFC 3261 15.1.2).
         if (this.#state === 'received' || this.#state === 'ringing')
           this.#respond(487, 'Request Terminated');
         this.#end('remote', 'hung up');
-        return;
-      case 'INVITE':
-      case 'UPDATE':
-        return this.#answerOffer(request);
-      case 'OPTIONS':
-      case 'INFO':
-      case 'NOTIFY':
-        this.#stack.respond(request, 200, 'OK');
-        return;
-      default:
-        this.#stack.respond(request, 501, 'Not Implemented', {
-          headers: { allow: ALLOWED_METHODS },
-        });
-    }
+      },
+      answerOffer: (offer) => this.answerReoffer(offer),
+      answering: (retransmission) => {
+        this.#answering?.stop();
+        this.#answering = retransmission;
+      },
+    });
   }
 
   #onCancel(request: SipRequest): void {
@@ -130,25 +123,6 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
       this.#respond(487, 'Request Terminated');
       this.#end('remote', 'cancelled');
     }
-  }
-
-  /** A re-INVITE or UPDATE (hold, unhold, session refresh): the owner answers its offer. */
-  #answerOffer(request: SipRequest): void {
-    const sdp =
-      request.method === 'UPDATE' && !request.content
-        ? undefined
-        : this.answerReoffer(request.content || undefined);
-    const send = (): void =>
-      this.#stack.respond(request, 200, 'OK', {
-        headers: {
-          contact: this.#contact(),
-          ...(sdp ? { 'content-type': 'application/sdp' } : {}),
-        },
-        ...(sdp ? { content: sdp } : {}),
-      });
-    if (request.method === 'UPDATE') return send();
-    this.#answering?.stop();
-    this.#answering = new AnswerRetransmission(send, () => undefined);
   }
 
   #respond(status: number, reason: string, sdp?: string): void {

@@ -2,6 +2,7 @@
 // Each rings one sender's devices, found by the account's email.
 import { z } from 'zod';
 import { e164Schema } from '../protocol/phones.js';
+import { parseJsonList } from './json-list.js';
 
 export const inboundNumberSchema = z.object({
   number: e164Schema,
@@ -20,22 +21,10 @@ const numbersSchema = z
 
 /** Parses SIP_NUMBERS; throws an Error whose message names the problem. */
 export function parseInboundNumbers(json: string | undefined): InboundNumber[] {
-  if (!json) return [];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new Error('must be a JSON array of {"number": "+1555...", "email": "..."}');
-  }
-  const parsed = numbersSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(
-      parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || 'numbers'}: ${issue.message}`)
-        .join('; '),
-    );
-  }
-  return parsed.data;
+  return parseJsonList(json, numbersSchema, {
+    name: 'numbers',
+    shape: '{"number": "+1555...", "email": "..."}',
+  });
 }
 
 /**

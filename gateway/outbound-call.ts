@@ -12,8 +12,8 @@
 // before one waits for it. A 2xx that crosses our CANCEL is ACKed and BYEd.
 import { EventEmitter } from 'node:events';
 import { signRequest, type DigestSession } from 'sip/digest.js';
-import { AnswerRetransmission } from './answer-retransmission.js';
-import { ALLOWED_METHODS, matchesDialog } from './in-dialog-checks.js';
+import type { AnswerRetransmission } from './answer-retransmission.js';
+import { answerInDialog, matchesDialog } from './in-dialog.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipResponse, SipStack, SipTransport } from './sip-stack.js';
 
@@ -122,44 +122,17 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
       this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
-    switch (request.method) {
-      case 'BYE':
-        this.#stack.respond(request, 200, 'OK');
+    answerInDialog(this.#stack, request, {
+      contact: this.#contact(),
+      onBye: () => {
         if (this.#state === 'confirmed') this.#end({ kind: 'hung_up', by: 'remote' });
-        return;
-      case 'INVITE':
-      case 'UPDATE':
-        return this.#answerOffer(request);
-      case 'OPTIONS':
-      case 'INFO':
-      case 'NOTIFY':
-        this.#stack.respond(request, 200, 'OK');
-        return;
-      default:
-        this.#stack.respond(request, 501, 'Not Implemented', {
-          headers: { allow: ALLOWED_METHODS },
-        });
-    }
-  }
-
-  /** Hold, unhold, session refresh: the owner answers the offer (re-INVITE 2xx resent until ACK). */
-  #answerOffer(request: SipRequest): void {
-    if (request.method === 'UPDATE' && !request.content) {
-      this.#stack.respond(request, 200, 'OK');
-      return;
-    }
-    const sdp = this.answerReoffer(request.content || undefined);
-    const send = (): void =>
-      this.#stack.respond(request, 200, 'OK', {
-        headers: {
-          contact: [{ uri: this.#contact(), params: {} }],
-          'content-type': 'application/sdp',
-        },
-        content: sdp,
-      });
-    if (request.method === 'UPDATE') return send();
-    this.#reinviteAnswer?.stop();
-    this.#reinviteAnswer = new AnswerRetransmission(send, () => undefined);
+      },
+      answerOffer: (offer) => this.answerReoffer(offer),
+      answering: (retransmission) => {
+        this.#reinviteAnswer?.stop();
+        this.#reinviteAnswer = retransmission;
+      },
+    });
   }
 
   #sendInvite(challenge: SipResponse | undefined): void {

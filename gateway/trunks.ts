@@ -1,6 +1,7 @@
 // SIP trunks (carriers) from configuration: JSON in SIP_TRUNKS, validated.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseJsonList } from './json-list.js';
 
 export const trunkSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -'),
@@ -44,20 +45,5 @@ export const trunksSchema = z
 
 /** Parses SIP_TRUNKS; throws an Error whose message names the problem. */
 export function parseTrunks(json: string | undefined): Trunk[] {
-  if (!json) return [];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new Error('must be a JSON array of trunks');
-  }
-  const parsed = trunksSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(
-      parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || 'trunks'}: ${issue.message}`)
-        .join('; '),
-    );
-  }
-  return parsed.data;
+  return parseJsonList(json, trunksSchema, { name: 'trunks', shape: 'trunks' });
 }

@@ -74,6 +74,49 @@ function sipp(args: string[]): Promise<{ dir: string; code: number | null }> {
   return new Promise((resolve) => child.once('exit', (code) => resolve({ dir, code })));
 }
 
+/** One rate: runs sipp, reads its results and the CPU `cpu` counted meanwhile. */
+async function measuredStep(
+  label: string,
+  rate: number,
+  cpu: () => number,
+  run: () => Promise<{ dir: string }>,
+): Promise<StepResult> {
+  const cpuBefore = cpu();
+  const started = Date.now();
+  const { dir } = await run();
+  const wall = (Date.now() - started) / 1000;
+  const step = { rate, cpuPercent: ((cpu() - cpuBefore) / wall) * 100, ...readSippResults(dir) };
+  process.stdout.write(`${label} ${String(rate)}/s: ${JSON.stringify(step)}\n`);
+  return step;
+}
+
+/** sipp as phones behind the carrier's edge: `count` calls at `rate`/s to the numbers in `numbers`. */
+async function callNumbers(
+  scenario: string,
+  sipPort: number,
+  numbers: string,
+  rate: number,
+  count: number,
+): Promise<{ dir: string; code: number | null }> {
+  return sipp([
+    '-sf',
+    path.join(projectRoot, `test/gateway/scenarios/${scenario}.xml`),
+    `127.0.0.1:${String(sipPort)}`,
+    '-i',
+    EDGE_IP,
+    '-p',
+    String(await freePortRange(1)),
+    '-inf',
+    numbers,
+    '-r',
+    String(rate),
+    '-m',
+    String(count),
+    '-timeout',
+    `${String(Math.ceil(count / rate) + 40)}s`,
+  ]);
+}
+
 /** Totals, peak concurrency and INVITE-to-200 times from sipp's stat and rtt files. */
 function readSippResults(dir: string): Omit<StepResult, 'rate' | 'cpuPercent'> {
   const files = readdirSync(dir);
@@ -140,30 +183,10 @@ async function voxreplySteps(): Promise<{ steps: StepResult[]; leftovers: string
     }
     const numbers = numbersFile(dids);
     for (const rate of rates) {
-      const cpuBefore = serverCpu();
-      const started = Date.now();
-      const { dir } = await sipp([
-        '-sf',
-        path.join(projectRoot, 'test/gateway/scenarios/phone-calls-number.xml'),
-        `127.0.0.1:${String(sipPort)}`,
-        '-i',
-        EDGE_IP,
-        '-p',
-        String(await freePortRange(1)),
-        '-inf',
-        numbers,
-        '-r',
-        String(rate),
-        '-m',
-        String(rate * seconds),
-        '-timeout',
-        `${String(seconds + 40)}s`,
-      ]);
-      const cpuAfter = serverCpu();
-      const wall = (Date.now() - started) / 1000;
-      const cpuPercent = ((cpuAfter - cpuBefore) / wall) * 100;
-      results.push({ rate, cpuPercent, ...readSippResults(dir) });
-      process.stdout.write(`voxreply ${String(rate)}/s: ${JSON.stringify(results.at(-1))}\n`);
+      const step = await measuredStep('voxreply', rate, serverCpu, () =>
+        callNumbers('phone-calls-number', sipPort, numbers, rate, rate * seconds),
+      );
+      results.push(step);
     }
     const leftovers = await failedCallsLeaveNothing(server.url, sipPort, unanswered.number);
     return { steps: results, leftovers };
@@ -178,23 +201,13 @@ async function failedCallsLeaveNothing(
   sipPort: number,
   number: string,
 ): Promise<string> {
-  const { dir } = await sipp([
-    '-sf',
-    path.join(projectRoot, 'test/gateway/scenarios/phone-calls-number-unanswered.xml'),
-    `127.0.0.1:${String(sipPort)}`,
-    '-i',
-    EDGE_IP,
-    '-p',
-    String(await freePortRange(1)),
-    '-inf',
+  const { dir } = await callNumbers(
+    'phone-calls-number-unanswered',
+    sipPort,
     numbersFile([number]),
-    '-r',
-    '100',
-    '-m',
-    '1000',
-    '-timeout',
-    '60s',
-  ]);
+    100,
+    1000,
+  );
   const { completed, failed } = readSippResults(dir);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -224,33 +237,30 @@ async function kamailioSteps(): Promise<StepResult[]> {
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const results: StepResult[] = [];
   try {
+    const kamailioCpu = (): number => cpuSeconds((_, command) => command === 'kamailio');
     for (const rate of rates) {
-      const cpuBefore = cpuSeconds((_, command) => command === 'kamailio');
-      const started = Date.now();
-      const { dir: out } = await sipp([
-        '-sn',
-        'uac',
-        `127.0.0.7:${String(proxyPort)}`,
-        '-s',
-        '+15550001111',
-        '-i',
-        '127.0.0.9',
-        '-p',
-        String(await freePortRange(1)),
-        '-d',
-        '1000',
-        '-r',
-        String(rate),
-        '-m',
-        String(rate * seconds),
-        '-timeout',
-        `${String(seconds + 40)}s`,
-      ]);
-      const cpuAfter = cpuSeconds((_, command) => command === 'kamailio');
-      const wall = (Date.now() - started) / 1000;
-      const cpuPercent = ((cpuAfter - cpuBefore) / wall) * 100;
-      results.push({ rate, cpuPercent, ...readSippResults(out) });
-      process.stdout.write(`kamailio ${String(rate)}/s: ${JSON.stringify(results.at(-1))}\n`);
+      const step = await measuredStep('kamailio', rate, kamailioCpu, async () =>
+        sipp([
+          '-sn',
+          'uac',
+          `127.0.0.7:${String(proxyPort)}`,
+          '-s',
+          '+15550001111',
+          '-i',
+          '127.0.0.9',
+          '-p',
+          String(await freePortRange(1)),
+          '-d',
+          '1000',
+          '-r',
+          String(rate),
+          '-m',
+          String(rate * seconds),
+          '-timeout',
+          `${String(seconds + 40)}s`,
+        ]),
+      );
+      results.push(step);
     }
   } finally {
     uas.kill('SIGKILL');

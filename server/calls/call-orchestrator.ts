@@ -514,8 +514,12 @@ export class CallOrchestrator {
       numbers: call.numbers,
     });
     call.phone = phone;
+    // Each attempt's row, once written; later writes wait for it.
     const legIds = new Map<number, Promise<number>>();
-    const legId = (attempt: AttemptInfo): Promise<number> | undefined => legIds.get(attempt.id);
+    const legWrite = (attempt: AttemptInfo, write: (leg: number) => Promise<void>): void => {
+      const id = legIds.get(attempt.id);
+      if (id) this.#persist('phone leg', [id.then(write)]);
+    };
     phone.on('attempt', (attempt) => {
       const id = this.#deps.calls.phoneLegStarted(call.id, {
         number: attempt.number,
@@ -526,18 +530,11 @@ export class CallOrchestrator {
       this.#persist('phone leg', [id]);
     });
     phone.on('attemptEnded', (attempt, result) => {
-      const id = legId(attempt);
-      if (result === 'answered') {
-        if (id)
-          this.#persist('phone leg', [
-            id.then((leg) => this.#deps.calls.phoneLegAnswered(leg, new Date())),
-          ]);
-        return;
-      }
-      if (id)
-        this.#persist('phone leg', [
-          id.then((leg) => this.#deps.calls.phoneLegEnded(leg, { result, endedAt: new Date() })),
-        ]);
+      legWrite(attempt, (leg) =>
+        result === 'answered'
+          ? this.#deps.calls.phoneLegAnswered(leg, new Date())
+          : this.#deps.calls.phoneLegEnded(leg, { result, endedAt: new Date() }),
+      );
     });
     phone.on('sendCodec', (codec) => pageCaller.sendCodec({ kind: 'audio', ...codec }));
     phone.on('answered', (attempt) => {
@@ -545,13 +542,9 @@ export class CallOrchestrator {
       call.labels.set(`phone:${attempt.number}`, `${attempt.label} (${attempt.number})`);
       this.#recordAnswer(call, `phone:${attempt.number}`);
       phone.once('ended', () => {
-        const id = legId(attempt);
-        if (id)
-          this.#persist('phone leg', [
-            id.then((leg) =>
-              this.#deps.calls.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
-            ),
-          ]);
+        legWrite(attempt, (leg) =>
+          this.#deps.calls.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
+        );
         this.#hangup(call, 'sender');
       });
     });

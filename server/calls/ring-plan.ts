@@ -245,15 +245,7 @@ function enterPhoneStage(
     state: { ...state, stage: index, ringing: new Set(), declines: 0 },
     effects: [
       ...effects,
-      ...(state.ringing.size > 0
-        ? [
-            {
-              type: 'stop_ringing' as const,
-              deviceIds: [...state.ringing],
-              reason: 'forwarded_to_phone' as const,
-            },
-          ]
-        : []),
+      ...stopRinging(state.ringing, 'forwarded_to_phone'),
       { type: 'call_phone' },
       { type: 'caller_stage', stage: 'calling_phone' },
     ],
@@ -275,15 +267,7 @@ function endPlan(
     state: { kind: 'ended', outcome },
     effects: [
       ...effects,
-      ...(state.ringing.size > 0
-        ? [
-            {
-              type: 'stop_ringing' as const,
-              deviceIds: [...state.ringing],
-              reason: 'no_answer' as const,
-            },
-          ]
-        : []),
+      ...stopRinging(state.ringing, 'no_answer'),
       {
         type: 'caller_stage',
         stage:
@@ -296,6 +280,11 @@ function endPlan(
     ],
     accepted: true,
   };
+}
+
+/** Stops the devices still ringing, if any. */
+function stopRinging(ringing: ReadonlySet<string>, reason: RingEndReason): RingEffect[] {
+  return ringing.size > 0 ? [{ type: 'stop_ringing', deviceIds: [...ringing], reason }] : [];
 }
 
 function without<T>(set: ReadonlySet<T>, value: T): Set<T> {

@@ -5,19 +5,22 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { mediaAddress, startTelephone, type Telephone } from '../support/baresip.js';
+import { mediaAddress, type Telephone } from '../support/baresip.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
-import { expectPhoneHeard, expectTone } from '../support/phone-audio.js';
+import {
+  BROWSER_HZ,
+  expectPhoneHeard,
+  expectTone,
+  MOBILE,
+  MOBILE_IP,
+  PHONE_HZ,
+  startMobile,
+} from '../support/phone-audio.js';
 import { createLink, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { selfSignedCertificate } from '../support/tls-certs.js';
 import { toneWav } from '../support/tones.js';
-
-const PHONE_HZ = 440;
-const BROWSER_HZ = 880;
-const MOBILE_IP = '127.0.0.5';
-const MOBILE = '+15551234567';
 
 let server: RunningServer;
 let browser: Browser;
@@ -29,13 +32,7 @@ beforeAll(async () => {
   const mobilePort = await freePortRange(2);
   const phoneCertificate = selfSignedCertificate([MOBILE_IP]);
   const ourCertificate = selfSignedCertificate(['127.0.0.1']);
-  mobile = startTelephone({
-    ip: MOBILE_IP,
-    port: mobilePort,
-    number: MOBILE,
-    microphoneWav: toneWav(PHONE_HZ, 30, 8000),
-    tlsCertificate: phoneCertificate.both,
-  });
+  mobile = startMobile(mobilePort, phoneCertificate.both);
   server = await startServer({
     ...(process.env.DEBUG_PHONE ? { LOG_LEVEL: 'trace' } : {}),
     // Media where baresip sends from (see mediaAddress).

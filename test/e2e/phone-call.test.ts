@@ -9,18 +9,21 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import { mediaAddress, startTelephone, type Telephone } from '../support/baresip.js';
-import { expectPhoneHeard, expectTone } from '../support/phone-audio.js';
+import {
+  BROWSER_HZ,
+  expectPhoneHeard,
+  expectTone,
+  MOBILE,
+  MOBILE_IP,
+  PHONE_HZ,
+  startMobile,
+} from '../support/phone-audio.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
 import { createLink, randomEmail, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { toneWav } from '../support/tones.js';
 
-const PHONE_HZ = 440;
-const BROWSER_HZ = 880;
-/** The sender's mobile, reached through the trunk. */
-const MOBILE_IP = '127.0.0.5';
-const MOBILE = '+15551234567';
 /** A phone that calls in, through the same carrier's edge. */
 const CALLER_IP = '127.0.0.6';
 const DID = '+15550002222';
@@ -35,12 +38,7 @@ const email = randomEmail();
 beforeAll(async () => {
   const mobilePort = await freePortRange(1);
   sipPort = await freePortRange(1);
-  mobile = startTelephone({
-    ip: MOBILE_IP,
-    port: mobilePort,
-    number: MOBILE,
-    microphoneWav: toneWav(PHONE_HZ, 30, 8000),
-  });
+  mobile = startMobile(mobilePort);
   const trunks = [
     {
       name: 'pstn',

@@ -236,6 +236,15 @@ describe('forwarding to the sender’s phone (stage 3)', () => {
     await expect(ended).resolves.toMatchObject({ by: 'sender' });
   });
 
+  it('hangs up the phone with BYE when the server shuts down mid-call', async () => {
+    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-answer' }]);
+    const caller = await call(h);
+    await expect.poll(() => caller.stages, { timeout: 8000 }).toContain('connected');
+    expect((await h.server.stop()).code).toBe(0);
+    // The carrier's scenario ends (exit 0) only once it has had our BYE.
+    await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 5000 }).toBe(0);
+  });
+
   it('completes through 10% packet loss (UDP retransmissions)', async () => {
     const h = await setUp([
       { name: 'carrier-a', scenario: 'carrier-answer', args: ['-lost', '10'] },

@@ -3,8 +3,27 @@
 import { spawnSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { removeTelephoneFiles, type Telephone } from './baresip.js';
+import { removeTelephoneFiles, startTelephone, type Telephone } from './baresip.js';
 import { dominantFrequency } from './media-probe.js';
+import { toneWav } from './tones.js';
+
+/** What a telephone's microphone plays, and a browser's. */
+export const PHONE_HZ = 440;
+export const BROWSER_HZ = 880;
+/** The sender's mobile, reached through a trunk. */
+export const MOBILE_IP = '127.0.0.5';
+export const MOBILE = '+15551234567';
+
+/** The sender's mobile: baresip auto-answering on MOBILE_IP, its microphone at PHONE_HZ. */
+export function startMobile(port: number, tlsCertificate?: string): Telephone {
+  return startTelephone({
+    ip: MOBILE_IP,
+    port,
+    number: MOBILE,
+    microphoneWav: toneWav(PHONE_HZ, 30, 8000),
+    ...(tlsCertificate ? { tlsCertificate } : {}),
+  });
+}
 
 /** One FFT bin at 48 kHz / 8192 is 5.9 Hz; codecs add a little more. */
 const TOLERANCE_HZ = 15;
