@@ -33,6 +33,10 @@ export const updateSettingsSchema = z.object({
   ringPlan: ringPlanSchema.optional(),
   /** Minutes without input before the sender counts as away. */
   awayAfterMinutes: z.number().int().min(1).max(240).optional(),
+  /** The email device also offers "Reply by video". */
+  offerVideo: z.boolean().optional(),
+  /** Email the sender about calls nobody answered. */
+  notifyMissedCalls: z.boolean().optional(),
 });
 export type UpdateSettingsBody = z.infer<typeof updateSettingsSchema>;
 
@@ -41,6 +45,8 @@ export interface AccountSettings {
   showStatus: boolean;
   ringPlan: RingPlan;
   awayAfterMinutes: number;
+  offerVideo: boolean;
+  notifyMissedCalls: boolean;
 }
 
 export interface Me {

@@ -8,3 +8,4 @@ export * from './call.js';
 export * from './links.js';
 export * from './phones.js';
 export * from './presence.js';
+export * from './mail.js';

@@ -14,11 +14,13 @@ import { healthRoutes } from './http/health-routes.js';
 import { installErrorHandler } from './http/http-errors.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { linkRoutes } from './http/link-routes.js';
+import { mailRoutes } from './http/mail-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { phoneRoutes } from './http/phone-routes.js';
 import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
+import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
@@ -32,6 +34,7 @@ import { RateLimits } from './security/rate-limits.js';
 import { SealedBox } from './security/sealed-box.js';
 import { loadServerKey } from './security/server-key.js';
 import { AccountStore } from './store/account-store.js';
+import { AppPasswordStore } from './store/app-password-store.js';
 import { CallStore } from './store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
@@ -73,11 +76,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const linkStore = new LinkStore(db);
   const callStore = new CallStore(db);
   const phoneStore = new PhoneStore(db);
-  const links = new LinkService(
-    linkStore,
-    new SealedBox(loadServerKey(config.dataDir, config.secretKey)),
-    config.publicUrl,
-  );
+  const appPasswords = new AppPasswordStore(db);
+  const box = new SealedBox(loadServerKey(config.dataDir, config.secretKey));
+  const links = new LinkService(linkStore, box, config.publicUrl);
   const limits = new RateLimits(config.rateLimitMultiplier);
 
   const pool = await WorkerPool.create({
@@ -150,6 +151,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         })
       : undefined;
 
+  const mail: Mail | undefined = config.mail
+    ? await startMail(config.mail, {
+        dataDir: config.dataDir,
+        publicUrl: config.publicUrl,
+        accounts,
+        appPasswords,
+        links,
+        box,
+        limits,
+        logger: logger.child({ component: 'mail' }),
+      })
+    : undefined;
+
   const presence = new Presence();
   const signaling = new MediaSignaling(io, logger);
   const calls = new CallOrchestrator({
@@ -163,6 +177,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     calls: callStore,
     phones: phoneStore,
     gateway,
+    ...(mail ? { onMissed: (missed) => mail.notices.notify(missed) } : {}),
     logger,
   });
   gateway?.on('incomingCall', (call, email) => {
@@ -227,12 +242,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     senderStatus,
   });
   await http.register(phoneRoutes, { phones: phoneStore, sessions });
+  await http.register(mailRoutes, {
+    appPasswords,
+    accounts,
+    sessions,
+    relay: mail && {
+      host: config.mail?.hostname ?? '',
+      port: mail.relay.port,
+      startTls: Boolean(config.mail?.relay.tls),
+    },
+  });
   await http.register(deviceRoutes, {
     links,
     linkStore,
     accounts,
     sessions,
-    publicUrl: config.publicUrl,
     senderStatus,
   });
   await http.register(clientRoutes, {
@@ -251,6 +275,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       presence.close();
       deviceHandlers.close();
       await gateway?.close();
+      await mail?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await http.close();
       await pool.close();

@@ -53,7 +53,7 @@ const pemFile = z.string().transform((file, context) => {
 });
 
 /** Settings whose values stay out of error messages: secrets, passwords, emails. */
-const QUIET_SETTINGS = new Set(['SECRET_KEY', 'SIP_TRUNKS', 'SIP_NUMBERS']);
+const QUIET_SETTINGS = new Set(['SECRET_KEY', 'SIP_TRUNKS', 'SIP_NUMBERS', 'MAIL_SMARTHOST']);
 
 /** A JSON setting read by `parse`, whose error message names the problem. */
 function jsonSetting<T>(parse: (json: string | undefined) => T) {
@@ -114,6 +114,31 @@ const environmentSchema = z
       .min(0.01, 'must be positive')
       .max(10000, 'must be at most 10000')
       .default(1),
+    MAIL_SMARTHOST: urlWithProtocols(['smtp:', 'smtps:']).optional(),
+    MAIL_FROM: z
+      .string()
+      .regex(/^[^\r\n<>]*<?[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address, or a name and <address>')
+      .optional(),
+    SMTP_RELAY_HOST: hostOrIp.optional(),
+    SMTP_RELAY_PORT: port.default(2525),
+    SMTP_TLS_CERT: pemFile.optional(),
+    SMTP_TLS_KEY: pemFile.optional(),
+    SMTP_MAX_MESSAGE_MB: z.coerce
+      .number({ message: 'must be a number' })
+      .min(1, 'must be at least 1')
+      .max(150, 'must be at most 150')
+      .default(25),
+    MAIL_RETRY_SECONDS: z
+      .string()
+      .regex(/^\d+(\s*,\s*\d+)*$/, 'must be a comma-separated list of seconds')
+      .transform((list) => list.split(',').map((seconds) => Number(seconds) * 1000))
+      .refine((delays) => delays.every((ms) => ms > 0), 'must be positive')
+      .default([60, 300, 900, 1800, 3600].map((seconds) => seconds * 1000)),
+    MAIL_GIVE_UP_HOURS: z.coerce
+      .number({ message: 'must be a number' })
+      .min(0.001, 'must be positive')
+      .max(720, 'must be at most 720 (30 days)')
+      .default(48),
     SECRET_KEY: z
       .string()
       .transform((value) => Buffer.from(value, 'base64'))
@@ -121,6 +146,13 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, context) => {
+    if (Boolean(env.SMTP_TLS_CERT) !== Boolean(env.SMTP_TLS_KEY)) {
+      context.addIssue({
+        code: 'custom',
+        path: [env.SMTP_TLS_CERT ? 'SMTP_TLS_KEY' : 'SMTP_TLS_CERT'],
+        message: 'must be set together with SMTP_TLS_CERT and SMTP_TLS_KEY',
+      });
+    }
     if (Boolean(env.SIP_TLS_CERT) !== Boolean(env.SIP_TLS_KEY)) {
       context.addIssue({
         code: 'custom',
@@ -198,8 +230,27 @@ export interface Config {
   trustProxy: string[];
   /** Scales every rate limit (tests and load tests raise it). */
   rateLimitMultiplier: number;
+  /** Mail: the relay, delivery and notifications; undefined without MAIL_SMARTHOST. */
+  mail: MailConfig | undefined;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
   secretKey: Buffer | undefined;
+}
+
+export interface MailConfig {
+  /** Where all outgoing mail goes (smtp:// or smtps:// URL, credentials inside). */
+  smarthost: string;
+  /** The From of notifications. */
+  from: string;
+  /** The host name in Message-IDs, bounces and the relay's greeting. */
+  hostname: string;
+  relay: {
+    host: string;
+    port: number;
+    tls: { cert: string; key: string } | undefined;
+    maxMessageBytes: number;
+  };
+  retryDelaysMs: number[];
+  giveUpAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -231,12 +282,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   }
   const e = parsed.data;
   const urlHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  const publicUrl = (
+    e.PUBLIC_URL ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${e.PORT}`
+  ).replace(/\/+$/, '');
+  const hostname = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: (
-      e.PUBLIC_URL ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${e.PORT}`
-    ).replace(/\/+$/, ''),
+    publicUrl,
     dataDir: path.resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -260,6 +313,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       .map((entry) => entry.trim())
       .filter(Boolean),
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+    mail: e.MAIL_SMARTHOST
+      ? {
+          smarthost: e.MAIL_SMARTHOST,
+          from: e.MAIL_FROM ?? `Voxreply <voxreply@${hostname}>`,
+          hostname,
+          relay: {
+            host: e.SMTP_RELAY_HOST ?? e.HOST,
+            port: e.SMTP_RELAY_PORT,
+            tls:
+              e.SMTP_TLS_CERT && e.SMTP_TLS_KEY
+                ? { cert: e.SMTP_TLS_CERT, key: e.SMTP_TLS_KEY }
+                : undefined,
+            maxMessageBytes: Math.round(e.SMTP_MAX_MESSAGE_MB * 1024 * 1024),
+          },
+          retryDelaysMs: e.MAIL_RETRY_SECONDS,
+          giveUpAfterMs: e.MAIL_GIVE_UP_HOURS * 3600 * 1000,
+        }
+      : undefined,
     secretKey: e.SECRET_KEY,
   };
 }

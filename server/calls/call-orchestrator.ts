@@ -57,7 +57,18 @@ export interface CallOrchestratorDeps {
   phones: { list: (accountId: number) => Promise<PhoneTarget[]> };
   /** The SIP gateway, when trunks are configured. */
   gateway: PhoneGateway | undefined;
+  /** Told of each call nobody answered (the missed-call email). */
+  onMissed?: (missed: MissedCall) => void;
   logger: Logger;
+}
+
+export interface MissedCall {
+  accountId: number;
+  callId: string;
+  callerName: string;
+  callerEmail: string | null;
+  subject: string | null;
+  startedAt: Date;
 }
 
 /** What calls need of the SIP gateway. */
@@ -586,6 +597,16 @@ export class CallOrchestrator {
     call.room.close();
     this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);
     this.#log.info({ callId: call.id, outcome }, 'call ended');
+    if (outcome === 'missed') {
+      this.#deps.onMissed?.({
+        accountId: call.accountId,
+        callId: call.id,
+        callerName: call.incoming.callerName,
+        callerEmail: call.incoming.callerEmail,
+        subject: call.incoming.subject,
+        startedAt: new Date(call.startedAt),
+      });
+    }
   }
 
   #persist(what: string, writes: Promise<unknown>[]): void {

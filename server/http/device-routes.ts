@@ -18,7 +18,6 @@ export interface DeviceRoutesOptions {
   linkStore: LinkStore;
   accounts: AccountStore;
   sessions: SessionStore;
-  publicUrl: string;
   senderStatus: (accountId: number) => Promise<SenderStatus>;
 }
 
@@ -59,9 +58,9 @@ export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = (app, optio
       url: signature.url,
       ...renderDevice({
         replyUrl: signature.url,
-        badgeUrl: `${options.publicUrl}/b/${token}.png`,
+        badgeUrl: options.links.badgeUrlFor(token),
         senderName: account.displayName,
-        video: false,
+        video: account.settings.offerVideo,
       }),
     };
   });

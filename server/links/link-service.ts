@@ -5,6 +5,14 @@ import type { SealedBox } from '../security/sealed-box.js';
 import { randomToken } from '../security/tokens.js';
 import type { Link, LinkStore } from '../store/link-store.js';
 
+/** What the relay knows about the recipient a link is minted for. */
+export interface RelayLink {
+  recipientEmail: string;
+  recipientName: string | undefined;
+  subject: string | undefined;
+  messageKey: string;
+}
+
 export class LinkService {
   readonly #links: LinkStore;
   readonly #box: SealedBox;
@@ -18,6 +26,10 @@ export class LinkService {
 
   urlFor(token: string): string {
     return `${this.#publicUrl}/r/${token}`;
+  }
+
+  badgeUrlFor(token: string): string {
+    return `${this.#publicUrl}/b/${token}.png`;
   }
 
   async createSignature(accountId: number): Promise<Link> {
@@ -45,6 +57,24 @@ export class LinkService {
       ...(body.expiresAt ? { expiresAt: new Date(body.expiresAt) } : {}),
     });
     return { id: link.id, url: this.urlFor(token) };
+  }
+
+  /**
+   * The link for a token the relay chose before minting (its spool records the
+   * token first, so a relay restarted mid-message mints each link once).
+   */
+  async ensureRelayLink(accountId: number, token: string, link: RelayLink): Promise<Link> {
+    const existing = await this.#links.findByToken(token);
+    if (existing) return existing;
+    return this.#links.create({
+      accountId,
+      kind: 'recipient',
+      token,
+      recipientEmail: link.recipientEmail,
+      ...(link.recipientName ? { recipientName: link.recipientName } : {}),
+      ...(link.subject ? { subject: link.subject } : {}),
+      messageKey: link.messageKey,
+    });
   }
 
   async list(accountId: number): Promise<LinkInfo[]> {

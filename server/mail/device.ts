@@ -53,7 +53,8 @@ export function renderDevice(options: DeviceOptions): RenderedDevice {
     badge,
     '</tr>',
     '</table>',
-  ].join('');
+    // One element a line: mail lines stay short (7bit and 8bit allow 998 bytes).
+  ].join('\n');
   const text = [
     `Reply by voice: ${options.replyUrl}`,
     ...(options.video ? [`Reply by video: ${videoUrl}`] : []),

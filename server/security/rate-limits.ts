@@ -10,6 +10,8 @@ export class RateLimits {
   readonly callStartPerIp: RateLimiterMemory;
   readonly callStartPerLink: RateLimiterMemory;
   readonly keypadPerSocket: RateLimiterMemory;
+  readonly relayAuthPerIp: RateLimiterMemory;
+  readonly relayMessagesPerAccount: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
   constructor(multiplier = 1) {
@@ -21,6 +23,9 @@ export class RateLimits {
     this.callStartPerLink = limiter(6, 60);
     // A person presses a few keys a second; each request may carry 20.
     this.keypadPerSocket = limiter(10, 1);
+    // Mail programs log in once per connection; a guesser tries many.
+    this.relayAuthPerIp = limiter(20, 60);
+    this.relayMessagesPerAccount = limiter(300, 3600);
   }
 
   /** Spends one point, or throws `rate_limited` saying when to retry. */

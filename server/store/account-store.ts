@@ -77,6 +77,10 @@ export class AccountStore {
       ...(change.awayAfterMinutes === undefined
         ? {}
         : { away_after_minutes: change.awayAfterMinutes }),
+      ...(change.offerVideo === undefined ? {} : { offer_video: change.offerVideo ? 1 : 0 }),
+      ...(change.notifyMissedCalls === undefined
+        ? {}
+        : { notify_missed_calls: change.notifyMissedCalls ? 1 : 0 }),
       ...(change.ringPlan === undefined
         ? {}
         : {
@@ -122,6 +126,8 @@ function toAccount(row: Selectable<AccountTable>): Account {
       showStatus: row.show_status === 1,
       ringPlan: { firstStageSeconds: row.ring_first_seconds, totalSeconds: row.ring_total_seconds },
       awayAfterMinutes: row.away_after_minutes,
+      offerVideo: row.offer_video === 1,
+      notifyMissedCalls: row.notify_missed_calls === 1,
     },
   };
 }

@@ -19,6 +19,8 @@ export interface Link {
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   calls: number;
+  /** The relayed message this link was minted for (its recipients share it). */
+  messageKey: string | null;
 }
 
 export interface NewLink {
@@ -30,6 +32,7 @@ export interface NewLink {
   recipientName?: string;
   subject?: string;
   expiresAt?: Date;
+  messageKey?: string;
 }
 
 export class LinkStore {
@@ -52,6 +55,7 @@ export class LinkStore {
         subject: link.subject ?? null,
         created_at: now.toISOString(),
         expires_at: link.expiresAt?.toISOString() ?? null,
+        message_key: link.messageKey ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -118,5 +122,6 @@ function toLink(row: Selectable<LinkTable>): Link {
     revokedAt: date(row.revoked_at),
     lastUsedAt: date(row.last_used_at),
     calls: row.calls,
+    messageKey: row.message_key,
   };
 }

@@ -14,6 +14,8 @@ export interface AccountTable {
   ring_first_seconds: Generated<number>;
   ring_total_seconds: Generated<number>;
   away_after_minutes: Generated<number>;
+  offer_video: Generated<number>;
+  notify_missed_calls: Generated<number>;
 }
 
 export interface SessionTable {
@@ -47,6 +49,7 @@ export interface LinkTable {
   revoked_at: string | null;
   last_used_at: string | null;
   calls: Generated<number>;
+  message_key: string | null;
 }
 
 export interface CallTable {
@@ -74,6 +77,7 @@ export interface Database {
   calls: CallTable;
   phone_numbers: PhoneNumberTable;
   call_phone_legs: CallPhoneLegTable;
+  app_passwords: AppPasswordTable;
 }
 
 export interface PhoneNumberTable {
@@ -92,4 +96,13 @@ export interface CallPhoneLegTable {
   answered_at: string | null;
   ended_at: string | null;
   result: string | null;
+}
+
+export interface AppPasswordTable {
+  id: Generated<number>;
+  account_id: number;
+  label: string;
+  password_hash: string;
+  created_at: string;
+  last_used_at: string | null;
 }

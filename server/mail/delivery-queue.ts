@@ -1,0 +1,340 @@
+// Delivers what the spool holds, one message at a time, and keeps each
+// message's progress on disk as it goes:
+//
+//   accepted ──plan──▶ copies planned (tokens chosen, sealed)
+//            ──mint──▶ links stored
+//            ──send──▶ each copy: pending → delivered | failed
+//   all copies settled ──▶ bounce queued (if any failed) ──▶ removed
+//
+// A copy is marked delivered (fsynced) as soon as the smarthost accepts it,
+// so a restart sends only what is still pending. The one window no SMTP
+// client can close (the smarthost accepted, then we died before writing it
+// down) is RFC 1047's; it is a few milliseconds wide.
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../logger.js';
+import type { LinkService } from '../links/link-service.js';
+import type { SealedBox } from '../security/sealed-box.js';
+import { randomToken } from '../security/tokens.js';
+import type { AccountStore } from '../store/account-store.js';
+import { composeBounce, type FailedRecipient } from './bounce.js';
+import { renderDevice, type RenderedDevice } from './device.js';
+import type { MailSpool } from './mail-spool.js';
+import { readAll, rewriteMessage } from './message-rewriter.js';
+import { planCopies } from './recipient-plan.js';
+import { editsForCopy, inspectMessage } from './relay-edits.js';
+import type { Smarthost } from './smarthost.js';
+
+export type CopyStatus = 'pending' | 'delivered' | 'failed';
+
+export interface SpooledCopy {
+  recipients: string[];
+  link: {
+    tokenSealed: string;
+    recipientEmail: string;
+    recipientName: string | null;
+    stored: boolean;
+  } | null;
+  status: CopyStatus;
+  /** Recipients the smarthost refused for good, with its answer. */
+  failures: FailedRecipient[];
+}
+
+/** A spool entry's state: a sender's message, or one the server wrote (bounce, notice). */
+export interface SpooledMessage {
+  origin: 'relayed' | 'generated';
+  accountId: number | null;
+  mailFrom: string;
+  recipients: string[];
+  receivedAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  subject: string | null;
+  /** null until planned (relayed mail); generated mail is one plain copy from the start. */
+  copies: SpooledCopy[] | null;
+  bounceQueued: boolean;
+}
+
+export interface DeliveryQueueOptions {
+  spool: MailSpool<SpooledMessage>;
+  smarthost: Smarthost;
+  links: LinkService;
+  accounts: AccountStore;
+  box: SealedBox;
+  /** Waits between attempts, in order; the last one repeats until `giveUpAfterMs`. */
+  retryDelaysMs: number[];
+  giveUpAfterMs: number;
+  /** For Message-IDs and the bounce sender's address. */
+  hostname: string;
+  logger: Logger;
+}
+
+export class DeliveryQueue {
+  readonly #options: DeliveryQueueOptions;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+
+  constructor(options: DeliveryQueueOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  /** Queues a message the server wrote (a bounce, a notification). */
+  async addGenerated(envelope: { from: string; to: string[] }, message: Buffer): Promise<void> {
+    const now = new Date().toISOString();
+    await this.#options.spool.add(message, {
+      origin: 'generated',
+      accountId: null,
+      mailFrom: envelope.from,
+      recipients: envelope.to,
+      receivedAt: now,
+      attempts: 0,
+      nextAttemptAt: now,
+      lastError: null,
+      subject: null,
+      copies: [{ recipients: envelope.to, link: null, status: 'pending', failures: [] }],
+      bounceQueued: false,
+    });
+    this.wake();
+  }
+
+  /** Runs what is due now (after a new message, at start, when a retry is due). */
+  wake(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#runDue()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'mail queue run failed'))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Stops taking up work; waits for the message in hand so its state is written. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #runDue(): Promise<void> {
+    clearTimeout(this.#timer);
+    const entries = await this.#options.spool.list();
+    let nextDue = Infinity;
+    for (const entry of entries) {
+      if (this.#closed) return;
+      const due = Date.parse(entry.state.nextAttemptAt);
+      if (due > Date.now()) {
+        nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      await this.#process(entry.id, entry.state).catch((error: unknown) => {
+        this.#log.error({ err: error, spoolId: entry.id }, 'could not process a message');
+        return this.#retryLater(entry.id, entry.state, String(error));
+      });
+      nextDue = Math.min(nextDue, Date.parse(entry.state.nextAttemptAt));
+    }
+    if (Number.isFinite(nextDue) && !this.#closed) {
+      this.#timer = setTimeout(() => this.wake(), Math.max(0, nextDue - Date.now()));
+    }
+  }
+
+  async #process(id: string, state: SpooledMessage): Promise<void> {
+    const { spool } = this.#options;
+    const log = this.#log.child({ spoolId: id });
+    if (!state.copies) {
+      state.copies = await this.#plan(id, state);
+      await spool.update(id, state);
+    }
+    await this.#storeLinks(id, state);
+    await spool.update(id, state);
+
+    const device = new DeviceRenderer(this.#options, state.accountId);
+    for (const copy of state.copies.filter((c) => c.status === 'pending')) {
+      const message = await this.#render(id, state, copy, device);
+      const result = await this.#options.smarthost.send(
+        { from: state.mailFrom, to: copy.recipients },
+        message,
+      );
+      if (result.kind === 'transient') {
+        await this.#retryLater(id, state, result.error);
+        return;
+      }
+      if (result.kind === 'permanent') {
+        copy.status = 'failed';
+        copy.failures = copy.recipients.map((address) => ({ address, error: result.error }));
+      } else {
+        copy.status = 'delivered';
+        copy.failures = result.refused;
+      }
+      await spool.update(id, state);
+      log.info({ to: copy.recipients.length, status: copy.status }, 'mail copy settled');
+    }
+    await this.#finish(id, state);
+  }
+
+  /** Who gets which copy; each link's token is chosen now and kept (sealed) in the spool. */
+  async #plan(id: string, state: SpooledMessage): Promise<SpooledCopy[]> {
+    const facts = await inspectMessage(
+      createReadStream(this.#options.spool.messagePath(id)),
+      this.#options.links.urlFor(''),
+    ).catch((error: unknown) => {
+      // Mail we cannot read still goes out, as it came.
+      this.#log.warn({ err: error, spoolId: id }, 'could not read a message: no device added');
+      return undefined;
+    });
+    state.subject = facts?.subject ?? null;
+    const copies = planCopies({
+      envelopeRecipients: state.recipients,
+      visibleRecipients: facts?.visibleRecipients ?? [],
+      senderEmail: state.mailFrom,
+      addDevice: Boolean(facts && !facts.optedOut && !facts.carriesDevice),
+    });
+    this.#log.info(
+      { spoolId: id, copies: copies.length, optedOut: facts?.optedOut, had: facts?.carriesDevice },
+      'mail planned',
+    );
+    return copies.map((copy) => ({
+      recipients: copy.recipients,
+      link: copy.link && {
+        tokenSealed: this.#options.box.seal(randomToken()),
+        recipientEmail: copy.link.recipientEmail,
+        recipientName: copy.link.recipientName ?? null,
+        stored: false,
+      },
+      status: 'pending',
+      failures: [],
+    }));
+  }
+
+  async #storeLinks(id: string, state: SpooledMessage): Promise<void> {
+    for (const copy of state.copies ?? []) {
+      if (!copy.link || copy.link.stored || state.accountId === null) continue;
+      await this.#options.links.ensureRelayLink(
+        state.accountId,
+        this.#options.box.open(copy.link.tokenSealed),
+        {
+          recipientEmail: copy.link.recipientEmail,
+          recipientName: copy.link.recipientName ?? undefined,
+          subject: state.subject?.slice(0, 300) ?? undefined,
+          messageKey: id,
+        },
+      );
+      copy.link.stored = true;
+    }
+  }
+
+  /** The bytes one copy goes out as; a message the rewriter cannot read goes out as it came. */
+  async #render(
+    id: string,
+    state: SpooledMessage,
+    copy: SpooledCopy,
+    device: DeviceRenderer,
+  ): Promise<Buffer> {
+    const file = this.#options.spool.messagePath(id);
+    if (state.origin === 'generated') return readFile(file);
+    try {
+      return await readAll(
+        rewriteMessage(
+          createReadStream(file),
+          editsForCopy({
+            device: copy.link
+              ? await device.render(this.#options.box.open(copy.link.tokenSealed))
+              : undefined,
+            messageId: `<${id}@${this.#options.hostname}>`,
+            date: new Date(state.receivedAt),
+          }),
+        ),
+      );
+    } catch (error) {
+      this.#log.warn(
+        { err: error, spoolId: id },
+        'could not rewrite a message: sending it unchanged',
+      );
+      return readFile(file);
+    }
+  }
+
+  async #retryLater(id: string, state: SpooledMessage, error: string): Promise<void> {
+    const { retryDelaysMs, giveUpAfterMs } = this.#options;
+    state.attempts += 1;
+    state.lastError = error;
+    if (Date.now() - Date.parse(state.receivedAt) >= giveUpAfterMs) {
+      for (const copy of state.copies ?? []) {
+        if (copy.status !== 'pending') continue;
+        copy.status = 'failed';
+        copy.failures = copy.recipients.map((address) => ({
+          address,
+          error: `gave up after ${state.attempts} attempts: ${error}`,
+        }));
+      }
+      await this.#options.spool.update(id, state);
+      await this.#finish(id, state);
+      return;
+    }
+    const delay = retryDelaysMs[Math.min(state.attempts, retryDelaysMs.length) - 1] ?? 60_000;
+    state.nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    await this.#options.spool.update(id, state);
+    this.#log.warn(
+      { spoolId: id, attempts: state.attempts, retryInMs: delay, error },
+      'mail deferred',
+    );
+  }
+
+  /** Every copy settled: tell the sender what failed (never about a bounce), then forget it. */
+  async #finish(id: string, state: SpooledMessage): Promise<void> {
+    const failures = (state.copies ?? []).flatMap((copy) => copy.failures);
+    if (failures.length > 0 && state.mailFrom !== '' && !state.bounceQueued) {
+      const original = await readFile(this.#options.spool.messagePath(id));
+      const bounce = await composeBounce({
+        hostname: this.#options.hostname,
+        to: state.mailFrom,
+        subject: state.subject,
+        failures,
+        original,
+      });
+      await this.addGenerated({ from: '', to: [state.mailFrom] }, bounce);
+      state.bounceQueued = true;
+      await this.#options.spool.update(id, state);
+    }
+    await this.#options.spool.remove(id);
+  }
+}
+
+/** The device each copy carries, drawn for the sender once per message. */
+class DeviceRenderer {
+  readonly #options: DeliveryQueueOptions;
+  readonly #accountId: number | null;
+  #sender: { name: string; video: boolean } | undefined;
+
+  constructor(options: DeliveryQueueOptions, accountId: number | null) {
+    this.#options = options;
+    this.#accountId = accountId;
+  }
+
+  async render(token: string): Promise<RenderedDevice | undefined> {
+    if (this.#accountId === null) return undefined;
+    if (!this.#sender) {
+      const account = await this.#options.accounts.findById(this.#accountId);
+      if (!account) return undefined;
+      this.#sender = { name: account.displayName, video: account.settings.offerVideo };
+    }
+    const { links } = this.#options;
+    return renderDevice({
+      replyUrl: links.urlFor(token),
+      badgeUrl: links.badgeUrlFor(token),
+      senderName: this.#sender.name,
+      video: this.#sender.video,
+    });
+  }
+}

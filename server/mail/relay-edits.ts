@@ -1,0 +1,103 @@
+// What the relay reads from a submitted message, and how it edits each copy:
+// the opt-out marks and the Bcc header go, a missing Date or Message-ID is
+// added (RFC 6409 lets a submission server do so), and the copy's device is
+// put into every body part.
+import type { Headers } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
+import addressparser from 'nodemailer/lib/addressparser';
+import type { Readable } from 'node:stream';
+import { canInsertInto, carriesDevice, insertDevice } from './device-insertion.js';
+import type { RenderedDevice } from './device.js';
+import { readAll, rewriteMessage, type MessageEdits } from './message-rewriter.js';
+import type { HeaderRecipient } from './recipient-plan.js';
+
+/** The subject tag that opts one message out (removed before sending). */
+const NO_VOICE_TAG = /\s*\[novoice\]\s*/gi;
+const OPT_OUT_HEADER = 'x-voxreply';
+
+export interface MessageFacts {
+  subject: string | undefined;
+  visibleRecipients: HeaderRecipient[];
+  optedOut: boolean;
+  carriesDevice: boolean;
+}
+
+/** Reads the headers and body parts once (pass one of two). */
+export async function inspectMessage(
+  source: Readable,
+  replyUrlPrefix: string,
+): Promise<MessageFacts> {
+  const facts: MessageFacts = {
+    subject: undefined,
+    visibleRecipients: [],
+    optedOut: false,
+    carriesDevice: false,
+  };
+  await readAll(
+    rewriteMessage(source, {
+      headers: (headers) => {
+        const subject = decodedHeader(headers, 'subject');
+        facts.subject = subject.replace(NO_VOICE_TAG, ' ').trim() || undefined;
+        facts.optedOut =
+          /^\s*off\s*$/i.test(headers.getFirst(OPT_OUT_HEADER)) || NO_VOICE_TAG.test(subject);
+        NO_VOICE_TAG.lastIndex = 0;
+        facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addresses(headers, key));
+      },
+      textPart: (part) => {
+        if (carriesDevice(part, replyUrlPrefix)) facts.carriesDevice = true;
+        return undefined;
+      },
+    }),
+  );
+  return facts;
+}
+
+export interface CopyEdits {
+  /** The device this copy carries, or none. */
+  device: RenderedDevice | undefined;
+  /** For a missing Message-ID (the same in every copy of one message). */
+  messageId: string;
+  date: Date;
+}
+
+export function editsForCopy(copy: CopyEdits): MessageEdits {
+  const { device } = copy;
+  return {
+    headers: (headers) => {
+      headers.remove(OPT_OUT_HEADER);
+      // Every copy goes out on its own envelope: the Bcc list is nobody's to read.
+      headers.remove('bcc');
+      const subject = headers.getFirst('subject');
+      if (NO_VOICE_TAG.test(subject)) {
+        NO_VOICE_TAG.lastIndex = 0;
+        headers.update('Subject', subject.replace(NO_VOICE_TAG, ' ').trim());
+      }
+      NO_VOICE_TAG.lastIndex = 0;
+      if (!headers.hasHeader('date')) headers.add('Date', copy.date.toUTCString());
+      if (!headers.hasHeader('message-id')) headers.add('Message-ID', copy.messageId);
+    },
+    ...(device
+      ? {
+          textPart: (part) => (canInsertInto(part) ? insertDevice(part, device) : undefined),
+        }
+      : {}),
+  };
+}
+
+function decodedHeader(headers: Headers, key: string): string {
+  const value = headers.getFirst(key);
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+function addresses(headers: Headers, key: string): HeaderRecipient[] {
+  return headers.get(key).flatMap((line) =>
+    addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) => ({
+      address: entry.address,
+      name: entry.name ? libmime.decodeWords(entry.name) : undefined,
+    })),
+  );
+}

@@ -1,0 +1,183 @@
+// The SMTP submission server senders point their mail program at. Only a
+// logged-in sender may send (their password or an app password), only as
+// themselves, and a message is on disk before the relay says 250.
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { Logger } from '../logger.js';
+import type { RateLimits } from '../security/rate-limits.js';
+import { verifyPassword } from '../security/password.js';
+import type { AccountStore } from '../store/account-store.js';
+import type { AppPasswordStore } from '../store/app-password-store.js';
+import type { DeliveryQueue, SpooledMessage } from './delivery-queue.js';
+import type { MailSpool } from './mail-spool.js';
+
+export interface RelayServerOptions {
+  host: string;
+  port: number;
+  /** Greeting and EHLO name. */
+  hostname: string;
+  tls: { cert: string; key: string } | undefined;
+  maxMessageBytes: number;
+  /** Recipients one message may have (RFC 5321 asks servers to take at least 100). */
+  maxRecipients: number;
+  accounts: AccountStore;
+  appPasswords: AppPasswordStore;
+  limits: RateLimits;
+  spool: MailSpool<SpooledMessage>;
+  queue: DeliveryQueue;
+  logger: Logger;
+}
+
+/** An SMTP reply: code and enhanced status text (RFC 3463). */
+function smtpError(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+interface Sender {
+  accountId: number;
+  email: string;
+}
+
+export class RelayServer {
+  readonly #server: SMTPServer;
+  readonly #options: RelayServerOptions;
+  readonly #log: Logger;
+
+  private constructor(options: RelayServerOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.#server = new SMTPServer({
+      name: options.hostname,
+      banner: 'Voxreply mail relay',
+      size: options.maxMessageBytes,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: false,
+      ...(options.tls
+        ? { key: options.tls.key, cert: options.tls.cert }
+        : // Without a certificate there is no STARTTLS; passwords then cross
+          // in the clear, which only a relay on a trusted network may do.
+          { disabledCommands: ['STARTTLS'], allowInsecureAuth: true }),
+      logger: false,
+      // Shutdown waits this long for open sessions before cutting them.
+      closeTimeout: 2000,
+      onAuth: (auth, session, done) => {
+        this.#authenticate(auth.username ?? '', auth.password ?? '', session.remoteAddress).then(
+          (sender) => done(null, { user: sender }),
+          (error: unknown) => done(error as Error),
+        );
+      },
+      onMailFrom: (address, session, done) => {
+        const sender = senderOf(session);
+        if (address.address.toLowerCase() !== sender.email)
+          return done(smtpError(553, `5.7.1 You may send only as ${sender.email}`));
+        done();
+      },
+      onRcptTo: (_address, session, done) => {
+        if (session.envelope.rcptTo.length >= options.maxRecipients)
+          return done(smtpError(452, `4.5.3 At most ${options.maxRecipients} recipients`));
+        done();
+      },
+      onData: (stream, session, done) => {
+        this.#accept(stream, session).then(
+          (id) => done(null, `2.0.0 Queued as ${id}`),
+          (error: unknown) => done(error as Error),
+        );
+      },
+    });
+    this.#server.on('error', (error) => this.#log.warn({ err: error }, 'SMTP connection error'));
+  }
+
+  static async start(options: RelayServerOptions): Promise<RelayServer> {
+    const relay = new RelayServer(options);
+    await new Promise<void>((resolve, reject) => {
+      relay.#server.server.once('error', reject);
+      relay.#server.listen(options.port, options.host, () => {
+        relay.#server.server.off('error', reject);
+        resolve();
+      });
+    });
+    options.logger.info(
+      { host: options.host, port: relay.port, startTls: Boolean(options.tls) },
+      'mail relay listening',
+    );
+    return relay;
+  }
+
+  get port(): number {
+    const address = this.#server.server.address();
+    return typeof address === 'object' && address ? address.port : this.#options.port;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** The sender's own password, or one of their app passwords. */
+  async #authenticate(username: string, password: string, address: string): Promise<Sender> {
+    const { accounts, appPasswords, limits } = this.#options;
+    await limits.take(limits.relayAuthPerIp, address).catch(() => {
+      throw smtpError(454, '4.7.0 Too many login attempts; try again later');
+    });
+    const account = await accounts.findByEmail(username);
+    const valid =
+      account !== undefined &&
+      ((await appPasswords.accountFor(password)) === account.id ||
+        (await verifyPassword(password, account.passwordHash)));
+    if (!account || !valid) {
+      this.#log.info({ remoteAddress: address }, 'mail relay login refused');
+      throw smtpError(535, '5.7.8 Username and password not accepted');
+    }
+    return { accountId: account.id, email: account.email };
+  }
+
+  async #accept(
+    stream: NodeJS.ReadableStream & { sizeExceeded: boolean },
+    session: SMTPServerSession,
+  ): Promise<string> {
+    const { spool, queue, limits, maxMessageBytes } = this.#options;
+    const sender = senderOf(session);
+    const tooBig = () =>
+      smtpError(552, `5.3.4 Message larger than ${Math.floor(maxMessageBytes / 1048576)} MB`);
+    try {
+      await limits.take(limits.relayMessagesPerAccount, String(sender.accountId));
+    } catch {
+      stream.resume();
+      throw smtpError(451, '4.7.1 Too many messages; try again later');
+    }
+    const now = new Date().toISOString();
+    const id = await spool
+      .add(
+        stream as unknown as import('node:stream').Readable,
+        {
+          origin: 'relayed',
+          accountId: sender.accountId,
+          mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : sender.email,
+          recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
+          receivedAt: now,
+          attempts: 0,
+          nextAttemptAt: now,
+          lastError: null,
+          subject: null,
+          copies: null,
+          bounceQueued: false,
+        },
+        () => {
+          if (stream.sizeExceeded) throw tooBig();
+        },
+      )
+      .catch((error: unknown) => {
+        if ((error as { responseCode?: unknown }).responseCode) throw error;
+        this.#log.error({ err: error }, 'could not spool a message');
+        throw smtpError(451, '4.3.0 Could not store the message; try again later');
+      });
+    this.#log.info(
+      { spoolId: id, accountId: sender.accountId, to: session.envelope.rcptTo.length },
+      'mail accepted',
+    );
+    queue.wake();
+    return id;
+  }
+}
+
+function senderOf(session: SMTPServerSession): Sender {
+  return session.user as Sender;
+}
