@@ -1,0 +1,387 @@
+// The SMTP relay end to end: swaks submits mail through the built server's
+// relay to a sink SMTP server; the delivered copies are read back with
+// mailparser and part by part. Every recipient's copy carries their own
+// device, and every original part arrives intact.
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReplyPageInfo } from '../../protocol/links.js';
+import { freePort } from '../support/free-port.js';
+import { startMailSink, type MailSink, type ReceivedMail } from '../support/mail-sink.js';
+import { leafParts, type LeafPart } from '../support/mime-parts.js';
+import { randomEmail, signUp, type Sender } from '../support/sender.js';
+import { startServer, type RunningServer } from '../support/server-process.js';
+import { swaks } from '../support/swaks.js';
+import { buildCorpus, type CorpusMessage } from './corpus.js';
+
+const PASSWORD = 'correct horse battery';
+const MARKER = 'data-voxreply-device';
+
+let sink: MailSink;
+let server: RunningServer;
+let relayPort: number;
+let sender: Sender;
+const bob = randomEmail('Bob Brown');
+const carol = randomEmail('Carol Chen');
+
+beforeAll(async () => {
+  sink = await startMailSink();
+  relayPort = await freePort();
+  server = await startServer({
+    MAIL_SMARTHOST: sink.url,
+    SMTP_RELAY_PORT: String(relayPort),
+    SMTP_MAX_MESSAGE_MB: '1',
+    MAIL_RETRY_SECONDS: '1',
+    RATE_LIMIT_MULTIPLIER: '100',
+  });
+  sender = await signUp(server.url);
+});
+
+afterAll(async () => {
+  await server.stop();
+  await sink.close();
+});
+
+beforeEach(() => {
+  sink.mode = 'accept';
+  sink.refuseRecipients.clear();
+});
+
+function submit(
+  message: Buffer | string,
+  to = [bob, carol],
+  extra: Partial<Parameters<typeof swaks>[0]> = {},
+) {
+  return swaks({
+    port: relayPort,
+    user: sender.email,
+    password: PASSWORD,
+    from: sender.email,
+    to,
+    message,
+    ...extra,
+  });
+}
+
+/** The copies that arrived so far whose raw text holds `marker` (a subject). */
+function arrived(marker: string): ReceivedMail[] {
+  return sink.received.filter((mail) => mail.raw.includes(marker));
+}
+
+/** Waits a moment in which nothing should arrive. */
+const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The copies whose raw text holds `marker` (a subject), once `count` of them arrived. */
+async function delivered(marker: string, count: number): Promise<ReceivedMail[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const found = arrived(marker);
+    if (found.length >= count || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The reply-link token a copy carries (each copy has its own). */
+function tokenIn(text: string): string {
+  const match = /\/r\/([A-Za-z0-9_-]{22})/.exec(text);
+  if (!match?.[1]) throw new Error(`no reply link in:\n${text}`);
+  return match[1];
+}
+
+async function replyInfo(token: string): Promise<ReplyPageInfo> {
+  const response = await fetch(`${server.url}/api/reply/${token}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as ReplyPageInfo;
+}
+
+const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
+
+/** A body part the relay adds the device to (not an attachment, not forwarded). */
+const isBodyText = (part: LeafPart) =>
+  (part.contentType === 'text/plain' || part.contentType === 'text/html') &&
+  !part.filename &&
+  !part.forwarded;
+
+/** Each original part is in the copy: unchanged, or (body text) with one device added. */
+function expectPartsKept(original: LeafPart[], copy: LeafPart[], token: string): void {
+  expect(copy.map((p) => [p.contentType, p.charset, p.encoding, p.filename])).toEqual(
+    original.map((p) => [p.contentType, p.charset, p.encoding, p.filename]),
+  );
+  original.forEach((part, index) => {
+    const arrived = copy[index]!;
+    if (!isBodyText(part)) {
+      expect(arrived.content.equals(part.content), `part ${index} (${part.contentType})`).toBe(
+        true,
+      );
+      return;
+    }
+    const before = part.content.toString('latin1');
+    const after = arrived.content.toString('latin1');
+    const close = part.contentType === 'text/html' ? before.search(/<\/body>/i) : -1;
+    const head = close >= 0 ? before.slice(0, close) : before.replace(/\r?\n$/, '');
+    const tail = close >= 0 ? before.slice(close) : '';
+    expect(after.startsWith(head), `part ${index} keeps its text`).toBe(true);
+    expect(
+      after.endsWith(tail) || after.endsWith(`${tail}\r\n`),
+      `part ${index} keeps its end`,
+    ).toBe(true);
+    const added = after.slice(head.length, after.length - tail.length);
+    expect(added).toContain(`/r/${token}`);
+    if (part.contentType === 'text/html') expect(count(added, MARKER)).toBe(1);
+    else expect(count(added, 'Reply by voice: ')).toBe(1);
+  });
+}
+
+describe('SMTP relay', () => {
+  it('refuses strangers, wrong passwords and senders posing as someone else', async () => {
+    const anonymous = await swaks({
+      port: relayPort,
+      from: sender.email,
+      to: [bob],
+      message: 'Subject: x\r\n\r\nx',
+    });
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.transcript).toMatch(/530 .*[Aa]uthentication/);
+
+    const wrong = await submit('Subject: x\r\n\r\nx', [bob], { password: 'not the password' });
+    expect(wrong.transcript).toMatch(/535 5\.7\.8/);
+
+    const posing = await submit('Subject: x\r\n\r\nx', [bob], { from: 'ceo@example.org' });
+    expect(posing.transcript).toMatch(/553 5\.7\.1 You may send only as/);
+    expect(sink.received).toHaveLength(0);
+  });
+
+  describe('every shape of message arrives with one device per body part and every part intact', async () => {
+    const corpus = await buildCorpus({
+      from: sender?.email ?? 'ada@example.org',
+      to: bob,
+      cc: carol,
+    });
+    it.each(corpus.map((message) => [message.name, message] as const))(
+      '%s',
+      async (_name, message: CorpusMessage) => {
+        const result = await submit(message.raw);
+        expect(result.transcript).toMatch(/250 2\.0\.0 Queued as/);
+        const copies = await delivered(message.subject, 2);
+        expect(copies.map((copy) => copy.to)).toEqual(expect.arrayContaining([[bob], [carol]]));
+        expect(copies).toHaveLength(2);
+
+        const original = await leafParts(message.raw);
+        const names = new Map([
+          [bob, 'Bob Brown'],
+          [carol, 'Carol Chen'],
+        ]);
+        const tokens = new Set<string>();
+        for (const copy of copies) {
+          const parsed = await simpleParser(copy.raw);
+          const token = tokenIn(`${parsed.text ?? ''}${parsed.html || ''}`);
+          tokens.add(token);
+          // The link is the recipient's own, about this email.
+          const info = await replyInfo(token);
+          expect(info.recipientName).toBe(names.get(copy.to[0]!));
+          expect(info.subject).toBe(message.subject);
+          if (parsed.html)
+            expect(count(parsed.html, MARKER)).toBe(
+              original.filter((p) => isBodyText(p) && p.contentType === 'text/html').length,
+            );
+          for (const [filename, content] of message.binaries) {
+            const attachment = parsed.attachments.find((a) => a.filename === filename);
+            expect(attachment?.content.equals(content), filename).toBe(true);
+          }
+          expectPartsKept(original, await leafParts(copy.raw), token);
+        }
+        expect(tokens.size).toBe(2);
+      },
+    );
+  });
+});
+
+describe('SMTP relay: recipients, opt-out and mail that already has a device', () => {
+  it('gives Bcc recipients their own link without naming them, and the sender a plain copy', async () => {
+    const dave = randomEmail('Dave Blind');
+    const subject = `bcc ${Date.now()}`;
+    const message = [
+      `From: <${sender.email}>`,
+      `To: "Bob Brown" <${bob}>`,
+      `Subject: ${subject}`,
+      '',
+      'Hello.',
+    ].join('\r\n');
+    await submit(message, [bob, dave, sender.email]);
+    const copies = await delivered(subject, 3);
+    expect(copies).toHaveLength(3);
+    const byRecipient = new Map(copies.map((copy) => [copy.to.join(','), copy.raw.toString()]));
+    expect(byRecipient.get(sender.email)).not.toContain('Reply by voice');
+    const daveInfo = await replyInfo(tokenIn(byRecipient.get(dave) ?? ''));
+    expect(daveInfo.recipientName).toBeNull();
+    expect((await replyInfo(tokenIn(byRecipient.get(bob) ?? ''))).recipientName).toBe('Bob Brown');
+    for (const raw of byRecipient.values()) expect(raw).not.toContain(dave.split('@')[0]);
+    // The sender's Links list has one link per recipient, about this email.
+    const links = (await (await sender.api('GET', '/api/links')).json()) as {
+      recipientEmail: string;
+      subject: string;
+    }[];
+    expect(
+      links
+        .filter((link) => link.subject === subject)
+        .map((link) => link.recipientEmail)
+        .sort(),
+    ).toEqual([bob, dave].sort());
+  });
+
+  it('leaves a message that already carries a device as it is, in one delivery', async () => {
+    const subject = `signed ${Date.now()}`;
+    const html = `<html><body><p>Hi</p><table ${MARKER}="1"><tr><td><a href="${server.url}/r/AAAAAAAAAAAAAAAAAAAAAA">Reply by voice</a></td></tr></table></body></html>`;
+    const message = [
+      `From: <${sender.email}>`,
+      `To: <${bob}>`,
+      `Cc: <${carol}>`,
+      `Subject: ${subject}`,
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      html,
+    ].join('\r\n');
+    await submit(message);
+    const copies = await delivered(subject, 1);
+    await settle();
+    expect(arrived(subject)).toHaveLength(1);
+    expect(copies[0]?.to.sort()).toEqual([bob, carol].sort());
+    expect(count(copies[0]?.raw.toString() ?? '', MARKER)).toBe(1);
+  });
+
+  it('adds nothing when the sender opts out, and takes the opt-out marks away', async () => {
+    const header = `header opt-out ${Date.now()}`;
+    await submit(
+      [
+        `From: <${sender.email}>`,
+        `To: <${bob}>`,
+        'X-Voxreply: off',
+        `Subject: ${header}`,
+        '',
+        'No device, please.',
+      ].join('\r\n'),
+    );
+    const tagged = `tag opt-out ${Date.now()}`;
+    await submit(
+      [
+        `From: <${sender.email}>`,
+        `To: <${bob}>`,
+        `Subject: [novoice] ${tagged}`,
+        '',
+        'No device either.',
+      ].join('\r\n'),
+    );
+    const [byHeader] = await delivered(header, 1);
+    const [byTag] = await delivered(tagged, 1);
+    for (const copy of [byHeader, byTag]) {
+      const parsed = await simpleParser(copy!.raw);
+      expect(parsed.text).not.toContain('Reply by voice');
+      expect(parsed.headers.has('x-voxreply')).toBe(false);
+    }
+    expect((await simpleParser(byTag!.raw)).subject).toBe(tagged);
+  });
+});
+
+describe('SMTP relay: bad input gets a clear answer or a delivered message', () => {
+  it('delivers malformed MIME as well as it can, and adds Date and Message-ID when missing', async () => {
+    const unclosed = `unclosed ${Date.now()}`;
+    await submit(
+      [
+        `To: <${bob}>`,
+        `Subject: ${unclosed}`,
+        'Content-Type: multipart/mixed; boundary="never-closed"',
+        '',
+        '--never-closed',
+        'Content-Type: text/plain',
+        '',
+        'The boundary never closes.',
+      ].join('\r\n'),
+    );
+    const noBoundary = `no boundary ${Date.now()}`;
+    await submit(
+      [
+        `To: <${bob}>`,
+        `Subject: ${noBoundary}`,
+        'Content-Type: multipart/alternative',
+        '',
+        'A multipart without a boundary.',
+      ].join('\r\n'),
+    );
+    const eightBit = `8-bit header ${Date.now()}`;
+    await submit(
+      Buffer.from(
+        [`To: <${bob}>`, `Subject: Grüße ${eightBit}`, '', 'Raw UTF-8 in the subject.'].join(
+          '\r\n',
+        ),
+      ),
+    );
+    for (const subject of [unclosed, noBoundary, eightBit]) {
+      const [copy] = await delivered(subject, 1);
+      expect(copy, subject).toBeDefined();
+      const parsed = await simpleParser(copy!.raw);
+      expect(parsed.messageId).toMatch(/^<.+@.+>$/);
+      expect(parsed.date?.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    }
+    const [eight] = await delivered(eightBit, 1);
+    expect((await simpleParser(eight!.raw)).subject).toBe(`Grüße ${eightBit}`);
+    expect((await replyInfo(tokenIn(eight!.raw.toString()))).subject).toBe(`Grüße ${eightBit}`);
+  });
+
+  it('refuses a message over the size limit with 552 and delivers nothing', async () => {
+    const subject = `too big ${Date.now()}`;
+    const body = 'y'.repeat(76).concat('\r\n').repeat(15_000); // ~1.2 MB, the limit is 1 MB
+    const result = await submit([`To: <${bob}>`, `Subject: ${subject}`, '', body].join('\r\n'));
+    expect(result.transcript).toMatch(/552 5\.3\.4/);
+    await settle();
+    expect(arrived(subject)).toHaveLength(0);
+  });
+});
+
+describe('SMTP relay: delivery', () => {
+  it('retries a deferred message and delivers it once', async () => {
+    sink.mode = 'defer';
+    const subject = `deferred ${Date.now()}`;
+    await submit([`To: <${bob}>`, `Subject: ${subject}`, '', 'Later.'].join('\r\n'), [bob]);
+    await settle(700);
+    expect(arrived(subject)).toHaveLength(0);
+    sink.mode = 'accept';
+    expect(await delivered(subject, 1)).toHaveLength(1);
+    await settle(1500);
+    expect(arrived(subject)).toHaveLength(1);
+  });
+
+  it('bounces a refused recipient to the sender and still delivers to the others', async () => {
+    sink.refuseRecipients.add(carol);
+    const subject = `bounce ${Date.now()}`;
+    await submit(
+      [`To: <${bob}>, <${carol}>`, `Subject: ${subject}`, '', 'One of you is gone.'].join('\r\n'),
+    );
+    const mails = await delivered(subject, 2);
+    expect(mails.find((mail) => mail.to[0] === bob)).toBeDefined();
+    const bounce = mails.find((mail) => mail.to[0] === sender.email);
+    expect(bounce?.from).toBe('');
+    const parsed = await simpleParser(bounce!.raw);
+    expect(parsed.subject).toBe(`Undelivered mail: ${subject}`);
+    expect(parsed.text).toContain(carol);
+    expect(parsed.text).toContain('No such user here');
+    // The original rides along as an attached message.
+    expect(bounce!.raw.toString()).toMatch(/Content-Type: message\/rfc822/i);
+    expect(bounce!.raw.toString()).toContain('One of you is gone.');
+  });
+
+  it('takes an app password from the desk app, and not once it is revoked', async () => {
+    const created = (await (
+      await sender.api('POST', '/api/me/app-passwords', { label: 'Thunderbird' })
+    ).json()) as { id: number; password: string };
+    const subject = `app password ${Date.now()}`;
+    const accepted = await submit(
+      [`To: <${bob}>`, `Subject: ${subject}`, '', 'Sent from Thunderbird.'].join('\r\n'),
+      [bob],
+      { password: created.password },
+    );
+    expect(accepted.transcript).toMatch(/235 /);
+    expect(await delivered(subject, 1)).toHaveLength(1);
+    expect((await sender.api('DELETE', `/api/me/app-passwords/${created.id}`)).status).toBe(204);
+    const refused = await submit('Subject: x\r\n\r\nx', [bob], { password: created.password });
+    expect(refused.transcript).toMatch(/535 5\.7\.8/);
+  });
+});
