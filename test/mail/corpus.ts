@@ -122,7 +122,7 @@ export async function buildCorpus(a: Addresses): Promise<CorpusMessage[]> {
       ['notes.txt', notes],
     ]),
   });
-  const mixed = messages.at(-1)!;
+  const mixed = messages[messages.length - 1] as CorpusMessage;
   mixed.raw = await compose({
     from: `Ada Lovelace <${a.from}>`,
     to: `"Bob Brown" <${a.to}>`,
@@ -143,7 +143,7 @@ export async function buildCorpus(a: Addresses): Promise<CorpusMessage[]> {
     raw: Buffer.alloc(0),
     binaries: new Map([['logo.png', png]]),
   });
-  const related = messages.at(-1)!;
+  const related = messages[messages.length - 1] as CorpusMessage;
   related.raw = await compose({
     from: `Ada Lovelace <${a.from}>`,
     to: `"Bob Brown" <${a.to}>`,

@@ -93,6 +93,12 @@ async function replyInfo(token: string): Promise<ReplyPageInfo> {
   return (await response.json()) as ReplyPageInfo;
 }
 
+/** The value, or a failed test saying what was missing. */
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing: ${what}`);
+  return value;
+}
+
 const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
 
 /** A body part the relay adds the device to (not an attachment, not forwarded). */
@@ -107,7 +113,7 @@ function expectPartsKept(original: LeafPart[], copy: LeafPart[], token: string):
     original.map((p) => [p.contentType, p.charset, p.encoding, p.filename]),
   );
   original.forEach((part, index) => {
-    const arrived = copy[index]!;
+    const arrived = present(copy[index], `part ${index}`);
     if (!isBodyText(part)) {
       expect(arrived.content.equals(part.content), `part ${index} (${part.contentType})`).toBe(
         true,
@@ -152,7 +158,7 @@ describe('SMTP relay', () => {
 
   describe('every shape of message arrives with one device per body part and every part intact', async () => {
     const corpus = await buildCorpus({
-      from: sender?.email ?? 'ada@example.org',
+      from: 'ada@example.org',
       to: bob,
       cc: carol,
     });
@@ -177,7 +183,7 @@ describe('SMTP relay', () => {
           tokens.add(token);
           // The link is the recipient's own, about this email.
           const info = await replyInfo(token);
-          expect(info.recipientName).toBe(names.get(copy.to[0]!));
+          expect(info.recipientName).toBe(names.get(copy.to[0] ?? ''));
           expect(info.subject).toBe(message.subject);
           if (parsed.html)
             expect(count(parsed.html, MARKER)).toBe(
@@ -273,11 +279,11 @@ describe('SMTP relay: recipients, opt-out and mail that already has a device', (
     const [byHeader] = await delivered(header, 1);
     const [byTag] = await delivered(tagged, 1);
     for (const copy of [byHeader, byTag]) {
-      const parsed = await simpleParser(copy!.raw);
+      const parsed = await simpleParser(present(copy, 'a delivered copy').raw);
       expect(parsed.text).not.toContain('Reply by voice');
       expect(parsed.headers.has('x-voxreply')).toBe(false);
     }
-    expect((await simpleParser(byTag!.raw)).subject).toBe(tagged);
+    expect((await simpleParser(present(byTag, 'a delivered copy').raw)).subject).toBe(tagged);
   });
 });
 
@@ -317,13 +323,17 @@ describe('SMTP relay: bad input gets a clear answer or a delivered message', () 
     for (const subject of [unclosed, noBoundary, eightBit]) {
       const [copy] = await delivered(subject, 1);
       expect(copy, subject).toBeDefined();
-      const parsed = await simpleParser(copy!.raw);
+      const parsed = await simpleParser(present(copy, 'a delivered copy').raw);
       expect(parsed.messageId).toMatch(/^<.+@.+>$/);
       expect(parsed.date?.getTime()).toBeGreaterThan(Date.now() - 60_000);
     }
     const [eight] = await delivered(eightBit, 1);
-    expect((await simpleParser(eight!.raw)).subject).toBe(`Grüße ${eightBit}`);
-    expect((await replyInfo(tokenIn(eight!.raw.toString()))).subject).toBe(`Grüße ${eightBit}`);
+    expect((await simpleParser(present(eight, 'a delivered copy').raw)).subject).toBe(
+      `Grüße ${eightBit}`,
+    );
+    expect(
+      (await replyInfo(tokenIn(present(eight, 'a delivered copy').raw.toString()))).subject,
+    ).toBe(`Grüße ${eightBit}`);
   });
 
   it('refuses a message over the size limit with 552 and delivers nothing', async () => {
@@ -359,13 +369,15 @@ describe('SMTP relay: delivery', () => {
     expect(mails.find((mail) => mail.to[0] === bob)).toBeDefined();
     const bounce = mails.find((mail) => mail.to[0] === sender.email);
     expect(bounce?.from).toBe('');
-    const parsed = await simpleParser(bounce!.raw);
+    const parsed = await simpleParser(present(bounce, 'a delivered copy').raw);
     expect(parsed.subject).toBe(`Undelivered mail: ${subject}`);
     expect(parsed.text).toContain(carol);
     expect(parsed.text).toContain('No such user here');
     // The original rides along as an attached message.
-    expect(bounce!.raw.toString()).toMatch(/Content-Type: message\/rfc822/i);
-    expect(bounce!.raw.toString()).toContain('One of you is gone.');
+    expect(present(bounce, 'a delivered copy').raw.toString()).toMatch(
+      /Content-Type: message\/rfc822/i,
+    );
+    expect(present(bounce, 'a delivered copy').raw.toString()).toContain('One of you is gone.');
   });
 
   it('takes an app password from the desk app, and not once it is revoked', async () => {
