@@ -17,6 +17,8 @@ export interface MailSink {
   url: string;
   received: ReceivedMail[];
   mode: SinkMode;
+  /** Messages whose DATA the sink read to the end (whatever it then answered). */
+  dataSeen: number;
   /** Addresses refused at RCPT TO (550) whatever the mode. */
   refuseRecipients: Set<string>;
   /** Resolves once `count` messages have arrived (or rejects after `ms`). */
@@ -32,6 +34,7 @@ export async function startMailSink(port?: number): Promise<MailSink> {
     url: `smtp://127.0.0.1:${listenPort}`,
     received: [],
     mode: 'accept',
+    dataSeen: 0,
     refuseRecipients: new Set(),
     waitFor: (count, ms = 20_000) =>
       new Promise((resolve, reject) => {
@@ -68,6 +71,7 @@ export async function startMailSink(port?: number): Promise<MailSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        sink.dataSeen += 1;
         if (sink.mode === 'stall') return; // never answers: the client times out or dies
         if (sink.mode === 'defer') return done(fail(451, '4.3.0 Try again later'));
         if (sink.mode === 'refuse') return done(fail(554, '5.7.1 Message refused'));

@@ -17,10 +17,12 @@ export interface RunningServer {
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const workers = Number(env.MEDIASOUP_WORKERS ?? '1');
   const webRtcServerPort = await freePortRange(workers);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-test-'));
+  // A test that restarts a server on the same data passes DATA_DIR (and removes it).
+  const ownDataDir = !env.DATA_DIR;
+  const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'voxreply-test-'));
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist/server/main.js')], {
     cwd: projectRoot,
     env: {
@@ -55,7 +57,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     stopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     const code = await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     return { code, ms: Date.now() - started };
   };
 
