@@ -8,7 +8,14 @@ import type { ReplyPageInfo } from '../../protocol/links.js';
 import { freePort } from '../support/free-port.js';
 import { startMailSink, type MailSink, type ReceivedMail } from '../support/mail-sink.js';
 import { leafParts, type LeafPart } from '../support/mime-parts.js';
-import { randomEmail, signUp, type Sender } from '../support/sender.js';
+import {
+  connectCaller,
+  createLink,
+  ok,
+  randomEmail,
+  signUp,
+  type Sender,
+} from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { swaks } from '../support/swaks.js';
 import { buildCorpus, type CorpusMessage } from './corpus.js';
@@ -395,5 +402,41 @@ describe('SMTP relay: delivery', () => {
     expect((await sender.api('DELETE', `/api/me/app-passwords/${created.id}`)).status).toBe(204);
     const refused = await submit('Subject: x\r\n\r\nx', [bob], { password: created.password });
     expect(refused.transcript).toMatch(/535 5\.7\.8/);
+  });
+});
+
+describe('missed-call emails', () => {
+  async function callNobodyAnswers(callerName: string): Promise<void> {
+    const link = await createLink(sender, { recipientEmail: bob, subject: 'Q3 plan' });
+    const caller = await connectCaller(server.url);
+    try {
+      ok(
+        await caller.socket.emitWithAck('call:start', {
+          token: link.token,
+          callerName,
+          video: false,
+        }),
+      );
+      // No device is online: the call ends unanswered at once.
+      await expect.poll(() => caller.stages.length, { timeout: 5000 }).toBeGreaterThan(0);
+    } finally {
+      caller.socket.disconnect();
+    }
+  }
+
+  it('tells the sender who called about which email, unless they turned it off', async () => {
+    await callNobodyAnswers('Grace Hopper');
+    const [notice] = await delivered('Missed call from Grace Hopper', 1);
+    expect(present(notice, 'the missed-call email').to).toEqual([sender.email]);
+    const parsed = await simpleParser(present(notice, 'the missed-call email').raw);
+    expect(parsed.text).toContain(`Grace Hopper <${bob}>`);
+    expect(parsed.text).toContain('About: Q3 plan');
+    expect(parsed.text).toContain(`${server.url}/app#history-title`);
+
+    const off = await sender.api('PATCH', '/api/me/settings', { notifyMissedCalls: false });
+    expect(off.status).toBe(200);
+    await callNobodyAnswers('Alan Turing');
+    await settle(1500);
+    expect(arrived('Missed call from Alan Turing')).toHaveLength(0);
   });
 });
