@@ -74,6 +74,15 @@ describe('configuration from the environment', () => {
         SIP_TLS_KEY: pemFile('private key'),
         SIP_TLS_CA: pemFile('certificate'),
         SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+        MAIL_SMARTHOST: 'smtp://relay:secret@smtp.example.org:587',
+        MAIL_FROM: 'Voice <voice@example.org>',
+        SMTP_RELAY_HOST: '0.0.0.0',
+        SMTP_RELAY_PORT: '2587',
+        SMTP_TLS_CERT: pemFile('certificate'),
+        SMTP_TLS_KEY: pemFile('private key'),
+        SMTP_MAX_MESSAGE_MB: '10',
+        MAIL_RETRY_SECONDS: '30, 120',
+        MAIL_GIVE_UP_HOURS: '24',
       },
       '/srv',
     );
@@ -113,6 +122,22 @@ describe('configuration from the environment', () => {
         ca: expect.stringContaining('-----BEGIN CERTIFICATE-----') as string,
       },
       rateLimitMultiplier: 2.5,
+      mail: {
+        smarthost: 'smtp://relay:secret@smtp.example.org:587',
+        from: 'Voice <voice@example.org>',
+        hostname: 'voice.example.org',
+        relay: {
+          host: '0.0.0.0',
+          port: 2587,
+          tls: {
+            cert: expect.stringContaining('-----BEGIN CERTIFICATE-----') as string,
+            key: expect.stringContaining('-----BEGIN PRIVATE KEY-----') as string,
+          },
+          maxMessageBytes: 10 * 1024 * 1024,
+        },
+        retryDelaysMs: [30_000, 120_000],
+        giveUpAfterMs: 24 * 3600 * 1000,
+      },
       secretKey: Buffer.alloc(32, 7),
     });
   });
@@ -145,6 +170,16 @@ describe('configuration from the environment', () => {
     expect(
       problemsOf({ SIP_NUMBERS: '[{"number":"5550002222","email":"ada@example.org"}]' }),
     ).toEqual(['SIP_NUMBERS 0.number: must be an E.164 number such as +15551234567']);
+    // A smarthost URL carries a password: named, never echoed.
+    expect(problemsOf({ MAIL_SMARTHOST: 'http://u:secret@mail' })).toEqual([
+      'MAIL_SMARTHOST must start with smtp:// or smtps://',
+    ]);
+    expect(problemsOf({ MAIL_RETRY_SECONDS: 'soon' })).toEqual([
+      'MAIL_RETRY_SECONDS must be a comma-separated list of seconds (got "soon")',
+    ]);
+    expect(problemsOf({ SMTP_TLS_KEY: pemFile('key') })).toEqual([
+      'SMTP_TLS_CERT must be set together with SMTP_TLS_CERT and SMTP_TLS_KEY',
+    ]);
     // A bad secret is named but never echoed.
     expect(problemsOf({ SECRET_KEY: 'c2hvcnQ=' })).toEqual([
       'SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)',
