@@ -10,8 +10,9 @@ BUILD_PACKAGES=(python3 make g++)
 # What the server itself uses at run time: the font the email status badge is drawn in.
 RUNTIME_PACKAGES=(fonts-dejavu-core)
 # What the test suite drives: a real browser, tone generation, a throwaway
-# PostgreSQL, a real SIP peer (sipp), process tools, a real SMTP client (swaks).
-TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps swaks)
+# PostgreSQL, a real SIP peer (sipp), process tools, a real SMTP client (swaks,
+# with TLS for STARTTLS).
+TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps swaks libnet-ssleay-perl)
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want
