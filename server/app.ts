@@ -216,6 +216,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     routers: () => pool.routerCount,
     sipDialogs: () => gateway?.dialogCount ?? 0,
     phoneLegs: () => RtpRelay.openCount,
+    mailQueue: () => mail?.queue.waiting ?? 0,
   });
   pool.on('workerDied', () => metrics.workerDeaths.inc());
 

@@ -11,6 +11,8 @@ export interface MetricSources {
   sipDialogs: () => number;
   /** Phone media legs open (their RTP relays hold two UDP ports each). */
   phoneLegs: () => number;
+  /** Messages in the mail spool not yet delivered or bounced. */
+  mailQueue: () => number;
 }
 
 export interface Metrics {
@@ -40,6 +42,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   gauge('voxreply_mediasoup_routers', 'mediasoup routers (rooms) open now.', sources.routers);
   gauge('voxreply_sip_dialogs', 'SIP dialogs live now (to and from phones).', sources.sipDialogs);
   gauge('voxreply_phone_legs', 'Phone media legs (RTP relays) open now.', sources.phoneLegs);
+  gauge('voxreply_mail_queue', 'Messages in the mail spool awaiting delivery.', sources.mailQueue);
   new Gauge({
     name: 'voxreply_sip_trunk_up',
     help: 'Whether a SIP trunk answers OPTIONS pings (1) or not (0).',

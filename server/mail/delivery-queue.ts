@@ -77,6 +77,7 @@ export class DeliveryQueue {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  #waiting = 0;
 
   constructor(options: DeliveryQueueOptions) {
     this.#options = options;
@@ -100,6 +101,11 @@ export class DeliveryQueue {
       bounceQueued: false,
     });
     this.wake();
+  }
+
+  /** Messages in the spool not yet settled (as of the last run). */
+  get waiting(): number {
+    return this.#waiting;
   }
 
   /** Runs what is due now (after a new message, at start, when a retry is due). */
@@ -144,6 +150,7 @@ export class DeliveryQueue {
       });
       nextDue = Math.min(nextDue, Date.parse(entry.state.nextAttemptAt));
     }
+    this.#waiting = (await this.#options.spool.list()).length;
     if (Number.isFinite(nextDue) && !this.#closed) {
       this.#timer = setTimeout(() => this.wake(), Math.max(0, nextDue - Date.now()));
     }

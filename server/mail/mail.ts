@@ -27,6 +27,7 @@ export interface MailDeps {
 
 export interface Mail {
   relay: RelayServer;
+  queue: DeliveryQueue;
   notices: MissedCallNotices;
   close(): Promise<void>;
 }
@@ -70,6 +71,7 @@ export async function startMail(config: MailConfig, deps: MailDeps): Promise<Mai
   });
   return {
     relay,
+    queue,
     notices,
     async close() {
       await relay.close();

@@ -74,6 +74,11 @@ function arrived(marker: string): ReceivedMail[] {
   return sink.received.filter((mail) => mail.raw.includes(marker));
 }
 
+async function mailQueueMetric(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^voxreply_mail_queue (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
 /** Waits a moment in which nothing should arrive. */
 const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -360,8 +365,11 @@ describe('SMTP relay: delivery', () => {
     await submit([`To: <${bob}>`, `Subject: ${subject}`, '', 'Later.'].join('\r\n'), [bob]);
     await settle(700);
     expect(arrived(subject)).toHaveLength(0);
+    // Operators see it waiting.
+    await expect.poll(() => mailQueueMetric(), { timeout: 5000 }).toBe(1);
     sink.mode = 'accept';
     expect(await delivered(subject, 1)).toHaveLength(1);
+    await expect.poll(() => mailQueueMetric(), { timeout: 5000 }).toBe(0);
     await settle(1500);
     expect(arrived(subject)).toHaveLength(1);
   });
