@@ -8,6 +8,7 @@ import { unwrap } from '../shared/media-session.js';
 import { trackActivity } from './activity.js';
 import { CallUi } from './call-ui.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
+import { bindMailRelay } from './mail-relay.js';
 import { bindSignature } from './signature.js';
 import {
   bindLinkForm,
@@ -69,6 +70,7 @@ function startApp(me: Me): void {
   bindLinkForm();
   bindPhones().catch((error: unknown) => (byId('phones-status').textContent = String(error)));
   bindSignature().catch((error: unknown) => (byId('signature-status').textContent = String(error)));
+  bindMailRelay().catch((error: unknown) => (byId('new-app-password').textContent = String(error)));
   byId('logout').addEventListener(
     'click',
     () => void api('POST', '/api/logout').then(() => location.reload()),

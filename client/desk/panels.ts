@@ -1,4 +1,4 @@
-// The desk app's panels: devices, ring settings, forwarding phones, links, history.
+// The desk app's panels: devices, settings, forwarding phones, links, history.
 import type { Me } from '../../protocol/accounts.js';
 import type { CallRecordView } from '../../protocol/call.js';
 import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
@@ -67,11 +67,15 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   const showStatus = byId<HTMLInputElement>('show-status');
   const awayAfter = byId<HTMLInputElement>('away-after');
   const dnd = byId<HTMLInputElement>('dnd');
+  const offerVideo = byId<HTMLInputElement>('offer-video');
+  const notifyMissed = byId<HTMLInputElement>('notify-missed');
   t1.value = String(me.settings.ringPlan.firstStageSeconds);
   t2.value = String(me.settings.ringPlan.totalSeconds);
   showStatus.checked = me.settings.showStatus;
   awayAfter.value = String(me.settings.awayAfterMinutes);
   dnd.checked = me.settings.doNotDisturb;
+  offerVideo.checked = me.settings.offerVideo;
+  notifyMissed.checked = me.settings.notifyMissedCalls;
   const save = (body: object) => {
     api<Me>('PATCH', '/api/me/settings', body).then(onChange, (error: unknown) => {
       byId('notice').textContent = error instanceof Error ? error.message : String(error);
@@ -84,6 +88,8 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   showStatus.addEventListener('change', () => save({ showStatus: showStatus.checked }));
   awayAfter.addEventListener('change', () => save({ awayAfterMinutes: Number(awayAfter.value) }));
   dnd.addEventListener('change', () => save({ doNotDisturb: dnd.checked }));
+  offerVideo.addEventListener('change', () => save({ offerVideo: offerVideo.checked }));
+  notifyMissed.addEventListener('change', () => save({ notifyMissedCalls: notifyMissed.checked }));
 }
 
 /** The forwarding phones: an ordered draft edited here and saved whole. */
@@ -210,6 +216,7 @@ export async function renderLinks(): Promise<void> {
       h('th', {}, 'Recipient'),
       h('th', {}, 'Subject'),
       h('th', {}, 'Created'),
+      h('th', {}, 'Last used'),
       h('th', {}, 'Calls'),
       h('th', {}, ''),
     ),
@@ -228,6 +235,7 @@ export async function renderLinks(): Promise<void> {
           h('td', {}, link.recipientName ?? link.recipientEmail ?? '—'),
           h('td', {}, link.subject ?? ''),
           h('td', {}, timeAgo(link.createdAt)),
+          h('td', {}, timeAgo(link.lastUsedAt)),
           h('td', {}, String(link.calls)),
           h('td', {}, revoke),
         );

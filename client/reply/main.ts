@@ -12,6 +12,8 @@ import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
 
 const NAME_KEY = 'voxreply.callerName';
 const token = decodeURIComponent(location.pathname.split('/r/')[1] ?? '');
+/** Came from an email's "Reply by video" button: video is what the caller asked for. */
+const wantsVideo = new URLSearchParams(location.search).get('video') === '1';
 
 const ui = {
   senderLine: byId('sender-line'),
@@ -167,8 +169,14 @@ socket.on('disconnect', () => {
 });
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  void startCall(false);
+  void startCall(wantsVideo);
 });
+if (wantsVideo) {
+  // The video call becomes the first, main button; a voice call stays one click away.
+  ui.call.classList.remove('primary');
+  ui.videoCall.classList.add('primary');
+  ui.call.before(ui.videoCall);
+}
 ui.call.addEventListener('click', () => void startCall(false));
 ui.videoCall.addEventListener('click', () => void startCall(true));
 bindMuteButton(ui.mute, () => call?.session);

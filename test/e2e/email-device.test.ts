@@ -105,6 +105,24 @@ describe('the email device', () => {
     await context.close();
   });
 
+  it('offers "Reply by video" when the sender allows it, and that page leads with video', async () => {
+    expect((await sender.api('PATCH', '/api/me/settings', { offerVideo: true })).status).toBe(200);
+    const device = await signatureDevice();
+    const videoUrl = `${device.url}?video=1`;
+    expect(device.text).toBe(`Reply by voice: ${device.url}\nReply by video: ${videoUrl}`);
+    expect(device.html).toContain(`href="${videoUrl}"`);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(videoUrl);
+    const first = page.locator('#start button').first();
+    await expect.poll(() => first.textContent()).toBe('Video call');
+    expect(await first.getAttribute('class')).toContain('primary');
+    await context.close();
+    expect((await sender.api('PATCH', '/api/me/settings', { offerVideo: false })).status).toBe(200);
+    expect((await signatureDevice()).html).not.toContain('Reply by video');
+  });
+
   it('is in the desk app under "Email signature", previewed and ready to copy', async () => {
     const device = await signatureDevice();
     const context = await browser.newContext();
