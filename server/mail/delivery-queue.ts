@@ -1,4 +1,4 @@
-// Delivers what the spool holds, one message at a time, and keeps each
+// Delivers what the spool holds, a few messages at a time, and keeps each
 // message's progress on disk as it goes:
 //
 //   accepted ──plan──▶ copies planned (tokens chosen, sealed)
@@ -24,6 +24,9 @@ import { readAll, rewriteMessage } from './message-rewriter.js';
 import { planCopies } from './recipient-plan.js';
 import { editsForCopy, inspectMessage } from './relay-edits.js';
 import type { Smarthost } from './smarthost.js';
+
+/** Messages delivered at once (the smarthost pool keeps as many connections). */
+const PARALLEL_MESSAGES = 4;
 
 export type CopyStatus = 'pending' | 'delivered' | 'failed';
 
@@ -136,22 +139,25 @@ export class DeliveryQueue {
   async #runDue(): Promise<void> {
     clearTimeout(this.#timer);
     const entries = await this.#options.spool.list();
-    let nextDue = Infinity;
-    for (const entry of entries) {
-      if (this.#closed) return;
-      const due = Date.parse(entry.state.nextAttemptAt);
-      if (due > Date.now()) {
-        nextDue = Math.min(nextDue, due);
-        continue;
+    const now = Date.now();
+    const due = entries.filter((entry) => Date.parse(entry.state.nextAttemptAt) <= now);
+    // A few messages at once, each on its own smarthost connection from the pool.
+    let next = 0;
+    const worker = async () => {
+      for (let entry = due[next++]; entry && !this.#closed; entry = due[next++]) {
+        const { id, state } = entry;
+        await this.#process(id, state).catch((error: unknown) => {
+          this.#log.error({ err: error, spoolId: id }, 'could not process a message');
+          return this.#retryLater(id, state, String(error));
+        });
       }
-      await this.#process(entry.id, entry.state).catch((error: unknown) => {
-        this.#log.error({ err: error, spoolId: entry.id }, 'could not process a message');
-        return this.#retryLater(entry.id, entry.state, String(error));
-      });
-      nextDue = Math.min(nextDue, Date.parse(entry.state.nextAttemptAt));
-    }
-    this.#waiting = (await this.#options.spool.list()).length;
-    if (Number.isFinite(nextDue) && !this.#closed) {
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_MESSAGES, due.length) }, worker));
+    if (this.#closed) return;
+    const left = await this.#options.spool.list();
+    this.#waiting = left.length;
+    const nextDue = Math.min(...left.map((entry) => Date.parse(entry.state.nextAttemptAt)));
+    if (Number.isFinite(nextDue)) {
       this.#timer = setTimeout(() => this.wake(), Math.max(0, nextDue - Date.now()));
     }
   }

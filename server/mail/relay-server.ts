@@ -57,6 +57,8 @@ export class RelayServer {
           // in the clear, which only a relay on a trusted network may do.
           { disabledCommands: ['STARTTLS'], allowInsecureAuth: true }),
       logger: false,
+      // Nothing here uses the client's host name; a slow resolver must not delay senders.
+      disableReverseLookup: true,
       // Shutdown waits this long for open sessions before cutting them.
       closeTimeout: 2000,
       onAuth: (auth, session, done) => {

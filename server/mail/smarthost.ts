@@ -58,6 +58,11 @@ export class Smarthost {
 function smtpTransport(url: string) {
   return createTransport({
     url,
+    // Connections are kept and reused: each new one costs a greeting (smtp
+    // servers wait ~100 ms for early talkers) and, over TLS, a handshake.
+    pool: true,
+    maxConnections: 4, // as many as the queue delivers messages at once
+    maxMessages: 100,
     // A stalled smarthost must not hold the queue for nodemailer's 10 minutes.
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,

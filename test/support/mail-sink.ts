@@ -61,6 +61,7 @@ export async function startMailSink(port?: number): Promise<MailSink> {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    disableReverseLookup: true,
     closeTimeout: 500,
     onRcptTo: (address, _session, done) => {
       if (sink.refuseRecipients.has(address.address.toLowerCase()))
