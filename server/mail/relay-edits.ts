@@ -12,7 +12,11 @@ import { readAll, rewriteMessage, type MessageEdits } from './message-rewriter.j
 import type { HeaderRecipient } from './recipient-plan.js';
 
 /** The subject tag that opts one message out (removed before sending). */
-const NO_VOICE_TAG = /\s*\[novoice\]\s*/gi;
+const NO_VOICE_TAG = /\[novoice\]/i;
+
+function withoutTag(subject: string): string {
+  return subject.replace(/\s*\[novoice\]\s*/gi, ' ').trim();
+}
 const OPT_OUT_HEADER = 'x-voxreply';
 
 export interface MessageFacts {
@@ -37,10 +41,9 @@ export async function inspectMessage(
     rewriteMessage(source, {
       headers: (headers) => {
         const subject = decodedHeader(headers, 'subject');
-        facts.subject = subject.replace(NO_VOICE_TAG, ' ').trim() || undefined;
+        facts.subject = withoutTag(subject) || undefined;
         facts.optedOut =
           /^\s*off\s*$/i.test(headers.getFirst(OPT_OUT_HEADER)) || NO_VOICE_TAG.test(subject);
-        NO_VOICE_TAG.lastIndex = 0;
         facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addresses(headers, key));
       },
       textPart: (part) => {
@@ -67,12 +70,7 @@ export function editsForCopy(copy: CopyEdits): MessageEdits {
       headers.remove(OPT_OUT_HEADER);
       // Every copy goes out on its own envelope: the Bcc list is nobody's to read.
       headers.remove('bcc');
-      const subject = headers.getFirst('subject');
-      if (NO_VOICE_TAG.test(subject)) {
-        NO_VOICE_TAG.lastIndex = 0;
-        headers.update('Subject', subject.replace(NO_VOICE_TAG, ' ').trim());
-      }
-      NO_VOICE_TAG.lastIndex = 0;
+      removeNoVoiceTag(headers);
       if (!headers.hasHeader('date')) headers.add('Date', copy.date.toUTCString());
       if (!headers.hasHeader('message-id')) headers.add('Message-ID', copy.messageId);
     },
@@ -82,6 +80,17 @@ export function editsForCopy(copy: CopyEdits): MessageEdits {
         }
       : {}),
   };
+}
+
+/** Takes the tag out of the Subject, re-encoding it when the tag sat inside encoded words. */
+function removeNoVoiceTag(headers: Headers): void {
+  const raw = headers.getFirst('subject');
+  const decoded = decodedHeader(headers, 'subject');
+  if (!NO_VOICE_TAG.test(decoded)) return;
+  headers.update(
+    'Subject',
+    NO_VOICE_TAG.test(raw) ? withoutTag(raw) : libmime.encodeWords(withoutTag(decoded), 'Q', 52),
+  );
 }
 
 function decodedHeader(headers: Headers, key: string): string {

@@ -101,6 +101,11 @@ export class RelayServer {
       { host: options.host, port: relay.port, startTls: Boolean(options.tls) },
       'mail relay listening',
     );
+    if (!options.tls && !isLoopback(options.host)) {
+      options.logger.warn(
+        'mail relay without SMTP_TLS_CERT on a network address: passwords cross the network in the clear',
+      );
+    }
     return relay;
   }
 
@@ -178,6 +183,10 @@ export class RelayServer {
     queue.wake();
     return id;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function senderOf(session: SMTPServerSession): Sender {

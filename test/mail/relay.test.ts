@@ -288,9 +288,21 @@ describe('SMTP relay: recipients, opt-out and mail that already has a device', (
         'No device either.',
       ].join('\r\n'),
     );
+    // The tag inside encoded words ("[novoice] Café <stamp>" in Q encoding).
+    const stamp = String(Date.now());
+    const encoded = `=?UTF-8?Q?=5Bnovoice=5D_Caf=C3=A9_${stamp}?=`;
+    await submit(
+      [`From: <${sender.email}>`, `To: <${bob}>`, `Subject: ${encoded}`, '', 'Nor here.'].join(
+        '\r\n',
+      ),
+    );
     const [byHeader] = await delivered(header, 1);
     const [byTag] = await delivered(tagged, 1);
-    for (const copy of [byHeader, byTag]) {
+    const [byEncodedTag] = await delivered(stamp, 1);
+    expect((await simpleParser(present(byEncodedTag, 'encoded').raw)).subject).toBe(
+      `Café ${stamp}`,
+    );
+    for (const copy of [byHeader, byTag, byEncodedTag]) {
       const parsed = await simpleParser(present(copy, 'a delivered copy').raw);
       expect(parsed.text).not.toContain('Reply by voice');
       expect(parsed.headers.has('x-voxreply')).toBe(false);
