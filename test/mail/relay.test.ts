@@ -10,6 +10,7 @@ import { startMailSink, type MailSink, type ReceivedMail } from '../support/mail
 import { leafParts, type LeafPart } from '../support/mime-parts.js';
 import {
   connectCaller,
+  connectDevice,
   createLink,
   ok,
   randomEmail,
@@ -422,6 +423,46 @@ describe('SMTP relay: delivery', () => {
     expect((await sender.api('DELETE', `/api/me/app-passwords/${created.id}`)).status).toBe(204);
     const refused = await submit('Subject: x\r\n\r\nx', [bob], { password: created.password });
     expect(refused.transcript).toMatch(/535 5\.7\.8/);
+  });
+});
+
+describe('calls from a relayed email', () => {
+  it('ring the sender saying who calls about which email', async () => {
+    const subject = `Budget review ${Date.now()}`;
+    await submit(
+      [
+        `From: <${sender.email}>`,
+        `To: "Bob Brown" <${bob}>`,
+        `Subject: ${subject}`,
+        '',
+        'Numbers attached.',
+      ].join('\r\n'),
+      [bob],
+    );
+    const [copy] = await delivered(subject, 1);
+    const token = tokenIn(present(copy, 'the copy').raw.toString());
+    const laptop = await connectDevice(server.url, sender, 'Laptop');
+    const caller = await connectCaller(server.url);
+    try {
+      const { callId } = ok(
+        await caller.socket.emitWithAck('call:start', {
+          token,
+          callerName: 'Bob Brown',
+          video: false,
+        }),
+      );
+      await expect.poll(() => laptop.rings.length, { timeout: 5000 }).toBe(1);
+      expect(laptop.rings[0]).toMatchObject({
+        callId,
+        callerName: 'Bob Brown',
+        callerEmail: bob,
+        subject,
+      });
+      ok(await caller.socket.emitWithAck('call:hangup', { callId }));
+    } finally {
+      caller.socket.disconnect();
+      laptop.socket.disconnect();
+    }
   });
 });
 
