@@ -4,7 +4,8 @@ import { linkTokenSchema } from './links.js';
 import type { JoinRoomResult } from './media.js';
 import type { PhoneLegView } from './phones.js';
 
-const callId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not a call id');
+export const callIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not a call id');
+const callId = callIdSchema;
 
 export const startCallSchema = z.object({
   token: linkTokenSchema,

@@ -14,6 +14,8 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** The media server cannot serve the request right now (no live worker, ...). */
   MediaUnavailable: 'media_unavailable',
+  /** The upload is not of a kind this accepts (a voice message that is not Ogg/Opus). */
+  UnsupportedMedia: 'unsupported_media',
   /** A unique value is already taken (an email address, ...). */
   Conflict: 'conflict',
   /** Something failed on the server; it has been logged. */

@@ -14,6 +14,7 @@ import type {
   StartCallResult,
 } from './call.js';
 import type { ActivityBeat, DeviceHello, DeviceView, UpdateDeviceRequest } from './presence.js';
+import type { VoicemailView } from './voicemail.js';
 import type {
   ConnectTransportRequest,
   ConsumeRequest,
@@ -79,6 +80,8 @@ export interface ServerToClientEvents {
   'media:producerClosed': (producer: { producerId: string }) => void;
   /** Send this kind with this codec from now on (a phone leg settled on it). */
   'media:sendCodec': (request: SendCodecRequest) => void;
+  /** A caller left the sender a voice message. */
+  'voicemail:new': (message: VoicemailView) => void;
 }
 
 // Events between signaling nodes (Socket.IO adapter); none yet.

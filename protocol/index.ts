@@ -9,3 +9,4 @@ export * from './links.js';
 export * from './phones.js';
 export * from './presence.js';
 export * from './mail.js';
+export * from './voicemail.js';

@@ -2,6 +2,7 @@
 // Nothing else constructs long-lived parts.
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { SipGateway } from '../gateway/sip-gateway.js';
 import { RtpRelay } from '../media/rtp-relay.js';
@@ -16,6 +17,7 @@ import { deviceRoutes } from './http/device-routes.js';
 import { linkRoutes } from './http/link-routes.js';
 import { mailRoutes } from './http/mail-routes.js';
 import { metricsRoutes } from './http/metrics-routes.js';
+import { voicemailRoutes } from './http/voicemail-routes.js';
 import { phoneRoutes } from './http/phone-routes.js';
 import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
 import { LinkService } from './links/link-service.js';
@@ -42,6 +44,9 @@ import { LinkStore } from './store/link-store.js';
 import { PhoneStore } from './store/phone-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
+import { VoicemailStore } from './store/voicemail-store.js';
+import { VoicemailFiles } from './voicemail/voicemail-files.js';
+import { VoicemailService } from './voicemail/voicemail-service.js';
 
 export interface App {
   io: VoxServer;
@@ -177,7 +182,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     calls: callStore,
     phones: phoneStore,
     gateway,
-    ...(mail ? { onMissed: (missed) => mail.notices.notify(missed) } : {}),
+    ...(mail ? { onMissed: (missed) => mail.notices.missedCall(missed) } : {}),
     logger,
   });
   gateway?.on('incomingCall', (call, email) => {
@@ -185,6 +190,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       logger.error({ err: error, number: call.number }, 'could not take a phone call');
       call.reject(false);
     });
+  });
+  const voicemail = new VoicemailService({
+    store: new VoicemailStore(db),
+    files: new VoicemailFiles(path.join(config.dataDir, 'voicemail')),
+    links: linkStore,
+    calls: callStore,
+    io,
+    maxSeconds: config.voicemailMaxSeconds,
+    ...(mail ? { onNew: (message) => mail.notices.voiceMessage(message) } : {}),
+    logger: logger.child({ component: 'voicemail' }),
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
@@ -243,6 +258,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     senderStatus,
   });
   await http.register(phoneRoutes, { phones: phoneStore, sessions });
+  await http.register(voicemailRoutes, { voicemail, sessions, limits });
   await http.register(mailRoutes, {
     appPasswords,
     accounts,

@@ -139,6 +139,12 @@ const environmentSchema = z
       .min(0.001, 'must be positive')
       .max(720, 'must be at most 720 (30 days)')
       .default(48),
+    VOICEMAIL_MAX_SECONDS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(10, 'must be at least 10')
+      .max(3600, 'must be at most 3600')
+      .default(300),
     SECRET_KEY: z
       .string()
       .transform((value) => Buffer.from(value, 'base64'))
@@ -232,6 +238,8 @@ export interface Config {
   rateLimitMultiplier: number;
   /** Mail: the relay, delivery and notifications; undefined without MAIL_SMARTHOST. */
   mail: MailConfig | undefined;
+  /** The longest voice message a caller may leave. */
+  voicemailMaxSeconds: number;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
   secretKey: Buffer | undefined;
 }
@@ -331,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
           giveUpAfterMs: e.MAIL_GIVE_UP_HOURS * 3600 * 1000,
         }
       : undefined,
+    voicemailMaxSeconds: e.VOICEMAIL_MAX_SECONDS,
     secretKey: e.SECRET_KEY,
   };
 }

@@ -7,10 +7,10 @@
 //   <dir>/queue/<id>.eml   the message as submitted (never changed)
 //   <dir>/queue/<id>.json  its state (the entry exists once this exists)
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { syncFolder, writeDurably } from '../store/durable-files.js';
 
 /** One entry's state. `T` is what the delivery queue keeps about it. */
 export interface SpoolEntry<T> {
@@ -51,7 +51,7 @@ export class MailSpool<T> {
       await writeDurably(eml, message);
       check();
       await writeDurably(json, jsonBytes(state));
-      await fsyncDir(this.#incoming);
+      await syncFolder(this.#incoming);
     } catch (error) {
       await rm(eml, { force: true });
       await rm(json, { force: true });
@@ -60,7 +60,7 @@ export class MailSpool<T> {
     // The message first: a state file in the queue always has its message.
     await rename(eml, this.#messagePath(id));
     await rename(json, this.#statePath(id));
-    await fsyncDir(this.#queue);
+    await syncFolder(this.#queue);
     return id;
   }
 
@@ -84,13 +84,13 @@ export class MailSpool<T> {
     const temporary = path.join(this.#incoming, `${id}.json`);
     await writeDurably(temporary, jsonBytes(state));
     await rename(temporary, this.#statePath(id));
-    await fsyncDir(this.#queue);
+    await syncFolder(this.#queue);
   }
 
   /** Removes a finished entry: its state first, so a crash leaves only an orphan message. */
   async remove(id: string): Promise<void> {
     await rm(this.#statePath(id), { force: true });
-    await fsyncDir(this.#queue);
+    await syncFolder(this.#queue);
     await rm(this.#messagePath(id), { force: true });
   }
 
@@ -114,27 +114,4 @@ export class MailSpool<T> {
 
 function jsonBytes(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 1)}\n`);
-}
-
-async function writeDurably(file: string, content: Readable | Buffer): Promise<void> {
-  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
-  try {
-    if (Buffer.isBuffer(content)) {
-      await handle.write(content);
-    } else {
-      for await (const chunk of content) await handle.write(chunk as Buffer);
-    }
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -10,7 +10,7 @@ import type { AccountStore } from '../store/account-store.js';
 import type { AppPasswordStore } from '../store/app-password-store.js';
 import { DeliveryQueue, type SpooledMessage } from './delivery-queue.js';
 import { MailSpool } from './mail-spool.js';
-import { MissedCallNotices } from './missed-call-notices.js';
+import { SenderNotices } from './sender-notices.js';
 import { RelayServer } from './relay-server.js';
 import { Smarthost } from './smarthost.js';
 
@@ -28,7 +28,7 @@ export interface MailDeps {
 export interface Mail {
   relay: RelayServer;
   queue: DeliveryQueue;
-  notices: MissedCallNotices;
+  notices: SenderNotices;
   close(): Promise<void>;
 }
 
@@ -62,7 +62,7 @@ export async function startMail(config: MailConfig, deps: MailDeps): Promise<Mai
     queue,
     logger: deps.logger,
   });
-  const notices = new MissedCallNotices({
+  const notices = new SenderNotices({
     queue,
     accounts: deps.accounts,
     from: config.from,

@@ -12,6 +12,8 @@ export class RateLimits {
   readonly keypadPerSocket: RateLimiterMemory;
   readonly relayAuthPerIp: RateLimiterMemory;
   readonly relayMessagesPerAccount: RateLimiterMemory;
+  readonly voicemailPerIp: RateLimiterMemory;
+  readonly voicemailPerLink: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
   constructor(multiplier = 1) {
@@ -26,6 +28,9 @@ export class RateLimits {
     // Mail programs log in once per connection; a guesser tries many.
     this.relayAuthPerIp = limiter(20, 60);
     this.relayMessagesPerAccount = limiter(300, 3600);
+    // A caller re-records and retries a few times; a flood is someone else.
+    this.voicemailPerIp = limiter(20, 600);
+    this.voicemailPerLink = limiter(10, 600);
   }
 
   /** Spends one point, or throws `rate_limited` saying when to retry. */

@@ -58,6 +58,17 @@ export class CallStore {
       .execute();
   }
 
+  /** Whether a call came in through this link (a voice message may name its call). */
+  async cameThrough(id: string, linkId: number): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('calls')
+      .select('id')
+      .where('id', '=', id)
+      .where('link_id', '=', linkId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async setRingReasons(id: string, reasons: string[]): Promise<void> {
     await this.#db
       .updateTable('calls')

@@ -78,6 +78,7 @@ export interface Database {
   phone_numbers: PhoneNumberTable;
   call_phone_legs: CallPhoneLegTable;
   app_passwords: AppPasswordTable;
+  voicemails: VoicemailTable;
 }
 
 export interface PhoneNumberTable {
@@ -105,4 +106,19 @@ export interface AppPasswordTable {
   password_hash: string;
   created_at: string;
   last_used_at: string | null;
+}
+
+export interface VoicemailTable {
+  id: string;
+  account_id: number;
+  link_id: number;
+  call_id: string | null;
+  caller_name: string;
+  caller_email: string | null;
+  subject: string | null;
+  duration_ms: number;
+  bytes: number;
+  upload_key: string;
+  created_at: string;
+  heard_at: string | null;
 }

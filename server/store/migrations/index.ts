@@ -5,10 +5,12 @@ import * as accounts from './001-accounts.js';
 import * as calls from './002-calls.js';
 import * as phones from './003-phones.js';
 import * as mail from './004-mail.js';
+import * as voicemail from './005-voicemail.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
   '002-calls': calls,
   '003-phones': phones,
   '004-mail': mail,
+  '005-voicemail': voicemail,
 };

@@ -1,0 +1,103 @@
+// Emails to senders about calls nobody answered and voice messages left,
+// through the same spool and smarthost as relayed mail (so they survive
+// restarts and retry). Each sender can turn them off in the desk app.
+import type { Logger } from '../logger.js';
+import type { MissedCall } from '../calls/call-orchestrator.js';
+import type { AccountStore } from '../store/account-store.js';
+import { composeMessage } from './compose.js';
+import type { DeliveryQueue } from './delivery-queue.js';
+
+export interface SenderNoticesOptions {
+  queue: DeliveryQueue;
+  accounts: AccountStore;
+  /** MAIL_FROM: "Name <address>" or an address. */
+  from: string;
+  publicUrl: string;
+  logger: Logger;
+}
+
+export interface VoiceMessageNotice {
+  id: string;
+  accountId: number;
+  callerName: string;
+  callerEmail: string | null;
+  subject: string | null;
+  durationMs: number;
+}
+
+export class SenderNotices {
+  readonly #options: SenderNoticesOptions;
+
+  constructor(options: SenderNoticesOptions) {
+    this.#options = options;
+  }
+
+  /** Queues the email; failures are logged (a lost notice must not touch the call). */
+  missedCall(missed: MissedCall): void {
+    this.#missedCall(missed).catch((error: unknown) =>
+      this.#options.logger.error(
+        { err: error, callId: missed.callId },
+        'could not queue a missed-call email',
+      ),
+    );
+  }
+
+  voiceMessage(message: VoiceMessageNotice): void {
+    this.#voiceMessage(message).catch((error: unknown) =>
+      this.#options.logger.error(
+        { err: error, voicemailId: message.id },
+        'could not queue a voice-message email',
+      ),
+    );
+  }
+
+  async #voiceMessage(message: VoiceMessageNotice): Promise<void> {
+    const { publicUrl } = this.#options;
+    const who = message.callerEmail
+      ? `${message.callerName} <${message.callerEmail}>`
+      : message.callerName;
+    const seconds = Math.round(message.durationMs / 1000);
+    await this.#send(message.accountId, `Voice message from ${message.callerName}`, [
+      `${who} left you a voice message (${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}).`,
+      ...(message.subject ? [`About: ${message.subject}`] : []),
+      '',
+      `Listen to it: ${publicUrl}/app#voicemail-title`,
+    ]);
+  }
+
+  async #missedCall(missed: MissedCall): Promise<void> {
+    const who = missed.callerEmail
+      ? `${missed.callerName} <${missed.callerEmail}>`
+      : missed.callerName;
+    await this.#send(missed.accountId, `Missed call from ${missed.callerName}`, [
+      `${who} called you at ${missed.startedAt.toUTCString()} and nobody answered.`,
+      ...(missed.subject ? [`About: ${missed.subject}`] : []),
+      '',
+      `Your calls: ${this.#options.publicUrl}/app#history-title`,
+      'If they leave a voice message, another email tells you.',
+    ]);
+  }
+
+  async #send(accountId: number, subject: string, lines: string[]): Promise<void> {
+    const { accounts, queue, from, publicUrl } = this.#options;
+    const account = await accounts.findById(accountId);
+    if (!account?.settings.notifyMissedCalls) return;
+    const message = await composeMessage({
+      from,
+      to: { name: account.displayName, address: account.email },
+      subject,
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      text: [
+        ...lines,
+        '',
+        `You get these emails because call emails are on. Turn them off: ${publicUrl}/app#mail-title`,
+      ].join('\n'),
+    });
+    await queue.addGenerated({ from: envelopeAddress(from), to: [account.email] }, message);
+  }
+}
+
+/** The bare address of "Name <address>". */
+function envelopeAddress(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+}
