@@ -39,6 +39,8 @@ export interface ReplyPageInfo {
   senderStatus: import('./accounts.js').SenderStatus | null;
   recipientName: string | null;
   subject: string | null;
+  /** The longest voice message the caller may leave. */
+  voicemailMaxSeconds: number;
 }
 
 /** Link tokens: 128 random bits, base64url (22 characters). */

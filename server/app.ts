@@ -256,6 +256,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     sessions,
     calls: callStore,
     senderStatus,
+    voicemailMaxSeconds: config.voicemailMaxSeconds,
   });
   await http.register(phoneRoutes, { phones: phoneStore, sessions });
   await http.register(voicemailRoutes, { voicemail, sessions, limits });

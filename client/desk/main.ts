@@ -10,6 +10,7 @@ import { CallUi } from './call-ui.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
 import { bindMailRelay } from './mail-relay.js';
 import { bindSignature } from './signature.js';
+import { renderVoicemails } from './voicemails.js';
 import {
   bindLinkForm,
   bindPhones,
@@ -56,6 +57,10 @@ function startApp(me: Me): void {
       .catch((error: unknown) => (byId('notice').textContent = String(error)));
   });
   socket.on('devices:list', (devices) => renderDevices(socket, devices, id));
+  socket.on('voicemail:new', (message) => {
+    byId('notice').textContent = `New voice message from ${message.callerName}`;
+    void renderVoicemails();
+  });
   trackActivity((beat) => socket.volatile.emit('device:activity', beat));
 
   const label = byId<HTMLInputElement>('device-label');
@@ -82,6 +87,7 @@ function startApp(me: Me): void {
   }
   void renderLinks();
   void renderHistory();
+  void renderVoicemails();
 }
 
 api<{ me: Me | null }>('GET', '/api/session').then(

@@ -9,6 +9,7 @@ import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
+import { VoiceMessage } from './voice-message.js';
 
 const NAME_KEY = 'voxreply.callerName';
 const token = decodeURIComponent(location.pathname.split('/r/')[1] ?? '');
@@ -45,6 +46,7 @@ const socket = connect(byId('connection'));
 let senderName = 'the sender';
 let call: { id: string; session: MediaSession } | undefined;
 let timer: number | undefined;
+let voiceMessage: VoiceMessage | undefined;
 
 function fail(message: string): void {
   ui.problem.textContent = message;
@@ -103,6 +105,8 @@ function onProgress(progress: CallProgress): void {
   }
   if (['no_answer', 'declined', 'unavailable', 'ended'].includes(progress.stage)) {
     endCall(stageText(progress.stage));
+    // Stage 4 of the ring plan: nobody took the call, a message can.
+    if (progress.stage !== 'ended') voiceMessage?.offer(progress.callId);
     return;
   }
   ui.status.textContent = stageText(progress.stage);
@@ -156,6 +160,7 @@ async function load(): Promise<void> {
     ui.subjectLine.textContent = `About: ${info.subject}`;
     show(ui.subjectLine, true);
   }
+  voiceMessage = new VoiceMessage(token, info.voicemailMaxSeconds, () => ui.nameInput.value.trim());
   const known = info.recipientName ?? localStorage.getItem(NAME_KEY);
   ui.nameInput.value = known ?? '';
   // Ask once, only when neither the link nor this browser knows the caller.

@@ -14,7 +14,8 @@ export interface ClientRoutesOptions {
 // Pages carry no inline script and talk only to this origin.
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  // opus-recorder's encoder (voice messages) is WebAssembly: compiling it needs this, nothing more.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "connect-src 'self'",
   "media-src 'self' blob:",

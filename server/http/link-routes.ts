@@ -20,6 +20,7 @@ export interface LinkRoutesOptions {
   sessions: SessionStore;
   calls: CallStore;
   senderStatus: (accountId: number) => Promise<SenderStatus>;
+  voicemailMaxSeconds: number;
 }
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
@@ -69,6 +70,7 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
       senderStatus: account.settings.showStatus ? await options.senderStatus(account.id) : null,
       recipientName: link.recipientName,
       subject: link.subject,
+      voicemailMaxSeconds: options.voicemailMaxSeconds,
     };
     return reply.header('cache-control', 'no-store').send(info);
   });

@@ -37,3 +37,36 @@ export async function decodedFrames(page: Page, selector: string): Promise<numbe
     return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
   }, selector);
 }
+
+/**
+ * Plays the media element `selector` (a recording with a src) and returns the
+ * dominant frequency (Hz) of what it plays, sampled over ~1.5 s.
+ */
+export async function playedFrequency(page: Page, selector: string): Promise<number> {
+  return page.evaluate(async (sel) => {
+    const element = document.querySelector<HTMLMediaElement>(sel);
+    if (!element) return 0;
+    const context = new AudioContext();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 8192;
+    context.createMediaElementSource(element).connect(analyser);
+    analyser.connect(context.destination);
+    await context.resume();
+    await element.play();
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    const peaks: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      analyser.getFloatFrequencyData(bins);
+      let best = 4;
+      for (let b = 4; b < bins.length; b++)
+        if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
+      if ((bins[best] ?? -Infinity) > -90)
+        peaks.push((best * context.sampleRate) / analyser.fftSize);
+    }
+    element.pause();
+    await context.close();
+    peaks.sort((a, b) => a - b);
+    return peaks[Math.floor(peaks.length / 2)] ?? 0;
+  }, selector);
+}
