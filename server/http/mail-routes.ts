@@ -11,7 +11,7 @@ import {
   type RelaySettings,
 } from '../../protocol/mail.js';
 import { RequestError } from '../realtime/validated-handler.js';
-import { randomToken } from '../security/tokens.js';
+import { randomInt } from 'node:crypto';
 import type { AccountStore } from '../store/account-store.js';
 import type { AppPassword, AppPasswordStore } from '../store/app-password-store.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -49,7 +49,7 @@ export const mailRoutes: FastifyPluginAsync<MailRoutesOptions> = (app, options) 
         ErrorCode.Conflict,
         `at most ${MAX_APP_PASSWORDS} app passwords: revoke one first`,
       );
-    const password = randomToken(16);
+    const password = appPassword();
     const created = await appPasswords.create(accountId, body.label, password);
     void reply.status(201);
     return { ...toInfo(created), password };
@@ -65,6 +65,21 @@ export const mailRoutes: FastifyPluginAsync<MailRoutesOptions> = (app, options) 
 
   return Promise.resolve();
 };
+
+/** Letters and digits a person cannot confuse (no 0/o, 1/l/i). */
+const APP_PASSWORD_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/**
+ * 24 characters from 31 (about 119 random bits) in groups of four: easy to type
+ * into a mail program, and never starting with "-" (which tools read as an option).
+ */
+function appPassword(): string {
+  const characters = Array.from(
+    { length: 24 },
+    () => APP_PASSWORD_ALPHABET[randomInt(APP_PASSWORD_ALPHABET.length)],
+  ).join('');
+  return characters.match(/.{4}/g)?.join('-') ?? characters;
+}
 
 function toInfo(password: AppPassword): AppPasswordInfo {
   return {

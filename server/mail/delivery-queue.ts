@@ -21,6 +21,7 @@ import { composeBounce, type FailedRecipient } from './bounce.js';
 import { renderDevice, type RenderedDevice } from './device.js';
 import type { MailSpool } from './mail-spool.js';
 import { readAll, rewriteMessage } from './message-rewriter.js';
+import { withoutBccHeader } from './raw-headers.js';
 import { planCopies } from './recipient-plan.js';
 import { editsForCopy, inspectMessage } from './relay-edits.js';
 import type { Smarthost } from './smarthost.js';
@@ -54,6 +55,8 @@ export interface SpooledMessage {
   nextAttemptAt: string;
   lastError: string | null;
   subject: string | null;
+  /** Body parts of each kind, counted when planned (the device goes into the last of each). */
+  bodyParts?: { html: number; text: number };
   /** null until planned (relayed mail); generated mail is one plain copy from the start. */
   copies: SpooledCopy[] | null;
   bounceQueued: boolean;
@@ -138,26 +141,53 @@ export class DeliveryQueue {
 
   async #runDue(): Promise<void> {
     clearTimeout(this.#timer);
-    const entries = await this.#options.spool.list();
-    const now = Date.now();
-    const due = entries.filter((entry) => Date.parse(entry.state.nextAttemptAt) <= now);
-    // A few messages at once, each on its own smarthost connection from the pool.
-    let next = 0;
-    const worker = async () => {
-      for (let entry = due[next++]; entry && !this.#closed; entry = due[next++]) {
-        const { id, state } = entry;
-        await this.#process(id, state).catch((error: unknown) => {
-          this.#log.error({ err: error, spoolId: id }, 'could not process a message');
-          return this.#retryLater(id, state, String(error));
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_MESSAGES, due.length) }, worker));
+    try {
+      const entries = await this.#options.spool.list();
+      const now = Date.now();
+      const due = entries.filter((entry) => Date.parse(entry.state.nextAttemptAt) <= now);
+      // A few messages at once, each on its own smarthost connection from the pool.
+      let next = 0;
+      const worker = async () => {
+        for (let entry = due[next++]; entry && !this.#closed; entry = due[next++]) {
+          await this.#processSafely(entry.id, entry.state);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_MESSAGES, due.length) }, worker));
+    } finally {
+      await this.#armTimer();
+    }
+  }
+
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** One message; whatever goes wrong (a full disk, the store) is retried later, never thrown. */
+  async #processSafely(id: string, state: SpooledMessage): Promise<void> {
+    try {
+      await this.#process(id, state);
+    } catch (error) {
+      this.#log.error({ err: error, spoolId: id }, 'could not process a message');
+      await this.#retryLater(id, state, String(error)).catch((stuck: unknown) =>
+        this.#log.error({ err: stuck, spoolId: id }, 'could not reschedule a message'),
+      );
+    }
+  }
+
+  /** Wakes up when the next message is due (a minute from now if the spool cannot be read). */
+  async #armTimer(): Promise<void> {
     if (this.#closed) return;
-    const left = await this.#options.spool.list();
-    this.#waiting = left.length;
-    const nextDue = Math.min(...left.map((entry) => Date.parse(entry.state.nextAttemptAt)));
-    if (Number.isFinite(nextDue)) {
+    let nextDue: number;
+    try {
+      const left = await this.#options.spool.list();
+      this.#waiting = left.length;
+      nextDue = Math.min(...left.map((entry) => Date.parse(entry.state.nextAttemptAt)));
+    } catch (error) {
+      this.#log.error({ err: error }, 'could not read the mail spool');
+      nextDue = Date.now() + 60_000;
+    }
+    // close() may have come while the spool was read.
+    if (Number.isFinite(nextDue) && !this.#isClosed()) {
       this.#timer = setTimeout(() => this.wake(), Math.max(0, nextDue - Date.now()));
     }
   }
@@ -173,6 +203,8 @@ export class DeliveryQueue {
     await spool.update(id, state);
 
     const device = new DeviceRenderer(this.#options, state.accountId);
+    let deferred: string | undefined;
+    // Every pending copy gets its try: one recipient's slow server holds up no one else.
     for (const copy of state.copies.filter((c) => c.status === 'pending')) {
       const message = await this.#render(id, state, copy, device);
       const result = await this.#options.smarthost.send(
@@ -180,18 +212,33 @@ export class DeliveryQueue {
         message,
       );
       if (result.kind === 'transient') {
-        await this.#retryLater(id, state, result.error);
-        return;
+        deferred = result.error;
+        continue;
       }
       if (result.kind === 'permanent') {
         copy.status = 'failed';
         copy.failures = copy.recipients.map((address) => ({ address, error: result.error }));
       } else {
         copy.status = 'delivered';
-        copy.failures = result.refused;
+        copy.failures = result.refused.filter((refusal) => refusal.permanent);
+        // Recipients refused for now (4xx) get a copy of their own, tried again later.
+        const later = result.refused.filter((refusal) => !refusal.permanent);
+        if (later.length > 0) {
+          state.copies.push({
+            recipients: later.map((refusal) => refusal.address),
+            link: copy.link,
+            status: 'pending',
+            failures: [],
+          });
+          deferred = later[0]?.error;
+        }
       }
       await spool.update(id, state);
       log.info({ to: copy.recipients.length, status: copy.status }, 'mail copy settled');
+    }
+    if (deferred !== undefined) {
+      await this.#retryLater(id, state, deferred);
+      return;
     }
     await this.#finish(id, state);
   }
@@ -207,11 +254,17 @@ export class DeliveryQueue {
       return undefined;
     });
     state.subject = facts?.subject ?? null;
+    state.bodyParts = facts?.bodyParts ?? { html: 0, text: 0 };
     const copies = planCopies({
       envelopeRecipients: state.recipients,
       visibleRecipients: facts?.visibleRecipients ?? [],
       senderEmail: state.mailFrom,
-      addDevice: Boolean(facts && !facts.optedOut && !facts.carriesDevice),
+      addDevice: Boolean(
+        facts &&
+        !facts.optedOut &&
+        !facts.carriesDevice &&
+        facts.bodyParts.html + facts.bodyParts.text > 0,
+      ),
     });
     this.#log.info(
       { spoolId: id, copies: copies.length, optedOut: facts?.optedOut, had: facts?.carriesDevice },
@@ -256,25 +309,29 @@ export class DeliveryQueue {
   ): Promise<Buffer> {
     const file = this.#options.spool.messagePath(id);
     if (state.origin === 'generated') return readFile(file);
+    // Outside the try: a store that cannot answer now is a reason to retry, not to send bare.
+    const copyDevice = copy.link
+      ? await device.render(this.#options.box.open(copy.link.tokenSealed))
+      : undefined;
     try {
       return await readAll(
         rewriteMessage(
           createReadStream(file),
           editsForCopy({
-            device: copy.link
-              ? await device.render(this.#options.box.open(copy.link.tokenSealed))
-              : undefined,
+            device: copyDevice,
             messageId: `<${id}@${this.#options.hostname}>`,
             date: new Date(state.receivedAt),
+            bodyParts: state.bodyParts ?? { html: 0, text: 0 },
           }),
         ),
       );
     } catch (error) {
+      // Mail the rewriter cannot read still goes out, but never with its Bcc list.
       this.#log.warn(
         { err: error, spoolId: id },
-        'could not rewrite a message: sending it unchanged',
+        'could not rewrite a message: sending it as it came',
       );
-      return readFile(file);
+      return withoutBccHeader(await readFile(file));
     }
   }
 

@@ -40,16 +40,20 @@ export class MailSpool<T> {
   /**
    * Stores a message and its first state durably; resolves once both are
    * fsynced and in the queue. `message` may be a stream (SMTP DATA) or bytes.
-   * `check` runs once the message is written and may throw to refuse it (too
-   * big, ...): nothing is then queued.
+   * `check` reads the written message and may throw to refuse it (too big,
+   * sent as someone else, ...): nothing is then queued.
    */
-  async add(message: Readable | Buffer, state: T, check: () => void = () => {}): Promise<string> {
+  async add(
+    message: Readable | Buffer,
+    state: T,
+    check: (file: string) => Promise<void> = () => Promise.resolve(),
+  ): Promise<string> {
     const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const eml = path.join(this.#incoming, `${id}.eml`);
     const json = path.join(this.#incoming, `${id}.json`);
     try {
       await writeDurably(eml, message);
-      check();
+      await check(eml);
       await writeDurably(json, jsonBytes(state));
       await syncFolder(this.#incoming);
     } catch (error) {

@@ -24,6 +24,8 @@ interface BodyChunk {
 /** A body part of the message (not an attachment, not inside a forwarded message). */
 export interface TextPart {
   kind: 'html' | 'text';
+  /** Its place among the message's body parts of its kind (0 = first). */
+  index: number;
   /** Decoded from its transfer encoding; still in its charset. */
   content: Buffer;
   charset: string | undefined;
@@ -54,6 +56,7 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 class BodyPartEditor extends Transform {
   readonly #edits: MessageEdits;
   #pending: { node: MimeNode; kind: TextPart['kind']; chunks: Buffer[] } | undefined;
+  readonly #seen = { html: 0, text: 0 };
 
   constructor(edits: MessageEdits) {
     super({ readableObjectMode: true, writableObjectMode: true });
@@ -103,7 +106,13 @@ class BodyPartEditor extends Transform {
     const { node, kind } = pending;
     const raw = Buffer.concat(pending.chunks);
     const content = await through(node.getDecoder(), raw);
-    const edited = this.#edits.textPart?.({ kind, content, charset: node.charset || undefined });
+    const index = this.#seen[kind]++;
+    const edited = this.#edits.textPart?.({
+      kind,
+      index,
+      content,
+      charset: node.charset || undefined,
+    });
     this.push(node);
     if (edited === undefined) {
       if (raw.length > 0) this.push({ type: 'body', node, value: raw });
@@ -128,9 +137,10 @@ function isBody(chunk: object): chunk is BodyChunk {
 function bodyTextKind(node: MimeNode): TextPart['kind'] | undefined {
   if (node.contentType !== 'text/html' && node.contentType !== 'text/plain') return undefined;
   if (node.disposition === 'attachment' || node.filename) return undefined;
-  // A forwarded message's parts are someone else's mail.
+  // A forwarded message's parts are someone else's mail; a signed part
+  // (S/MIME, PGP/MIME) would show a broken signature after any change.
   for (let parent = node.parentNode; parent; parent = parent.parentNode) {
-    if (parent.rfc822) return undefined;
+    if (parent.rfc822 || parent.multipart === 'signed') return undefined;
   }
   return node.contentType === 'text/html' ? 'html' : 'text';
 }

@@ -21,6 +21,8 @@ const OPT_OUT_HEADER = 'x-voxreply';
 
 export interface MessageFacts {
   subject: string | undefined;
+  /** Body parts of each kind (none: nowhere to put a device, e.g. signed mail). */
+  bodyParts: { html: number; text: number };
   visibleRecipients: HeaderRecipient[];
   optedOut: boolean;
   carriesDevice: boolean;
@@ -36,6 +38,7 @@ export async function inspectMessage(
     visibleRecipients: [],
     optedOut: false,
     carriesDevice: false,
+    bodyParts: { html: 0, text: 0 },
   };
   await readAll(
     rewriteMessage(source, {
@@ -47,6 +50,7 @@ export async function inspectMessage(
         facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addresses(headers, key));
       },
       textPart: (part) => {
+        facts.bodyParts[part.kind] += 1;
         if (carriesDevice(part, replyUrlPrefix)) facts.carriesDevice = true;
         return undefined;
       },
@@ -61,6 +65,11 @@ export interface CopyEdits {
   /** For a missing Message-ID (the same in every copy of one message). */
   messageId: string;
   date: Date;
+  /**
+   * Body parts of each kind in the message: the device goes into the last of
+   * each (Apple Mail splits one HTML body around an inline image).
+   */
+  bodyParts: { html: number; text: number };
 }
 
 export function editsForCopy(copy: CopyEdits): MessageEdits {
@@ -76,7 +85,10 @@ export function editsForCopy(copy: CopyEdits): MessageEdits {
     },
     ...(device
       ? {
-          textPart: (part) => (canInsertInto(part) ? insertDevice(part, device) : undefined),
+          textPart: (part) =>
+            part.index === copy.bodyParts[part.kind] - 1 && canInsertInto(part)
+              ? insertDevice(part, device)
+              : undefined,
         }
       : {}),
   };

@@ -1,7 +1,10 @@
 // The SMTP submission server senders point their mail program at. Only a
 // logged-in sender may send (their password or an app password), only as
 // themselves, and a message is on disk before the relay says 250.
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { open } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import addressparser from 'nodemailer/lib/addressparser';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { verifyPassword } from '../security/password.js';
@@ -121,25 +124,22 @@ export class RelayServer {
   /** The sender's own password, or one of their app passwords. */
   async #authenticate(username: string, password: string, address: string): Promise<Sender> {
     const { accounts, appPasswords, limits } = this.#options;
-    await limits.take(limits.relayAuthPerIp, address).catch(() => {
-      throw smtpError(454, '4.7.0 Too many login attempts; try again later');
-    });
+    if (await limits.exhausted(limits.relayAuthPerIp, address))
+      throw smtpError(454, '4.7.0 Too many failed logins; try again later');
     const account = await accounts.findByEmail(username);
     const valid =
       account !== undefined &&
       ((await appPasswords.accountFor(password)) === account.id ||
         (await verifyPassword(password, account.passwordHash)));
     if (!account || !valid) {
+      await limits.spendOnFailure(limits.relayAuthPerIp, address);
       this.#log.info({ remoteAddress: address }, 'mail relay login refused');
       throw smtpError(535, '5.7.8 Username and password not accepted');
     }
     return { accountId: account.id, email: account.email };
   }
 
-  async #accept(
-    stream: NodeJS.ReadableStream & { sizeExceeded: boolean },
-    session: SMTPServerSession,
-  ): Promise<string> {
+  async #accept(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const { spool, queue, limits, maxMessageBytes } = this.#options;
     const sender = senderOf(session);
     const tooBig = () =>
@@ -151,9 +151,11 @@ export class RelayServer {
       throw smtpError(451, '4.7.1 Too many messages; try again later');
     }
     const now = new Date().toISOString();
+    // Past the limit nothing more is written (smtp-server still reads the rest).
+    const message = capped(stream, maxMessageBytes);
     const id = await spool
       .add(
-        stream as unknown as import('node:stream').Readable,
+        message.stream,
         {
           origin: 'relayed',
           accountId: sender.accountId,
@@ -167,8 +169,9 @@ export class RelayServer {
           copies: null,
           bounceQueued: false,
         },
-        () => {
-          if (stream.sizeExceeded) throw tooBig();
+        async (file) => {
+          if (message.exceeded() || stream.sizeExceeded) throw tooBig();
+          await checkFromHeader(file, sender.email);
         },
       )
       .catch((error: unknown) => {
@@ -183,6 +186,44 @@ export class RelayServer {
     queue.wake();
     return id;
   }
+}
+
+/** The message stream, cut off (and the rest drained) once it passes `max` bytes. */
+function capped(source: Readable, max: number): { stream: Readable; exceeded: () => boolean } {
+  let bytes = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, bytes <= max ? chunk : undefined);
+    },
+  });
+  return { stream: source.pipe(limiter), exceeded: () => bytes > max };
+}
+
+/**
+ * A sender sends as themselves: every From address must be theirs (a missing
+ * From is left to the receiving side, as RFC 6409 allows).
+ */
+async function checkFromHeader(file: string, email: string): Promise<void> {
+  const handle = await open(file, 'r');
+  let head: string;
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    head = buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await handle.close();
+  }
+  const end = /\r?\n\r?\n/.exec(head)?.index ?? head.length;
+  const unfolded = head.slice(0, end).replace(/\r?\n[ \t]+/g, ' ');
+  const fromLines = unfolded.split(/\r?\n/).filter((line) => /^from\s*:/i.test(line));
+  const addresses = fromLines.flatMap((line) =>
+    addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) =>
+      entry.address.toLowerCase(),
+    ),
+  );
+  if (addresses.some((address) => address !== email))
+    throw smtpError(550, `5.7.1 From must be your own address (${email})`);
 }
 
 function isLoopback(host: string): boolean {

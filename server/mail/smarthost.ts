@@ -18,6 +18,8 @@ export type SendResult =
 export interface RefusedRecipient {
   address: string;
   error: string;
+  /** 5xx: never (bounce); 4xx: not now (try again). */
+  permanent: boolean;
 }
 
 export class Smarthost {
@@ -38,13 +40,19 @@ export class Smarthost {
       const refused = (info.rejectedErrors ?? []).map((error) => ({
         address: error.recipient ?? '',
         error: error.message,
+        permanent: isPermanent(error.responseCode),
       }));
       return { kind: 'sent', refused };
     } catch (error) {
       const code = (error as { responseCode?: unknown }).responseCode;
       const message = error instanceof Error ? error.message : String(error);
       this.#log.warn({ err: error, to: envelope.to.length }, 'smarthost did not take a message');
-      return typeof code === 'number' && code >= 500 && code < 600
+      // Every recipient refused: nodemailer reports one code; 4xx among them means "later".
+      const refusals = (error as { rejectedErrors?: { responseCode?: unknown }[] }).rejectedErrors;
+      const permanent = refusals
+        ? refusals.every((refusal) => isPermanent(refusal.responseCode))
+        : isPermanent(code);
+      return permanent
         ? { kind: 'permanent', error: message }
         : { kind: 'transient', error: message };
     }
@@ -68,4 +76,8 @@ function smtpTransport(url: string) {
     greetingTimeout: 30_000,
     socketTimeout: 60_000,
   });
+}
+
+function isPermanent(code: unknown): boolean {
+  return typeof code === 'number' && code >= 500 && code < 600;
 }

@@ -25,12 +25,25 @@ export class RateLimits {
     this.callStartPerLink = limiter(6, 60);
     // A person presses a few keys a second; each request may carry 20.
     this.keypadPerSocket = limiter(10, 1);
-    // Mail programs log in once per connection; a guesser tries many.
+    // Failed relay log-ins only: an office of senders behind one address logs in often.
     this.relayAuthPerIp = limiter(20, 60);
     this.relayMessagesPerAccount = limiter(300, 3600);
     // A caller re-records and retries a few times; a flood is someone else.
     this.voicemailPerIp = limiter(20, 600);
     this.voicemailPerLink = limiter(10, 600);
+  }
+
+  /** Whether `key` has no points left (for limits spent only on failures). */
+  async exhausted(limiter: RateLimiterMemory, key: string): Promise<boolean> {
+    const state = await limiter.get(key);
+    return state !== null && state.consumedPoints >= limiter.points;
+  }
+
+  /** Spends one point on a failure; running out is what `exhausted` reports next time. */
+  async spendOnFailure(limiter: RateLimiterMemory, key: string): Promise<void> {
+    await limiter.consume(key).catch((rejection: unknown) => {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    });
   }
 
   /** Spends one point, or throws `rate_limited` saying when to retry. */

@@ -67,6 +67,16 @@ export class VoicemailStore {
     return row && toVoicemail(row);
   }
 
+  async count(accountId: number): Promise<number> {
+    const row = await this.#db
+      .selectFrom('voicemails')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    // PostgreSQL's count is a bigint, which its driver hands over as a string.
+    return Number(row.count);
+  }
+
   /** Newest first. */
   async list(accountId: number, limit = 200): Promise<Voicemail[]> {
     const rows = await this.#db

@@ -36,9 +36,17 @@ export async function checkRecording(bytes: Buffer, maxSeconds: number): Promise
   if (!(flags & END_OF_STREAM) || !format.duration || format.duration <= 0)
     throw new RecordingError('incomplete', 'the recording is incomplete: record it again');
   if (format.duration > maxSeconds + 1)
-    throw new RecordingError(
-      'too_long',
-      `the recording is longer than ${Math.round(maxSeconds / 60)} minutes`,
-    );
+    throw new RecordingError('too_long', `the recording is longer than ${spoken(maxSeconds)}`);
   return Math.round(format.duration * 1000);
+}
+
+/** "5 minutes", "90 seconds", "1 minute 30 seconds". */
+function spoken(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (minutes === 0) return unit(rest, 'second');
+  return rest === 0
+    ? unit(minutes, 'minute')
+    : `${unit(minutes, 'minute')} ${unit(rest, 'second')}`;
 }

@@ -18,6 +18,12 @@ import type { Voicemail, VoicemailStore } from '../store/voicemail-store.js';
 import { checkRecording, RecordingError } from './recording-check.js';
 import type { VoicemailFiles } from './voicemail-files.js';
 
+/**
+ * Messages one sender keeps at most: a reply link is in every email, so
+ * strangers must not be able to fill the disk; the sender deletes to make room.
+ */
+export const MAX_VOICEMAILS_PER_SENDER = 100;
+
 export interface VoicemailServiceOptions {
   store: VoicemailStore;
   files: VoicemailFiles;
@@ -51,6 +57,11 @@ export class VoicemailService {
     const stored = await store.findByUploadKey(link.id, upload.key);
     if (stored) return uploaded(stored);
 
+    if ((await store.count(link.accountId)) >= MAX_VOICEMAILS_PER_SENDER)
+      throw new RequestError(
+        ErrorCode.Conflict,
+        'the mailbox is full: the sender has to delete messages before new ones fit',
+      );
     const durationMs = await checkRecording(bytes, this.#options.maxSeconds).catch(
       (error: unknown) => {
         if (!(error instanceof RecordingError)) throw error;

@@ -156,6 +156,36 @@ export async function buildCorpus(a: Addresses): Promise<CorpusMessage[]> {
     ],
   });
 
+  // Apple Mail writes one HTML body as two parts around an inline image.
+  const inline = randomBytes(2_000);
+  add(
+    'HTML split around an inline image',
+    (s) =>
+      Buffer.from(
+        crlf([
+          ...headers(a, s, ['Content-Type: multipart/mixed; boundary="apple-1"']),
+          '',
+          '--apple-1',
+          'Content-Type: text/html; charset=us-ascii',
+          '',
+          '<html><body><p>Before the picture.</p></body></html>',
+          '--apple-1',
+          'Content-Type: image/png; name="photo.png"',
+          'Content-Disposition: inline; filename="photo.png"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          inline.toString('base64'),
+          '--apple-1',
+          'Content-Type: text/html; charset=us-ascii',
+          '',
+          '<html><body><p>After the picture.</p></body></html>',
+          '--apple-1--',
+          '',
+        ]),
+      ),
+    new Map([['photo.png', inline]]),
+  );
+
   add('forwarded message', (s) =>
     Buffer.from(
       crlf([

@@ -63,6 +63,7 @@ describe('planCopies', () => {
 describe('insertDevice', () => {
   const part = (kind: 'html' | 'text', content: string, charset = 'utf-8') => ({
     kind,
+    index: 0,
     content: Buffer.from(content, 'latin1'),
     charset,
   });

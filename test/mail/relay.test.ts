@@ -28,6 +28,7 @@ let sink: MailSink;
 let server: RunningServer;
 let relayPort: number;
 let sender: Sender;
+const ada = randomEmail('Ada Lovelace');
 const bob = randomEmail('Bob Brown');
 const carol = randomEmail('Carol Chen');
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
     MAIL_RETRY_SECONDS: '1',
     RATE_LIMIT_MULTIPLIER: '100',
   });
-  sender = await signUp(server.url);
+  sender = await signUp(server.url, 'Ada Lovelace', ada);
 });
 
 afterAll(async () => {
@@ -120,14 +121,22 @@ const isBodyText = (part: LeafPart) =>
   !part.filename &&
   !part.forwarded;
 
-/** Each original part is in the copy: unchanged, or (body text) with one device added. */
+/**
+ * Each original part is in the copy: unchanged, except the last body part of
+ * each kind (html, text), which has one device added and keeps its own text.
+ */
 function expectPartsKept(original: LeafPart[], copy: LeafPart[], token: string): void {
   expect(copy.map((p) => [p.contentType, p.charset, p.encoding, p.filename])).toEqual(
     original.map((p) => [p.contentType, p.charset, p.encoding, p.filename]),
   );
+  const lastOfKind = new Map(
+    original.flatMap((part, index) =>
+      isBodyText(part) ? [[part.contentType, index] as const] : [],
+    ),
+  );
   original.forEach((part, index) => {
     const arrived = present(copy[index], `part ${index}`);
-    if (!isBodyText(part)) {
+    if (lastOfKind.get(part.contentType) !== index) {
       expect(arrived.content.equals(part.content), `part ${index} (${part.contentType})`).toBe(
         true,
       );
@@ -166,12 +175,17 @@ describe('SMTP relay', () => {
 
     const posing = await submit('Subject: x\r\n\r\nx', [bob], { from: 'ceo@example.org' });
     expect(posing.transcript).toMatch(/553 5\.7\.1 You may send only as/);
+    const forged = await submit(
+      'From: Billing <billing@bank.example>\r\nSubject: x\r\n\r\nPay now.',
+      [bob],
+    );
+    expect(forged.transcript).toMatch(/550 5\.7\.1 From must be your own address/);
     expect(sink.received).toHaveLength(0);
   });
 
   describe('every shape of message arrives with one device per body part and every part intact', async () => {
     const corpus = await buildCorpus({
-      from: 'ada@example.org',
+      from: ada,
       to: bob,
       cc: carol,
     });
@@ -198,10 +212,8 @@ describe('SMTP relay', () => {
           const info = await replyInfo(token);
           expect(info.recipientName).toBe(names.get(copy.to[0] ?? ''));
           expect(info.subject).toBe(message.subject);
-          if (parsed.html)
-            expect(count(parsed.html, MARKER)).toBe(
-              original.filter((p) => isBodyText(p) && p.contentType === 'text/html').length,
-            );
+          // One device per rendering of the message (its HTML, its text), however many parts.
+          if (parsed.html) expect(count(parsed.html, MARKER)).toBe(1);
           for (const [filename, content] of message.binaries) {
             const attachment = parsed.attachments.find((a) => a.filename === filename);
             expect(attachment?.content.equals(content), filename).toBe(true);
@@ -221,6 +233,7 @@ describe('SMTP relay: recipients, opt-out and mail that already has a device', (
     const message = [
       `From: <${sender.email}>`,
       `To: "Bob Brown" <${bob}>`,
+      `Bcc: <${dave}>`,
       `Subject: ${subject}`,
       '',
       'Hello.',
@@ -233,7 +246,11 @@ describe('SMTP relay: recipients, opt-out and mail that already has a device', (
     const daveInfo = await replyInfo(tokenIn(byRecipient.get(dave) ?? ''));
     expect(daveInfo.recipientName).toBeNull();
     expect((await replyInfo(tokenIn(byRecipient.get(bob) ?? ''))).recipientName).toBe('Bob Brown');
-    for (const raw of byRecipient.values()) expect(raw).not.toContain(dave.split('@')[0]);
+    // The Bcc list reaches nobody, not even the blind recipient.
+    for (const raw of byRecipient.values()) {
+      expect(raw).not.toMatch(/^Bcc:/im);
+      expect(raw.split('\r\n\r\n')[0]).not.toContain(dave);
+    }
     // The sender's Links list has one link per recipient, about this email.
     const links = (await (await sender.api('GET', '/api/links')).json()) as {
       recipientEmail: string;
@@ -265,6 +282,40 @@ describe('SMTP relay: recipients, opt-out and mail that already has a device', (
     expect(arrived(subject)).toHaveLength(1);
     expect(copies[0]?.to.sort()).toEqual([bob, carol].sort());
     expect(count(copies[0]?.raw.toString() ?? '', MARKER)).toBe(1);
+  });
+
+  it('leaves signed mail (S/MIME, PGP/MIME) untouched, so its signature stays valid', async () => {
+    const subject = `signed mail ${Date.now()}`;
+    const signedPart = ['Content-Type: text/plain; charset=us-ascii', '', 'Signed words.', ''].join(
+      '\r\n',
+    );
+    const message = [
+      `From: <${sender.email}>`,
+      `To: <${bob}>`,
+      `Cc: <${carol}>`,
+      `Subject: ${subject}`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/signed; protocol="application/pgp-signature"; micalg=pgp-sha256; boundary="sig-1"',
+      '',
+      '--sig-1',
+      signedPart,
+      '--sig-1',
+      'Content-Type: application/pgp-signature; name="signature.asc"',
+      '',
+      '-----BEGIN PGP SIGNATURE-----',
+      'iQEzBAEBCAAdFiEE',
+      '-----END PGP SIGNATURE-----',
+      '--sig-1--',
+      '',
+    ].join('\r\n');
+    await submit(message);
+    const [copy] = await delivered(subject, 1);
+    await settle(500);
+    expect(arrived(subject)).toHaveLength(1);
+    const raw = present(copy, 'the signed copy').raw.toString();
+    expect(present(copy, 'the signed copy').to.sort()).toEqual([bob, carol].sort());
+    expect(raw).not.toContain('Reply by voice');
+    expect(raw).toContain(`--sig-1\r\n${signedPart}\r\n--sig-1`);
   });
 
   it('adds nothing when the sender opts out, and takes the opt-out marks away', async () => {

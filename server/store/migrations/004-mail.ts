@@ -11,7 +11,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       col.notNull().references('accounts.id').onDelete('cascade'),
     )
     .addColumn('label', 'text', (col) => col.notNull())
-    // SHA-256 of a random 128-bit password: nothing to brute-force, no scrypt cost per message.
+    // SHA-256 of a random ~119-bit password: nothing to brute-force, no scrypt cost per message.
     .addColumn('password_hash', 'text', (col) => col.notNull().unique())
     .addColumn('created_at', 'text', (col) => col.notNull())
     .addColumn('last_used_at', 'text')
