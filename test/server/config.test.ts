@@ -83,6 +83,7 @@ describe('configuration from the environment', () => {
         SMTP_MAX_MESSAGE_MB: '10',
         MAIL_RETRY_SECONDS: '30, 120',
         MAIL_GIVE_UP_HOURS: '24',
+        VOICEMAIL_MAX_SECONDS: '120',
       },
       '/srv',
     );
@@ -138,6 +139,7 @@ describe('configuration from the environment', () => {
         retryDelaysMs: [30_000, 120_000],
         giveUpAfterMs: 24 * 3600 * 1000,
       },
+      voicemailMaxSeconds: 120,
       secretKey: Buffer.alloc(32, 7),
     });
   });
