@@ -37,6 +37,8 @@ export const updateSettingsSchema = z.object({
   offerVideo: z.boolean().optional(),
   /** Email the sender about calls nobody answered. */
   notifyMissedCalls: z.boolean().optional(),
+  /** Reply pages offer a text chat. */
+  chatEnabled: z.boolean().optional(),
 });
 export type UpdateSettingsBody = z.infer<typeof updateSettingsSchema>;
 
@@ -47,6 +49,7 @@ export interface AccountSettings {
   awayAfterMinutes: number;
   offerVideo: boolean;
   notifyMissedCalls: boolean;
+  chatEnabled: boolean;
 }
 
 export interface Me {

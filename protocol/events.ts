@@ -16,6 +16,14 @@ import type {
 import type { ActivityBeat, DeviceHello, DeviceView, UpdateDeviceRequest } from './presence.js';
 import type { VoicemailView } from './voicemail.js';
 import type {
+  ChatMessage,
+  ChatOpened,
+  ChatOpenRequest,
+  ChatRead,
+  ChatReadRequest,
+  ChatSendRequest,
+} from './chat.js';
+import type {
   ConnectTransportRequest,
   ConsumeRequest,
   ConsumerInfo,
@@ -50,6 +58,10 @@ export interface ClientToServerEvents {
   'call:dtmf': (request: CallDtmfRequest, ack: AckCallback<null>) => void;
   // Either side of a call.
   'call:hangup': (request: CallIdRequest, ack: AckCallback<null>) => void;
+  // Chat on a link (reply page by token, desk app by link id).
+  'chat:open': (request: ChatOpenRequest, ack: AckCallback<ChatOpened>) => void;
+  'chat:send': (request: ChatSendRequest, ack: AckCallback<ChatMessage>) => void;
+  'chat:read': (request: ChatReadRequest, ack: AckCallback<null>) => void;
   // Media in the room the socket belongs to (a call, or a diagnostics room).
   'media:join': (request: JoinRoomRequest, ack: AckCallback<JoinRoomResult>) => void;
   'media:createTransport': (
@@ -82,6 +94,8 @@ export interface ServerToClientEvents {
   'media:sendCodec': (request: SendCodecRequest) => void;
   /** A caller left the sender a voice message. */
   'voicemail:new': (message: VoicemailView) => void;
+  'chat:message': (message: ChatMessage) => void;
+  'chat:read': (read: ChatRead) => void;
 }
 
 // Events between signaling nodes (Socket.IO adapter); none yet.

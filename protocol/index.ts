@@ -10,3 +10,4 @@ export * from './phones.js';
 export * from './presence.js';
 export * from './mail.js';
 export * from './voicemail.js';
+export * from './chat.js';

@@ -41,6 +41,8 @@ export interface ReplyPageInfo {
   subject: string | null;
   /** The longest voice message the caller may leave. */
   voicemailMaxSeconds: number;
+  /** A text chat is offered (personal links of senders who allow it). */
+  chat: boolean;
 }
 
 /** Link tokens: 128 random bits, base64url (22 characters). */

@@ -27,6 +27,7 @@ import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
 import { CallHandlers } from './realtime/call-handlers.js';
+import { ChatHandlers } from './realtime/chat-handlers.js';
 import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
@@ -38,6 +39,7 @@ import { loadServerKey } from './security/server-key.js';
 import { AccountStore } from './store/account-store.js';
 import { AppPasswordStore } from './store/app-password-store.js';
 import { CallStore } from './store/call-store.js';
+import { ChatStore } from './store/chat-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
@@ -203,6 +205,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
+  const chatHandlers = new ChatHandlers({
+    io,
+    chats: new ChatStore(db),
+    links: linkStore,
+    accounts,
+    limits,
+    logger,
+  });
   const diagnostics = config.diagnosticsRooms
     ? new DiagnosticsRooms(pool, signaling, logger)
     : undefined;
@@ -210,6 +220,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     signaling.attach(socket);
     deviceHandlers.attach(socket);
     callHandlers.attach(socket);
+    chatHandlers.attach(socket);
     diagnostics?.attach(socket);
   });
 

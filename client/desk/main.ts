@@ -7,6 +7,7 @@ import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 import { trackActivity } from './activity.js';
 import { CallUi } from './call-ui.js';
+import { DeskChat } from './chat.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
 import { bindMailRelay } from './mail-relay.js';
 import { bindSignature } from './signature.js';
@@ -14,6 +15,7 @@ import { renderVoicemails } from './voicemails.js';
 import {
   bindLinkForm,
   bindPhones,
+  onOpenChat,
   bindSettings,
   renameDevice,
   renderDevices,
@@ -57,6 +59,8 @@ function startApp(me: Me): void {
       .catch((error: unknown) => (byId('notice').textContent = String(error)));
   });
   socket.on('devices:list', (devices) => renderDevices(socket, devices, id));
+  const chat = new DeskChat(socket);
+  onOpenChat((link) => void chat.open(link));
   socket.on('voicemail:new', (message) => {
     byId('notice').textContent = `New voice message from ${message.callerName}`;
     void renderVoicemails();

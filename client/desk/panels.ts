@@ -69,6 +69,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   const dnd = byId<HTMLInputElement>('dnd');
   const offerVideo = byId<HTMLInputElement>('offer-video');
   const notifyMissed = byId<HTMLInputElement>('notify-missed');
+  const chatEnabled = byId<HTMLInputElement>('chat-enabled');
   t1.value = String(me.settings.ringPlan.firstStageSeconds);
   t2.value = String(me.settings.ringPlan.totalSeconds);
   showStatus.checked = me.settings.showStatus;
@@ -76,6 +77,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   dnd.checked = me.settings.doNotDisturb;
   offerVideo.checked = me.settings.offerVideo;
   notifyMissed.checked = me.settings.notifyMissedCalls;
+  chatEnabled.checked = me.settings.chatEnabled;
   const save = (body: object) => {
     api<Me>('PATCH', '/api/me/settings', body).then(onChange, (error: unknown) => {
       byId('notice').textContent = error instanceof Error ? error.message : String(error);
@@ -90,6 +92,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   dnd.addEventListener('change', () => save({ doNotDisturb: dnd.checked }));
   offerVideo.addEventListener('change', () => save({ offerVideo: offerVideo.checked }));
   notifyMissed.addEventListener('change', () => save({ notifyMissedCalls: notifyMissed.checked }));
+  chatEnabled.addEventListener('change', () => save({ chatEnabled: chatEnabled.checked }));
 }
 
 /** The forwarding phones: an ordered draft edited here and saved whole. */
@@ -202,6 +205,13 @@ function readablePhoneError(error: unknown): string {
   );
 }
 
+/** Opens a link's chat (set by the composition in main.ts). */
+let openChat: (link: LinkInfo) => void = () => {};
+
+export function onOpenChat(open: (link: LinkInfo) => void): void {
+  openChat = open;
+}
+
 export async function renderLinks(): Promise<void> {
   const links = await api<LinkInfo[]>('GET', '/api/links');
   const signature = links.find((link) => link.kind === 'signature');
@@ -237,7 +247,7 @@ export async function renderLinks(): Promise<void> {
           h('td', {}, timeAgo(link.createdAt)),
           h('td', {}, timeAgo(link.lastUsedAt)),
           h('td', {}, String(link.calls)),
-          h('td', {}, revoke),
+          h('td', {}, chatButton(link), revoke),
         );
       }),
   );
@@ -336,4 +346,11 @@ export async function renameDevice(
   label: string,
 ): Promise<DeviceView[]> {
   return unwrap(await socket.emitWithAck('device:update', { deviceId, label }));
+}
+
+function chatButton(link: LinkInfo): HTMLButtonElement {
+  const who = link.recipientName ?? link.recipientEmail ?? 'this recipient';
+  const button = h('button', { type: 'button', 'aria-label': `Chat with ${who}` }, 'Chat');
+  button.addEventListener('click', () => openChat(link));
+  return button;
 }

@@ -9,6 +9,7 @@ import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
+import { bindChat } from './chat.js';
 import { VoiceMessage } from './voice-message.js';
 
 const NAME_KEY = 'voxreply.callerName';
@@ -161,6 +162,17 @@ async function load(): Promise<void> {
     show(ui.subjectLine, true);
   }
   voiceMessage = new VoiceMessage(token, info.voicemailMaxSeconds, () => ui.nameInput.value.trim());
+  if (info.chat) {
+    bindChat(
+      socket,
+      token,
+      () => ui.nameInput.value.trim(),
+      () => {
+        show(ui.nameForm, true);
+        ui.nameInput.focus();
+      },
+    );
+  }
   const known = info.recipientName ?? localStorage.getItem(NAME_KEY);
   ui.nameInput.value = known ?? '';
   // Ask once, only when neither the link nor this browser knows the caller.

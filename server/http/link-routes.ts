@@ -71,6 +71,7 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
       recipientName: link.recipientName,
       subject: link.subject,
       voicemailMaxSeconds: options.voicemailMaxSeconds,
+      chat: link.kind === 'recipient' && account.settings.chatEnabled,
     };
     return reply.header('cache-control', 'no-store').send(info);
   });

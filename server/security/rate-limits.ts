@@ -13,6 +13,7 @@ export class RateLimits {
   readonly relayAuthPerIp: RateLimiterMemory;
   readonly relayMessagesPerAccount: RateLimiterMemory;
   readonly voicemailPerIp: RateLimiterMemory;
+  readonly chatPerSocket: RateLimiterMemory;
   readonly voicemailPerLink: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
@@ -31,6 +32,8 @@ export class RateLimits {
     // A caller re-records and retries a few times; a flood is someone else.
     this.voicemailPerIp = limiter(20, 600);
     this.voicemailPerLink = limiter(10, 600);
+    // People type a message every few seconds; a burst of 20 is already a lot.
+    this.chatPerSocket = limiter(20, 30);
   }
 
   /** Whether `key` has no points left (for limits spent only on failures). */

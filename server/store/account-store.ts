@@ -81,6 +81,7 @@ export class AccountStore {
       ...(change.notifyMissedCalls === undefined
         ? {}
         : { notify_missed_calls: change.notifyMissedCalls ? 1 : 0 }),
+      ...(change.chatEnabled === undefined ? {} : { chat_enabled: change.chatEnabled ? 1 : 0 }),
       ...(change.ringPlan === undefined
         ? {}
         : {
@@ -128,6 +129,7 @@ function toAccount(row: Selectable<AccountTable>): Account {
       awayAfterMinutes: row.away_after_minutes,
       offerVideo: row.offer_video === 1,
       notifyMissedCalls: row.notify_missed_calls === 1,
+      chatEnabled: row.chat_enabled === 1,
     },
   };
 }

@@ -72,6 +72,17 @@ export class LinkStore {
     return row && toLink(row);
   }
 
+  /** One of the account's links, by id. */
+  async findOwned(accountId: number, id: number): Promise<Link | undefined> {
+    const row = await this.#db
+      .selectFrom('links')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toLink(row);
+  }
+
   async list(accountId: number): Promise<Link[]> {
     const rows = await this.#db
       .selectFrom('links')

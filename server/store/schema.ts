@@ -16,6 +16,7 @@ export interface AccountTable {
   away_after_minutes: Generated<number>;
   offer_video: Generated<number>;
   notify_missed_calls: Generated<number>;
+  chat_enabled: Generated<number>;
 }
 
 export interface SessionTable {
@@ -79,6 +80,7 @@ export interface Database {
   call_phone_legs: CallPhoneLegTable;
   app_passwords: AppPasswordTable;
   voicemails: VoicemailTable;
+  chat_messages: ChatMessageTable;
 }
 
 export interface PhoneNumberTable {
@@ -121,4 +123,14 @@ export interface VoicemailTable {
   upload_key: string;
   created_at: string;
   heard_at: string | null;
+}
+
+export interface ChatMessageTable {
+  id: Generated<number>;
+  link_id: number;
+  side: string;
+  author_name: string;
+  body: string;
+  sent_at: string;
+  read_at: string | null;
 }

@@ -207,8 +207,9 @@ describe("the desk app's Email section", () => {
       expect.stringMatching(/ s ago$/) as unknown as string,
       'never',
       '0',
-      'Revoke',
+      'ChatRevoke',
     ]);
+    expect(await row.getByRole('button').allTextContents()).toEqual(['Chat', 'Revoke']);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -70,7 +70,7 @@ describe('voicemail', () => {
     await expect
       .poll(() => caller.locator('#vm-playback').evaluate((a: HTMLAudioElement) => a.src))
       .toMatch(/^blob:/);
-    await caller.getByRole('button', { name: 'Send' }).click();
+    await caller.locator('#voicemail').getByRole('button', { name: 'Send' }).click();
     await expect
       .poll(() => caller.locator('#vm-status').textContent(), { timeout: 10_000 })
       .toBe('Message sent');

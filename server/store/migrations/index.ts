@@ -6,6 +6,7 @@ import * as calls from './002-calls.js';
 import * as phones from './003-phones.js';
 import * as mail from './004-mail.js';
 import * as voicemail from './005-voicemail.js';
+import * as chat from './006-chat.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '003-phones': phones,
   '004-mail': mail,
   '005-voicemail': voicemail,
+  '006-chat': chat,
 };

@@ -1,0 +1,75 @@
+// One chat's messages on a page (reply page or desk app): text only, the
+// newest at the bottom, "Read" under this side's messages the other side saw.
+import type { ChatMessage, ChatRead, ChatSide } from '../../protocol/chat.js';
+import type { VoxClientSocket } from './connection.js';
+import { h } from './dom.js';
+
+export class ChatLog {
+  readonly #list: HTMLOListElement;
+  readonly #side: ChatSide;
+  readonly #items = new Map<number, { message: ChatMessage; status: HTMLElement }>();
+
+  constructor(list: HTMLOListElement, side: ChatSide) {
+    this.#list = list;
+    this.#side = side;
+  }
+
+  clear(): void {
+    this.#items.clear();
+    this.#list.replaceChildren();
+  }
+
+  add(message: ChatMessage): void {
+    if (this.#items.has(message.id)) return;
+    const mine = message.from === this.#side;
+    const status = h('span', { class: 'muted chat-status' }, mine ? statusText(message) : '');
+    const time = new Date(message.sentAt).toLocaleTimeString([], {
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    this.#list.append(
+      h(
+        'li',
+        { class: mine ? 'chat-mine' : 'chat-theirs', 'data-id': String(message.id) },
+        h('div', { class: 'muted' }, `${message.authorName} · ${time}`),
+        // textContent: whatever a message holds is shown as the characters typed.
+        h('div', { class: 'chat-text' }, message.text),
+        status,
+      ),
+    );
+    this.#items.set(message.id, { message, status });
+    this.#list.lastElementChild?.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** The other side saw this side's messages up to an id. */
+  read(read: ChatRead): void {
+    if (read.from !== this.#side) return;
+    for (const [id, item] of this.#items) {
+      if (id <= read.upToId && item.message.from === this.#side && !item.message.readAt) {
+        item.message.readAt = read.readAt;
+        item.status.textContent = statusText(item.message);
+      }
+    }
+  }
+
+  /** The newest message from the other side, for the read mark. */
+  newestTheirs(): number | undefined {
+    const theirs = [...this.#items.values()].filter((item) => item.message.from !== this.#side);
+    return theirs.at(-1)?.message.id;
+  }
+}
+
+function statusText(message: ChatMessage): string {
+  return message.readAt ? 'Read' : 'Sent';
+}
+
+/** Tells the other side this page has seen its messages (when the page is visible). */
+export function markRead(
+  socket: VoxClientSocket,
+  where: { token: string } | { linkId: number },
+  log: ChatLog,
+): void {
+  const upToId = log.newestTheirs();
+  if (upToId === undefined || document.visibilityState !== 'visible') return;
+  void socket.emitWithAck('chat:read', { ...where, upToId });
+}

@@ -1,0 +1,132 @@
+// Chat events. A reply page chats on its personal link (named by token), the
+// desk app on any of its sender's links (by id). Each side joins the link's
+// chat room when it opens the chat; new messages and read marks go there, and
+// a caller's message also reaches every desk app of the sender.
+import {
+  chatOpenSchema,
+  chatReadSchema,
+  chatSendSchema,
+  type ChatMessage,
+  type ChatOpened,
+  type ChatSide,
+} from '../../protocol/chat.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { Logger } from '../logger.js';
+import type { RateLimits } from '../security/rate-limits.js';
+import type { AccountStore } from '../store/account-store.js';
+import type { ChatStore } from '../store/chat-store.js';
+import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
+import { accountChannel } from './device-handlers.js';
+import type { VoxServer, VoxSocket } from './typed-server.js';
+import { RequestError, validated } from './validated-handler.js';
+
+const chatRoom = (linkId: number): string => `chat:${linkId}`;
+
+interface ChatPlace {
+  link: Link;
+  /** Who this socket is in the chat. */
+  side: ChatSide;
+}
+
+export class ChatHandlers {
+  readonly #io: VoxServer;
+  readonly #chats: ChatStore;
+  readonly #links: LinkStore;
+  readonly #accounts: AccountStore;
+  readonly #limits: RateLimits;
+  readonly #logger: Logger;
+
+  constructor(options: {
+    io: VoxServer;
+    chats: ChatStore;
+    links: LinkStore;
+    accounts: AccountStore;
+    limits: RateLimits;
+    logger: Logger;
+  }) {
+    this.#io = options.io;
+    this.#chats = options.chats;
+    this.#links = options.links;
+    this.#accounts = options.accounts;
+    this.#limits = options.limits;
+    this.#logger = options.logger.child({ component: 'chat' });
+  }
+
+  attach(socket: VoxSocket): void {
+    const log = this.#logger;
+    socket.on(
+      'chat:open',
+      validated('chat:open', chatOpenSchema, log, async (request): Promise<ChatOpened> => {
+        const { link } = await this.#place(socket, request);
+        await socket.join(chatRoom(link.id));
+        return { enabled: await this.#enabled(link), messages: await this.#chats.history(link.id) };
+      }),
+    );
+    socket.on(
+      'chat:send',
+      validated('chat:send', chatSendSchema, log, async (request): Promise<ChatMessage> => {
+        await this.#limits.take(this.#limits.chatPerSocket, socket.id);
+        const { link, side } = await this.#place(socket, request);
+        if (!(await this.#enabled(link)))
+          throw new RequestError(ErrorCode.Forbidden, 'chat is turned off for this link');
+        const author = await this.#authorName(link, side, request.authorName);
+        const message = await this.#chats.add(link.id, side, author, request.text);
+        // Everyone in the chat but this socket, and (for a caller's message) the sender's desks.
+        const audience =
+          side === 'caller'
+            ? [chatRoom(link.id), accountChannel(link.accountId)]
+            : [chatRoom(link.id)];
+        socket.to(audience).emit('chat:message', message);
+        return message;
+      }),
+    );
+    socket.on(
+      'chat:read',
+      validated('chat:read', chatReadSchema, log, async (request) => {
+        const { link, side } = await this.#place(socket, request);
+        const from: ChatSide = side === 'caller' ? 'sender' : 'caller';
+        if ((await this.#chats.markRead(link.id, from, request.upToId)) > 0) {
+          this.#io.to(chatRoom(link.id)).emit('chat:read', {
+            linkId: link.id,
+            from,
+            upToId: request.upToId,
+            readAt: new Date().toISOString(),
+          });
+        }
+        return null;
+      }),
+    );
+  }
+
+  /** The link and side a request speaks for, or a refusal saying why not. */
+  async #place(socket: VoxSocket, where: { token?: string; linkId?: number }): Promise<ChatPlace> {
+    const accountId = socket.data.accountId;
+    if (where.linkId !== undefined) {
+      const link =
+        accountId === undefined ? undefined : await this.#links.findOwned(accountId, where.linkId);
+      if (!link) throw new RequestError(ErrorCode.NotFound, 'no such link');
+      return { link, side: 'sender' };
+    }
+    if (where.token === undefined)
+      throw new RequestError(ErrorCode.BadRequest, 'name the chat by token or linkId');
+    const link = await this.#links.findByToken(where.token);
+    if (!link || !linkUsable(link))
+      throw new RequestError(ErrorCode.NotFound, 'this reply link no longer works');
+    // Everyone who got the signature link shares it: their chats would mix.
+    if (link.kind !== 'recipient')
+      throw new RequestError(ErrorCode.Forbidden, 'chat needs a personal reply link');
+    return { link, side: 'caller' };
+  }
+
+  async #enabled(link: Link): Promise<boolean> {
+    return (await this.#accounts.findById(link.accountId))?.settings.chatEnabled ?? false;
+  }
+
+  async #authorName(link: Link, side: ChatSide, given: string | undefined): Promise<string> {
+    if (side === 'sender')
+      return (await this.#accounts.findById(link.accountId))?.displayName ?? 'Sender';
+    const name = given ?? link.recipientName;
+    if (!name) throw new RequestError(ErrorCode.BadRequest, 'authorName: say who you are');
+    return name;
+  }
+}
