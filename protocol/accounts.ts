@@ -5,6 +5,14 @@ export const signUpSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
   email: z.email({ message: 'must be an email address' }).max(254),
   password: z.string().min(8, 'must be at least 8 characters').max(200),
+  /**
+   * The personal reply link the person came from ("Get your own link"): when it
+   * was sent to this email, the address counts as confirmed.
+   */
+  fromLink: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{22,64}$/, 'is not a link token')
+    .optional(),
 });
 export type SignUpBody = z.infer<typeof signUpSchema>;
 
@@ -56,6 +64,8 @@ export interface Me {
   id: number;
   name: string;
   email: string;
+  /** The address was confirmed (the account was made from a link sent to it). */
+  emailConfirmed: boolean;
   settings: AccountSettings;
 }
 
@@ -67,3 +77,12 @@ export const senderStatusSchema = z.enum([
   'offline',
 ]);
 export type SenderStatus = z.infer<typeof senderStatusSchema>;
+
+/** A call this person made through a reply link sent to their address. */
+export interface MyReply {
+  callId: string;
+  senderName: string;
+  subject: string | null;
+  startedAt: string;
+  outcome: string | null;
+}

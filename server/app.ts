@@ -255,6 +255,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     accounts,
     sessions,
     links,
+    linkStore,
     limits,
     secureCookies: config.publicUrl.startsWith('https:'),
     onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),

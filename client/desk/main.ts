@@ -21,6 +21,7 @@ import {
   renderDevices,
   renderHistory,
   renderLinks,
+  renderReplies,
 } from './panels.js';
 
 function showAuth(): void {
@@ -31,7 +32,10 @@ function showAuth(): void {
     const form = byId<HTMLFormElement>(formId);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const body = Object.fromEntries(new FormData(form).entries());
+      // Empty fields (an unused hidden fromLink) are left out, not sent as "".
+      const body = Object.fromEntries(
+        [...new FormData(form).entries()].filter(([, value]) => value !== ''),
+      );
       api<Me>('POST', path, body).then(
         () => location.reload(),
         (failure: unknown) =>
@@ -41,6 +45,20 @@ function showAuth(): void {
   };
   submit('login-form', '/api/login');
   submit('signup-form', '/api/signup');
+  prefillSignUp();
+}
+
+/** Came from a reply page's "Get your own reply-by-voice link": fill in what it knows. */
+function prefillSignUp(): void {
+  const query = new URLSearchParams(location.search);
+  const from = query.get('from');
+  if (!from) return;
+  const form = byId<HTMLFormElement>('signup-form');
+  const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+  field('name').value = query.get('name') ?? '';
+  field('email').value = query.get('email') ?? '';
+  field('fromLink').value = from;
+  (query.get('name') ? field('password') : field('name')).focus();
 }
 
 function startApp(me: Me): void {
@@ -92,6 +110,7 @@ function startApp(me: Me): void {
   void renderLinks();
   void renderHistory();
   void renderVoicemails();
+  if (me.emailConfirmed) void renderReplies();
 }
 
 api<{ me: Me | null }>('GET', '/api/session').then(

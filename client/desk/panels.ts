@@ -1,12 +1,12 @@
 // The desk app's panels: devices, settings, forwarding phones, links, history.
-import type { Me } from '../../protocol/accounts.js';
+import type { Me, MyReply } from '../../protocol/accounts.js';
 import type { CallRecordView } from '../../protocol/call.js';
 import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
 import type { PhoneLegView, PhoneList, PhoneNumber } from '../../protocol/phones.js';
 import type { DeviceView } from '../../protocol/presence.js';
 import { api } from '../shared/api.js';
 import type { VoxClientSocket } from '../shared/connection.js';
-import { byId, formatDuration, h, timeAgo } from '../shared/dom.js';
+import { byId, formatDuration, h, show, timeAgo } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 
 const STATE_TEXT: Record<DeviceView['state'], string> = {
@@ -353,4 +353,30 @@ function chatButton(link: LinkInfo): HTMLButtonElement {
   const button = h('button', { type: 'button', 'aria-label': `Chat with ${who}` }, 'Chat');
   button.addEventListener('click', () => openChat(link));
   return button;
+}
+
+/** "Your replies": the calls this person made as a recipient (confirmed address only). */
+export async function renderReplies(): Promise<void> {
+  const replies = await api<MyReply[]>('GET', '/api/me/replies');
+  show(byId('replies'), true);
+  byId<HTMLTableElement>('replies-table').replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'To'),
+      h('th', {}, 'About'),
+      h('th', {}, 'When'),
+      h('th', {}, 'Outcome'),
+    ),
+    ...replies.map((reply) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, reply.senderName),
+        h('td', {}, reply.subject ?? ''),
+        h('td', {}, timeAgo(reply.startedAt)),
+        h('td', {}, reply.outcome ?? 'in progress'),
+      ),
+    ),
+  );
 }

@@ -48,6 +48,8 @@ let senderName = 'the sender';
 let call: { id: string; session: MediaSession } | undefined;
 let timer: number | undefined;
 let voiceMessage: VoiceMessage | undefined;
+/** Shown once a call is over: the invitation loop. */
+let invite: ReplyPageInfo['invite'] = null;
 
 function fail(message: string): void {
   ui.problem.textContent = message;
@@ -89,6 +91,17 @@ function endCall(text: string): void {
   resetMuteButton(ui.mute);
   show(ui.start, true);
   ui.call.textContent = 'Call again';
+  offerOwnLink();
+}
+
+/** After a call: "Get your own reply-by-voice link", sign-up filled in from this link. */
+function offerOwnLink(): void {
+  if (!invite) return;
+  const query = new URLSearchParams({ email: invite.email, from: token });
+  if (invite.name) query.set('name', invite.name);
+  byId<HTMLAnchorElement>('invite-link').href = `/app?${query}#signup`;
+  byId('invite-note').textContent = ` — your calls with ${senderName} come along.`;
+  show(byId('invite'), true);
 }
 
 function onProgress(progress: CallProgress): void {
@@ -162,6 +175,7 @@ async function load(): Promise<void> {
     show(ui.subjectLine, true);
   }
   voiceMessage = new VoiceMessage(token, info.voicemailMaxSeconds, () => ui.nameInput.value.trim());
+  invite = info.invite;
   if (info.chat) {
     bindChat(
       socket,

@@ -6,9 +6,11 @@ import {
   signUpSchema,
   updateSettingsSchema,
   type Me,
+  type MyReply,
 } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { LinkService } from '../links/link-service.js';
+import type { LinkStore } from '../store/link-store.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import { hashPassword, verifyPassword } from '../security/password.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -26,6 +28,7 @@ export interface AccountRoutesOptions {
   accounts: AccountStore;
   sessions: SessionStore;
   links: LinkService;
+  linkStore: LinkStore;
   limits: RateLimits;
   secureCookies: boolean;
   /** Told when settings change, so live views (status, devices) refresh. */
@@ -53,6 +56,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
       throw error;
     }
     await options.links.createSignature(account.id);
+    // Holding a personal link sent to this address proves the person reads its mail.
+    if (body.fromLink) {
+      const link = await options.linkStore.findByToken(body.fromLink);
+      if (link?.kind === 'recipient' && link.recipientEmail === account.email) {
+        await accounts.markEmailVerified(account.id);
+        account.emailVerifiedAt = new Date();
+      }
+    }
     setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
     return reply.code(201).send(me(account));
   });
@@ -85,6 +96,13 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     return me(account);
   });
 
+  // The calls this person made as a recipient: only once their address is confirmed.
+  app.get('/api/me/replies', async (request): Promise<MyReply[]> => {
+    const account = await accounts.findById(await accountOf(request, sessions));
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+    return account.emailVerifiedAt ? accounts.repliesTo(account.email) : [];
+  });
+
   // For the desk app's first look: 200 either way, so logging out is not an error.
   app.get('/api/session', async (request) => {
     const token = request.cookies[SESSION_COOKIE];
@@ -110,6 +128,7 @@ function me(account: Account): Me {
     id: account.id,
     name: account.displayName,
     email: account.email,
+    emailConfirmed: account.emailVerifiedAt !== null,
     settings: account.settings,
   };
 }

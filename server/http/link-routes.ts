@@ -72,6 +72,11 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
       subject: link.subject,
       voicemailMaxSeconds: options.voicemailMaxSeconds,
       chat: link.kind === 'recipient' && account.settings.chatEnabled,
+      // The token holder is whoever the link was mailed to: their own name and address.
+      invite:
+        link.kind === 'recipient' && link.recipientEmail
+          ? { name: link.recipientName, email: link.recipientEmail }
+          : null,
     };
     return reply.header('cache-control', 'no-store').send(info);
   });

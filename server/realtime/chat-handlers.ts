@@ -67,6 +67,7 @@ export class ChatHandlers {
       validated('chat:send', chatSendSchema, log, async (request): Promise<ChatMessage> => {
         await this.#limits.take(this.#limits.chatPerSocket, socket.id);
         const { link, side } = await this.#place(socket, request);
+        if (side === 'caller') await this.#limits.take(this.#limits.chatPerLink, String(link.id));
         if (!(await this.#enabled(link)))
           throw new RequestError(ErrorCode.Forbidden, 'chat is turned off for this link');
         const author = await this.#authorName(link, side, request.authorName);

@@ -14,6 +14,7 @@ export class RateLimits {
   readonly relayMessagesPerAccount: RateLimiterMemory;
   readonly voicemailPerIp: RateLimiterMemory;
   readonly chatPerSocket: RateLimiterMemory;
+  readonly chatPerLink: RateLimiterMemory;
   readonly voicemailPerLink: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
@@ -34,6 +35,8 @@ export class RateLimits {
     this.voicemailPerLink = limiter(10, 600);
     // People type a message every few seconds; a burst of 20 is already a lot.
     this.chatPerSocket = limiter(20, 30);
+    // Callers on one link, however many sockets they open.
+    this.chatPerLink = limiter(60, 600);
   }
 
   /** Whether `key` has no points left (for limits spent only on failures). */

@@ -1,6 +1,6 @@
 // Sender accounts. Emails are stored lower-cased and unique.
 import type { Kysely, Selectable } from 'kysely';
-import type { AccountSettings, UpdateSettingsBody } from '../../protocol/accounts.js';
+import type { AccountSettings, MyReply, UpdateSettingsBody } from '../../protocol/accounts.js';
 import type { AccountTable, Database } from './schema.js';
 
 export interface Account {
@@ -9,6 +9,8 @@ export interface Account {
   displayName: string;
   passwordHash: string;
   createdAt: Date;
+  /** When the address was confirmed (made from a link sent to it), or null. */
+  emailVerifiedAt: Date | null;
   settings: AccountSettings;
 }
 
@@ -95,6 +97,37 @@ export class AccountStore {
     return this.findById(id);
   }
 
+  async markEmailVerified(id: number, now = new Date()): Promise<void> {
+    await this.#db
+      .updateTable('accounts')
+      .set({ email_verified_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /**
+   * Calls made through personal links sent to `email`, newest first, with
+   * the sender each went to.
+   */
+  async repliesTo(email: string, limit = 100): Promise<MyReply[]> {
+    const rows = await this.#db
+      .selectFrom('calls')
+      .innerJoin('links', 'links.id', 'calls.link_id')
+      .innerJoin('accounts', 'accounts.id', 'links.account_id')
+      .select([
+        'calls.id as callId',
+        'accounts.display_name as senderName',
+        'calls.subject as subject',
+        'calls.started_at as startedAt',
+        'calls.outcome as outcome',
+      ])
+      .where('links.recipient_email', '=', normaliseEmail(email))
+      .orderBy('calls.started_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows;
+  }
+
   async findById(id: number): Promise<Account | undefined> {
     const row = await this.#db
       .selectFrom('accounts')
@@ -122,6 +155,7 @@ function toAccount(row: Selectable<AccountTable>): Account {
     displayName: row.display_name,
     passwordHash: row.password_hash,
     createdAt: new Date(row.created_at),
+    emailVerifiedAt: row.email_verified_at ? new Date(row.email_verified_at) : null,
     settings: {
       doNotDisturb: row.do_not_disturb === 1,
       showStatus: row.show_status === 1,

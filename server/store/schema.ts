@@ -17,6 +17,7 @@ export interface AccountTable {
   offer_video: Generated<number>;
   notify_missed_calls: Generated<number>;
   chat_enabled: Generated<number>;
+  email_verified_at: string | null;
 }
 
 export interface SessionTable {

@@ -7,6 +7,7 @@ import * as phones from './003-phones.js';
 import * as mail from './004-mail.js';
 import * as voicemail from './005-voicemail.js';
 import * as chat from './006-chat.js';
+import * as invitations from './007-invitations.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '004-mail': mail,
   '005-voicemail': voicemail,
   '006-chat': chat,
+  '007-invitations': invitations,
 };
