@@ -43,8 +43,8 @@ export interface ReplyPageInfo {
   voicemailMaxSeconds: number;
   /** A text chat is offered (personal links of senders who allow it). */
   chat: boolean;
-  /** For "Get your own reply-by-voice link": who this personal link was sent to. */
-  invite: { name: string | null; email: string } | null;
+  /** For "Get your own reply-by-voice link" (links the relay mailed): the recipient's name. */
+  invite: { name: string | null } | null;
 }
 
 /** Link tokens: 128 random bits, base64url (22 characters). */

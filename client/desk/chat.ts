@@ -3,7 +3,7 @@
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { LinkInfo } from '../../protocol/links.js';
 import { ChatLog, markRead } from '../shared/chat-log.js';
-import type { VoxClientSocket } from '../shared/connection.js';
+import { ackWithin, type VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 
@@ -52,6 +52,8 @@ export class DeskChat {
   async #load(linkId: number): Promise<void> {
     const ui = this.#ui;
     const opened = unwrap(await this.#socket.emitWithAck('chat:open', { linkId }));
+    // Another chat was opened meanwhile: this answer is for a closed one.
+    if (linkId !== this.#linkId) return;
     ui.log.clear();
     for (const message of opened.messages) ui.log.add(message);
     ui.status.textContent = opened.enabled ? '' : 'Chat is turned off in your settings.';
@@ -73,13 +75,22 @@ export class DeskChat {
     const linkId = this.#linkId;
     const text = ui.text.value.trim();
     if (linkId === undefined || !text) return;
-    const ack = await this.#socket.emitWithAck('chat:send', { linkId, text });
-    if (!ack.ok) {
-      ui.status.textContent = ack.error.message;
-      return;
+    const button = ui.form.querySelector('button');
+    if (button?.disabled) return;
+    if (button) button.disabled = true;
+    try {
+      const ack = await ackWithin(this.#socket.emitWithAck('chat:send', { linkId, text }), 10_000);
+      if (!ack.ok) {
+        ui.status.textContent = ack.error.message;
+        return;
+      }
+      ui.text.value = '';
+      ui.status.textContent = '';
+      ui.log.add(ack.data);
+    } catch {
+      ui.status.textContent = 'No answer from the server: not sure it was sent. Try again.';
+    } finally {
+      if (button) button.disabled = false;
     }
-    ui.text.value = '';
-    ui.status.textContent = '';
-    ui.log.add(ack.data);
   }
 }

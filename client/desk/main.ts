@@ -11,7 +11,7 @@ import { DeskChat } from './chat.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
 import { bindMailRelay } from './mail-relay.js';
 import { bindSignature } from './signature.js';
-import { renderVoicemails } from './voicemails.js';
+import { renderVoicemails, showNewVoicemail } from './voicemails.js';
 import {
   bindLinkForm,
   bindPhones,
@@ -56,9 +56,9 @@ function prefillSignUp(): void {
   const form = byId<HTMLFormElement>('signup-form');
   const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
   field('name').value = query.get('name') ?? '';
-  field('email').value = query.get('email') ?? '';
   field('fromLink').value = from;
-  (query.get('name') ? field('password') : field('name')).focus();
+  // The address the link was mailed to: the person types it (a link does not reveal it).
+  (query.get('name') ? field('email') : field('name')).focus();
 }
 
 function startApp(me: Me): void {
@@ -81,7 +81,7 @@ function startApp(me: Me): void {
   onOpenChat((link) => void chat.open(link));
   socket.on('voicemail:new', (message) => {
     byId('notice').textContent = `New voice message from ${message.callerName}`;
-    void renderVoicemails();
+    void showNewVoicemail();
   });
   trackActivity((beat) => socket.volatile.emit('device:activity', beat));
 

@@ -5,6 +5,27 @@ import type { VoicemailView } from '../../protocol/voicemail.js';
 import { api } from '../shared/api.js';
 import { byId, formatDuration, h, timeAgo } from '../shared/dom.js';
 
+/** A new message: re-list, unless one is playing (re-listing would stop it). */
+export async function showNewVoicemail(): Promise<void> {
+  const playing = [...document.querySelectorAll<HTMLAudioElement>('#voicemails audio')].some(
+    (audio) => !audio.paused,
+  );
+  if (!playing) {
+    await renderVoicemails();
+    return;
+  }
+  const messages = await api<VoicemailView[]>('GET', '/api/voicemails');
+  const unheard = messages.filter((message) => !message.heardAt).length;
+  byId('voicemail-title').textContent = `Voice messages (${unheard} new)`;
+  const table = byId<HTMLTableElement>('voicemails');
+  const shown = new Set(
+    [...table.querySelectorAll('tr[data-id]')].map((row) => row.getAttribute('data-id')),
+  );
+  const header = table.querySelector('tr');
+  for (const message of messages.filter((m) => !shown.has(m.id)).reverse())
+    header?.after(messageRow(message));
+}
+
 export async function renderVoicemails(): Promise<void> {
   const messages = await api<VoicemailView[]>('GET', '/api/voicemails');
   const unheard = messages.filter((message) => !message.heardAt).length;
@@ -44,11 +65,14 @@ function messageRow(message: VoicemailView): HTMLTableRowElement {
   );
   remove.addEventListener('click', () => {
     remove.disabled = true;
-    void api('DELETE', `/api/voicemails/${message.id}`).then(renderVoicemails);
+    // Deleted already (another desk)? The fresh list says so either way.
+    void api('DELETE', `/api/voicemails/${message.id}`)
+      .catch(() => undefined)
+      .then(renderVoicemails);
   });
   return h(
     'tr',
-    { 'data-heard': message.heardAt ? 'yes' : 'no' },
+    { 'data-heard': message.heardAt ? 'yes' : 'no', 'data-id': message.id },
     h(
       'td',
       {},

@@ -2,7 +2,7 @@
 // during and after a call; history comes back on reload.
 import type { ChatMessage } from '../../protocol/chat.js';
 import { ChatLog, markRead } from '../shared/chat-log.js';
-import type { VoxClientSocket } from '../shared/connection.js';
+import { ackWithin, type VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 
@@ -53,7 +53,19 @@ export function bindChat(
       askName();
       return;
     }
-    void socket.emitWithAck('chat:send', { ...where, text, authorName }).then((ack) => {
+    void send(text, authorName);
+  });
+
+  /** One message at a time: a second press waits for the first answer. */
+  async function send(text: string, authorName: string): Promise<void> {
+    const button = ui.form.querySelector('button');
+    if (button?.disabled) return;
+    if (button) button.disabled = true;
+    try {
+      const ack = await ackWithin(
+        socket.emitWithAck('chat:send', { ...where, text, authorName }),
+        10_000,
+      );
       if (!ack.ok) {
         ui.status.textContent = ack.error.message;
         return;
@@ -61,8 +73,12 @@ export function bindChat(
       ui.status.textContent = '';
       ui.text.value = '';
       ui.log.add(ack.data);
-    });
-  });
+    } catch {
+      ui.status.textContent = 'No answer from the server: not sure it was sent. Try again.';
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
 
   function showError(error: unknown): void {
     ui.status.textContent = error instanceof Error ? error.message : String(error);

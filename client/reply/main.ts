@@ -97,7 +97,7 @@ function endCall(text: string): void {
 /** After a call: "Get your own reply-by-voice link", sign-up filled in from this link. */
 function offerOwnLink(): void {
   if (!invite) return;
-  const query = new URLSearchParams({ email: invite.email, from: token });
+  const query = new URLSearchParams({ from: token });
   if (invite.name) query.set('name', invite.name);
   byId<HTMLAnchorElement>('invite-link').href = `/app?${query}#signup`;
   byId('invite-note').textContent = ` — your calls with ${senderName} come along.`;

@@ -31,6 +31,8 @@ export class VoiceMessage {
     status: byId('vm-status'),
   };
   #recording: Recording | undefined;
+  /** The microphone and encoder are being started (a second click must wait). */
+  #starting = false;
   #recorded: { audio: Blob; key: string } | undefined;
   #callId: string | undefined;
 
@@ -51,8 +53,21 @@ export class VoiceMessage {
 
   /** Nobody answered the call `callId`: offer a message. */
   offer(callId: string | undefined): void {
+    if (this.#recording) return; // already recording after an earlier call
+    const ui = this.#ui;
     this.#callId = callId;
-    show(this.#ui.section, true);
+    this.#recorded = undefined;
+    // A fresh start each time: a second missed call may leave a second message.
+    show(ui.offer, true);
+    show(ui.recorder, false);
+    for (const element of [ui.playback, ui.again, ui.send]) show(element, false);
+    show(ui.record, true);
+    ui.record.textContent = 'Record';
+    ui.send.disabled = false;
+    ui.again.disabled = false;
+    ui.status.textContent = '';
+    ui.time.textContent = '';
+    show(ui.section, true);
   }
 
   async #toggleRecording(): Promise<void> {
@@ -69,6 +84,9 @@ export class VoiceMessage {
       ui.send.focus();
       return;
     }
+    if (this.#starting) return;
+    this.#starting = true;
+    ui.record.disabled = true;
     this.#recorded = undefined;
     for (const element of [ui.playback, ui.again, ui.send]) show(element, false);
     show(ui.record, true);
@@ -81,6 +99,9 @@ export class VoiceMessage {
       ui.record.textContent = 'Stop';
     } catch (error) {
       ui.status.textContent = `Cannot record: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      this.#starting = false;
+      ui.record.disabled = false;
     }
   }
 
@@ -115,6 +136,8 @@ export class VoiceMessage {
         if (response.status < 500) {
           ui.status.textContent = `Not sent: ${problem}`;
           ui.again.disabled = false;
+          // Too many tries for now: the same recording may be sent a little later.
+          ui.send.disabled = response.status !== 429;
           return;
         }
         throw new Error(problem);
@@ -151,6 +174,22 @@ async function startRecording(
     import('opus-recorder/dist/encoderWorker.min.js?url'),
   ]);
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  try {
+    return await recordFrom(stream, Recorder, encoderPath, level, onSecond);
+  } catch (error) {
+    // Never leave the microphone on after a failed start.
+    for (const track of stream.getTracks()) track.stop();
+    throw error;
+  }
+}
+
+async function recordFrom(
+  stream: MediaStream,
+  Recorder: typeof import('opus-recorder').default,
+  encoderPath: string,
+  level: HTMLMeterElement,
+  onSecond: (seconds: number) => void,
+): Promise<Recording> {
   const context = new AudioContext();
   const source = context.createMediaStreamSource(stream);
   const analyser = context.createAnalyser();

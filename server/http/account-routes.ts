@@ -10,7 +10,7 @@ import {
 } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { LinkService } from '../links/link-service.js';
-import type { LinkStore } from '../store/link-store.js';
+import { linkUsable, type LinkStore } from '../store/link-store.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import { hashPassword, verifyPassword } from '../security/password.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -56,10 +56,16 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
       throw error;
     }
     await options.links.createSignature(account.id);
-    // Holding a personal link sent to this address proves the person reads its mail.
+    // Holding a link the relay mailed to this address proves the person reads its
+    // mail. Not a link a sender made by hand: its creator holds the token too.
     if (body.fromLink) {
       const link = await options.linkStore.findByToken(body.fromLink);
-      if (link?.kind === 'recipient' && link.recipientEmail === account.email) {
+      if (
+        link?.kind === 'recipient' &&
+        link.messageKey !== null &&
+        linkUsable(link) &&
+        link.recipientEmail === account.email
+      ) {
         await accounts.markEmailVerified(account.id);
         account.emailVerifiedAt = new Date();
       }

@@ -72,11 +72,8 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
       subject: link.subject,
       voicemailMaxSeconds: options.voicemailMaxSeconds,
       chat: link.kind === 'recipient' && account.settings.chatEnabled,
-      // The token holder is whoever the link was mailed to: their own name and address.
-      invite:
-        link.kind === 'recipient' && link.recipientEmail
-          ? { name: link.recipientName, email: link.recipientEmail }
-          : null,
+      // Only the name: a forwarded link must not hand out the recipient's address.
+      invite: link.kind === 'recipient' && link.messageKey ? { name: link.recipientName } : null,
     };
     return reply.header('cache-control', 'no-store').send(info);
   });

@@ -57,9 +57,12 @@ export class ChatHandlers {
     socket.on(
       'chat:open',
       validated('chat:open', chatOpenSchema, log, async (request): Promise<ChatOpened> => {
-        const { link } = await this.#place(socket, request);
+        const { link, side } = await this.#place(socket, request);
+        const enabled = await this.#enabled(link);
+        // A caller of a sender who turned chat off sees nothing of it; the sender keeps theirs.
+        if (!enabled && side === 'caller') return { enabled, messages: [] };
         await socket.join(chatRoom(link.id));
-        return { enabled: await this.#enabled(link), messages: await this.#chats.history(link.id) };
+        return { enabled, messages: await this.#chats.history(link.id) };
       }),
     );
     socket.on(
@@ -68,6 +71,9 @@ export class ChatHandlers {
         await this.#limits.take(this.#limits.chatPerSocket, socket.id);
         const { link, side } = await this.#place(socket, request);
         if (side === 'caller') await this.#limits.take(this.#limits.chatPerLink, String(link.id));
+        // A revoked link's page may still be open: it hears nothing more.
+        if (!linkUsable(link))
+          throw new RequestError(ErrorCode.Forbidden, 'this link is turned off: nothing is sent');
         if (!(await this.#enabled(link)))
           throw new RequestError(ErrorCode.Forbidden, 'chat is turned off for this link');
         const author = await this.#authorName(link, side, request.authorName);

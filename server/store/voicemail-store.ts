@@ -77,6 +77,16 @@ export class VoicemailStore {
     return Number(row.count);
   }
 
+  async countUnheard(linkId: number): Promise<number> {
+    const row = await this.#db
+      .selectFrom('voicemails')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('link_id', '=', linkId)
+      .where('heard_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   /** Newest first. */
   async list(accountId: number, limit = 200): Promise<Voicemail[]> {
     const rows = await this.#db

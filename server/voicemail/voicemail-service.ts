@@ -23,6 +23,8 @@ import type { VoicemailFiles } from './voicemail-files.js';
  * strangers must not be able to fill the disk; the sender deletes to make room.
  */
 export const MAX_VOICEMAILS_PER_SENDER = 100;
+/** Unheard messages one link may have waiting: one stranger cannot fill the mailbox. */
+export const MAX_UNHEARD_PER_LINK = 5;
 
 export interface VoicemailServiceOptions {
   store: VoicemailStore;
@@ -57,6 +59,11 @@ export class VoicemailService {
     const stored = await store.findByUploadKey(link.id, upload.key);
     if (stored) return uploaded(stored);
 
+    if ((await store.countUnheard(link.id)) >= MAX_UNHEARD_PER_LINK)
+      throw new RequestError(
+        ErrorCode.Conflict,
+        `${MAX_UNHEARD_PER_LINK} messages from this link are waiting to be heard: try again later`,
+      );
     if ((await store.count(link.accountId)) >= MAX_VOICEMAILS_PER_SENDER)
       throw new RequestError(
         ErrorCode.Conflict,

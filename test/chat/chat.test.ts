@@ -106,6 +106,16 @@ describe('chat', () => {
     const shared = await caller.emitWithAck('chat:open', { token });
     expect(shared).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
+    // A revoked link's open page can send nothing more.
+    const revocable = await createLink(sender, { recipientName: 'Grace' });
+    ok(await caller.emitWithAck('chat:open', { token: revocable.token }));
+    expect((await sender.api('DELETE', `/api/links/${revocable.id}`)).status).toBe(204);
+    const afterRevoke = await caller.emitWithAck('chat:send', {
+      token: revocable.token,
+      text: 'hi',
+    });
+    expect(afterRevoke).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
     // Turned off by the sender.
     expect((await sender.api('PATCH', '/api/me/settings', { chatEnabled: false })).status).toBe(
       200,

@@ -114,6 +114,19 @@ describe('voice messages', () => {
     expect((await messages(sender)).map((message) => message.id)).toEqual([first.id]);
   });
 
+  it('keeps one link from filling the mailbox: five unheard messages, then a clear no', async () => {
+    const sender = await signUp(server.url);
+    const link = await createLink(sender);
+    for (let i = 0; i < 5; i++) expect((await upload(link.token, tone)).status).toBe(201);
+    const sixth = await upload(link.token, tone);
+    expect(sixth.status).toBe(409);
+    expect(await errorOf(sixth)).toMatch(/5 messages from this link are waiting/);
+    // Once the sender listens, the link may leave another.
+    const [first] = await messages(sender);
+    await sender.api('PATCH', `/api/voicemails/${first?.id ?? ''}`, { heard: true });
+    expect((await upload(link.token, tone)).status).toBe(201);
+  });
+
   it('refuses what is not a whole Ogg/Opus recording of the allowed length, storing nothing', async () => {
     const sender = await signUp(server.url);
     const link = await createLink(sender);
