@@ -2,8 +2,8 @@
 // caller's message on any link shows a notice; the open chat gets it in place.
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { LinkInfo } from '../../protocol/links.js';
-import { ChatLog, markRead } from '../shared/chat-log.js';
-import { ackWithin, type VoxClientSocket } from '../shared/connection.js';
+import { ChatLog, markRead, sendChat } from '../shared/chat-log.js';
+import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 
@@ -75,22 +75,6 @@ export class DeskChat {
     const linkId = this.#linkId;
     const text = ui.text.value.trim();
     if (linkId === undefined || !text) return;
-    const button = ui.form.querySelector('button');
-    if (button?.disabled) return;
-    if (button) button.disabled = true;
-    try {
-      const ack = await ackWithin(this.#socket.emitWithAck('chat:send', { linkId, text }), 10_000);
-      if (!ack.ok) {
-        ui.status.textContent = ack.error.message;
-        return;
-      }
-      ui.text.value = '';
-      ui.status.textContent = '';
-      ui.log.add(ack.data);
-    } catch {
-      ui.status.textContent = 'No answer from the server: not sure it was sent. Try again.';
-    } finally {
-      if (button) button.disabled = false;
-    }
+    await sendChat(this.#socket, { linkId, text }, ui, ui.log);
   }
 }

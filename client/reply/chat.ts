@@ -1,8 +1,8 @@
 // The reply page's chat with the sender, beside the call buttons: open before,
 // during and after a call; history comes back on reload.
 import type { ChatMessage } from '../../protocol/chat.js';
-import { ChatLog, markRead } from '../shared/chat-log.js';
-import { ackWithin, type VoxClientSocket } from '../shared/connection.js';
+import { ChatLog, markRead, sendChat } from '../shared/chat-log.js';
+import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 
@@ -53,32 +53,8 @@ export function bindChat(
       askName();
       return;
     }
-    void send(text, authorName);
+    void sendChat(socket, { ...where, text, authorName }, ui, ui.log);
   });
-
-  /** One message at a time: a second press waits for the first answer. */
-  async function send(text: string, authorName: string): Promise<void> {
-    const button = ui.form.querySelector('button');
-    if (button?.disabled) return;
-    if (button) button.disabled = true;
-    try {
-      const ack = await ackWithin(
-        socket.emitWithAck('chat:send', { ...where, text, authorName }),
-        10_000,
-      );
-      if (!ack.ok) {
-        ui.status.textContent = ack.error.message;
-        return;
-      }
-      ui.status.textContent = '';
-      ui.text.value = '';
-      ui.log.add(ack.data);
-    } catch {
-      ui.status.textContent = 'No answer from the server: not sure it was sent. Try again.';
-    } finally {
-      if (button) button.disabled = false;
-    }
-  }
 
   function showError(error: unknown): void {
     ui.status.textContent = error instanceof Error ? error.message : String(error);

@@ -1,7 +1,7 @@
 // One chat's messages on a page (reply page or desk app): text only, the
 // newest at the bottom, "Read" under this side's messages the other side saw.
-import type { ChatMessage, ChatRead, ChatSide } from '../../protocol/chat.js';
-import type { VoxClientSocket } from './connection.js';
+import type { ChatMessage, ChatRead, ChatSendRequest, ChatSide } from '../../protocol/chat.js';
+import { ackWithin, type VoxClientSocket } from './connection.js';
 import { h } from './dom.js';
 
 export class ChatLog {
@@ -72,4 +72,40 @@ export function markRead(
   const upToId = log.newestTheirs();
   if (upToId === undefined || document.visibilityState !== 'visible') return;
   void socket.emitWithAck('chat:read', { ...where, upToId });
+}
+
+/** A chat's form: its text field, its send button, the line for problems. */
+export interface ChatForm {
+  form: HTMLFormElement;
+  text: HTMLInputElement;
+  status: HTMLElement;
+}
+
+/**
+ * Sends one message at a time (a second press waits for the first answer) and
+ * says so when no answer comes; the message joins the log once stored.
+ */
+export async function sendChat(
+  socket: VoxClientSocket,
+  request: ChatSendRequest,
+  ui: ChatForm,
+  log: ChatLog,
+): Promise<void> {
+  const button = ui.form.querySelector('button');
+  if (button?.disabled) return;
+  if (button) button.disabled = true;
+  try {
+    const ack = await ackWithin(socket.emitWithAck('chat:send', request), 10_000);
+    if (!ack.ok) {
+      ui.status.textContent = ack.error.message;
+      return;
+    }
+    ui.status.textContent = '';
+    ui.text.value = '';
+    log.add(ack.data);
+  } catch {
+    ui.status.textContent = 'No answer from the server: not sure it was sent. Try again.';
+  } finally {
+    if (button) button.disabled = false;
+  }
 }
