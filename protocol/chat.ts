@@ -24,6 +24,11 @@ export const chatSendSchema = z.object({
     .trim()
     .min(1, 'is empty')
     .max(MAX_CHAT_LENGTH, `must be at most ${MAX_CHAT_LENGTH} characters`),
+  /** Chosen by the page per message: a send retried after a lost answer stores it once. */
+  key: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16-64 letters, digits, - or _')
+    .optional(),
   /** The caller's name (the reply page); the sender's comes from their account. */
   authorName: z.string().trim().min(1).max(100).optional(),
 });

@@ -74,6 +74,14 @@ export function markRead(
   void socket.emitWithAck('chat:read', { ...where, upToId });
 }
 
+/** Per chat form, the message whose send got no answer yet, with its key. */
+const unanswered = new WeakMap<HTMLFormElement, { text: string; key: string }>();
+
+function messageKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 /** A chat's form: its text field, its send button, the line for problems. */
 export interface ChatForm {
   form: HTMLFormElement;
@@ -94,12 +102,17 @@ export async function sendChat(
   const button = ui.form.querySelector('button');
   if (button?.disabled) return;
   if (button) button.disabled = true;
+  // The same text sent again after no answer keeps its key: stored once either way.
+  const earlier = unanswered.get(ui.form);
+  const key = earlier?.text === request.text ? earlier.key : messageKey();
+  unanswered.set(ui.form, { text: request.text, key });
   try {
-    const ack = await ackWithin(socket.emitWithAck('chat:send', request), 10_000);
+    const ack = await ackWithin(socket.emitWithAck('chat:send', { ...request, key }), 10_000);
     if (!ack.ok) {
       ui.status.textContent = ack.error.message;
       return;
     }
+    unanswered.delete(ui.form);
     ui.status.textContent = '';
     ui.text.value = '';
     log.add(ack.data);

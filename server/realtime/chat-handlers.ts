@@ -77,7 +77,15 @@ export class ChatHandlers {
         if (!(await this.#enabled(link)))
           throw new RequestError(ErrorCode.Forbidden, 'chat is turned off for this link');
         const author = await this.#authorName(link, side, request.authorName);
-        const message = await this.#chats.add(link.id, side, author, request.text);
+        const { message, created } = await this.#chats.add(
+          link.id,
+          side,
+          author,
+          request.text,
+          request.key,
+        );
+        // A retry of a stored message: the others have it already.
+        if (!created) return message;
         // Everyone in the chat but this socket, and (for a caller's message) the sender's desks.
         const audience =
           side === 'caller'

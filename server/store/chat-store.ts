@@ -10,13 +10,18 @@ export class ChatStore {
     this.#db = db;
   }
 
+  /**
+   * Stores a message; with a client key already used on this link, the
+   * message stored then (and `created` false).
+   */
   async add(
     linkId: number,
     side: ChatSide,
     authorName: string,
     text: string,
+    key?: string,
     now = new Date(),
-  ): Promise<ChatMessage> {
+  ): Promise<{ message: ChatMessage; created: boolean }> {
     const row = await this.#db
       .insertInto('chat_messages')
       .values({
@@ -25,10 +30,19 @@ export class ChatStore {
         author_name: authorName,
         body: text,
         sent_at: now.toISOString(),
+        client_key: key ?? null,
       })
+      .onConflict((conflict) => conflict.columns(['link_id', 'client_key']).doNothing())
       .returningAll()
+      .executeTakeFirst();
+    if (row) return { message: toMessage(row), created: true };
+    const stored = await this.#db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('link_id', '=', linkId)
+      .where('client_key', '=', key ?? '')
       .executeTakeFirstOrThrow();
-    return toMessage(row);
+    return { message: toMessage(stored), created: false };
   }
 
   /** The latest `limit` messages, oldest first. */

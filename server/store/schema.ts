@@ -134,4 +134,5 @@ export interface ChatMessageTable {
   body: string;
   sent_at: string;
   read_at: string | null;
+  client_key: string | null;
 }

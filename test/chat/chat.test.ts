@@ -67,13 +67,24 @@ describe('chat', () => {
     expect(reply).toMatchObject({ from: 'sender', authorName: 'Ada Lovelace' });
     expect(await atCaller).toEqual(reply);
 
+    // A send retried after a lost answer (same key) is stored once and announced once.
+    let announced = 0;
+    caller.on('chat:message', () => (announced += 1));
+    const retry = { linkId: link.id, text: 'Tomorrow at 10?', key: 'retry-key-0123456789' };
+    const once = ok(await desk.socket.emitWithAck('chat:send', retry));
+    const twice = ok(await desk.socket.emitWithAck('chat:send', retry));
+    expect(twice.id).toBe(once.id);
+    await expect.poll(() => announced).toBe(1);
+
     // A reload: the history comes back, in order, with what was read.
     const reloaded = await page();
     const history = ok(await reloaded.emitWithAck('chat:open', { token: link.token }));
     expect(history.messages.map((m) => [m.from, m.text])).toEqual([
       ['caller', text],
       ['sender', 'Hi Grace'],
+      ['sender', 'Tomorrow at 10?'],
     ]);
+    expect(announced).toBe(1); // the retry reached the caller once
     expect(history.messages[0]?.readAt).not.toBeNull();
     expect(history.messages[1]?.readAt).toBeNull();
   });

@@ -8,6 +8,7 @@ import * as mail from './004-mail.js';
 import * as voicemail from './005-voicemail.js';
 import * as chat from './006-chat.js';
 import * as invitations from './007-invitations.js';
+import * as chatKeys from './008-chat-keys.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '005-voicemail': voicemail,
   '006-chat': chat,
   '007-invitations': invitations,
+  '008-chat-keys': chatKeys,
 };
