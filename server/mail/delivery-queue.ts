@@ -199,8 +199,8 @@ export class DeliveryQueue {
       state.copies = await this.#plan(id, state);
       await spool.update(id, state);
     }
-    await this.#storeLinks(id, state);
-    await spool.update(id, state);
+    // Written down once stored: a retry of this message mints nothing again.
+    if (await this.#storeLinks(id, state)) await spool.update(id, state);
 
     const device = new DeviceRenderer(this.#options, state.accountId);
     let deferred: string | undefined;
@@ -283,7 +283,9 @@ export class DeliveryQueue {
     }));
   }
 
-  async #storeLinks(id: string, state: SpooledMessage): Promise<void> {
+  /** Stores the links not stored yet; whether there were any. */
+  async #storeLinks(id: string, state: SpooledMessage): Promise<boolean> {
+    let stored = false;
     for (const copy of state.copies ?? []) {
       if (!copy.link || copy.link.stored || state.accountId === null) continue;
       await this.#options.links.ensureRelayLink(
@@ -297,7 +299,9 @@ export class DeliveryQueue {
         },
       );
       copy.link.stored = true;
+      stored = true;
     }
+    return stored;
   }
 
   /** The bytes one copy goes out as; a message the rewriter cannot read goes out as it came. */

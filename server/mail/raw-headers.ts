@@ -1,23 +1,38 @@
-// Edits of a message's raw header block, for mail the MIME rewriter cannot
-// read: the one thing that must still happen is that no copy shows its Bcc list.
+// A raw message's top-level header block, read with mailsplit's Headers, for
+// the places that must not parse the whole MIME tree: the relay's From check
+// at submission, and mail the rewriter could not read (which must still lose
+// its Bcc header).
+import { Headers } from '@zone-eu/mailsplit';
+import addressparser from 'nodemailer/lib/addressparser';
+import libmime from 'libmime';
+import type { HeaderRecipient } from './recipient-plan.js';
 
-/** The message without its top-level Bcc header lines (and their folded continuations). */
-export function withoutBccHeader(message: Buffer): Buffer {
-  const text = message.toString('latin1');
-  const end = headerEnd(text);
-  const lines = text.slice(0, end).split(/(?<=\n)/);
-  const kept: string[] = [];
-  let dropping = false;
-  for (const line of lines) {
-    const continuation = /^[ \t]/.test(line);
-    if (!continuation) dropping = /^bcc\s*:/i.test(line);
-    if (!dropping) kept.push(line);
-  }
-  return Buffer.concat([Buffer.from(kept.join(''), 'latin1'), message.subarray(end)]);
+/** The header block (with its blank line) and what follows it. */
+function split(message: Buffer): { headers: Headers; rest: Buffer } {
+  const match = /\r?\n\r?\n/.exec(message.toString('latin1'));
+  const end = match ? match.index + match[0].length : message.length;
+  return { headers: new Headers(message.subarray(0, end)), rest: message.subarray(end) };
 }
 
-/** Where the header block ends (the blank line), or the whole text when there is none. */
-function headerEnd(text: string): number {
-  const match = /\r?\n\r?\n/.exec(text);
-  return match ? match.index + match[0].length : text.length;
+/** The message without its top-level Bcc header. */
+export function withoutBccHeader(message: Buffer): Buffer {
+  const { headers, rest } = split(message);
+  if (!headers.hasHeader('bcc')) return message;
+  headers.remove('bcc');
+  return Buffer.concat([headers.build(), rest]);
+}
+
+/** The addresses (with display names) in a header of the message's header block. */
+export function headerAddresses(message: Buffer, key: string): HeaderRecipient[] {
+  return addressesIn(split(message).headers, key);
+}
+
+/** The addresses (with display names) in every `key` header. */
+export function addressesIn(headers: Headers, key: string): HeaderRecipient[] {
+  return headers.get(key).flatMap((line) =>
+    addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) => ({
+      address: entry.address,
+      name: entry.name ? libmime.decodeWords(entry.name) : undefined,
+    })),
+  );
 }

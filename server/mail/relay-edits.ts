@@ -4,11 +4,11 @@
 // put into every body part.
 import type { Headers } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
-import addressparser from 'nodemailer/lib/addressparser';
 import type { Readable } from 'node:stream';
 import { canInsertInto, carriesDevice, insertDevice } from './device-insertion.js';
 import type { RenderedDevice } from './device.js';
 import { readAll, rewriteMessage, type MessageEdits } from './message-rewriter.js';
+import { addressesIn } from './raw-headers.js';
 import type { HeaderRecipient } from './recipient-plan.js';
 
 /** The subject tag that opts one message out (removed before sending). */
@@ -47,7 +47,7 @@ export async function inspectMessage(
         facts.subject = withoutTag(subject) || undefined;
         facts.optedOut =
           /^\s*off\s*$/i.test(headers.getFirst(OPT_OUT_HEADER)) || NO_VOICE_TAG.test(subject);
-        facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addresses(headers, key));
+        facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addressesIn(headers, key));
       },
       textPart: (part) => {
         facts.bodyParts[part.kind] += 1;
@@ -112,13 +112,4 @@ function decodedHeader(headers: Headers, key: string): string {
   } catch {
     return value;
   }
-}
-
-function addresses(headers: Headers, key: string): HeaderRecipient[] {
-  return headers.get(key).flatMap((line) =>
-    addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) => ({
-      address: entry.address,
-      name: entry.name ? libmime.decodeWords(entry.name) : undefined,
-    })),
-  );
 }

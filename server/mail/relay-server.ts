@@ -3,7 +3,6 @@
 // themselves, and a message is on disk before the relay says 250.
 import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import addressparser from 'nodemailer/lib/addressparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -12,6 +11,7 @@ import type { AccountStore } from '../store/account-store.js';
 import type { AppPasswordStore } from '../store/app-password-store.js';
 import type { DeliveryQueue, SpooledMessage } from './delivery-queue.js';
 import type { MailSpool } from './mail-spool.js';
+import { headerAddresses } from './raw-headers.js';
 
 export interface RelayServerOptions {
   host: string;
@@ -170,7 +170,7 @@ export class RelayServer {
           bounceQueued: false,
         },
         async (file) => {
-          if (message.exceeded() || stream.sizeExceeded) throw tooBig();
+          if (message.exceeded()) throw tooBig();
           await checkFromHeader(file, sender.email);
         },
       )
@@ -206,23 +206,17 @@ function capped(source: Readable, max: number): { stream: Readable; exceeded: ()
  */
 async function checkFromHeader(file: string, email: string): Promise<void> {
   const handle = await open(file, 'r');
-  let head: string;
+  let head: Buffer;
   try {
+    // A header block is rarely past a few kB; 64 kB holds any From line.
     const buffer = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, bytesRead).toString('latin1');
+    head = buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
-  const end = /\r?\n\r?\n/.exec(head)?.index ?? head.length;
-  const unfolded = head.slice(0, end).replace(/\r?\n[ \t]+/g, ' ');
-  const fromLines = unfolded.split(/\r?\n/).filter((line) => /^from\s*:/i.test(line));
-  const addresses = fromLines.flatMap((line) =>
-    addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) =>
-      entry.address.toLowerCase(),
-    ),
-  );
-  if (addresses.some((address) => address !== email))
+  const from = headerAddresses(head, 'from');
+  if (from.some((entry) => entry.address.toLowerCase() !== email))
     throw smtpError(550, `5.7.1 From must be your own address (${email})`);
 }
 

@@ -74,9 +74,12 @@ export class ChatHandlers {
         // A revoked link's page may still be open: it hears nothing more.
         if (!linkUsable(link))
           throw new RequestError(ErrorCode.Forbidden, 'this link is turned off: nothing is sent');
-        if (!(await this.#enabled(link)))
+        // One read of the sender's account: whether chat is on, and their name.
+        const account = await this.#accounts.findById(link.accountId);
+        if (!account?.settings.chatEnabled)
           throw new RequestError(ErrorCode.Forbidden, 'chat is turned off for this link');
-        const author = await this.#authorName(link, side, request.authorName);
+        const author =
+          side === 'sender' ? account.displayName : callerName(link, request.authorName);
         const { message, created } = await this.#chats.add(
           link.id,
           side,
@@ -136,12 +139,11 @@ export class ChatHandlers {
   async #enabled(link: Link): Promise<boolean> {
     return (await this.#accounts.findById(link.accountId))?.settings.chatEnabled ?? false;
   }
+}
 
-  async #authorName(link: Link, side: ChatSide, given: string | undefined): Promise<string> {
-    if (side === 'sender')
-      return (await this.#accounts.findById(link.accountId))?.displayName ?? 'Sender';
-    const name = given ?? link.recipientName;
-    if (!name) throw new RequestError(ErrorCode.BadRequest, 'authorName: say who you are');
-    return name;
-  }
+/** A caller's name: as given, else the name the link was made for. */
+function callerName(link: Link, given: string | undefined): string {
+  const name = given ?? link.recipientName;
+  if (!name) throw new RequestError(ErrorCode.BadRequest, 'authorName: say who you are');
+  return name;
 }

@@ -131,7 +131,11 @@ describe('chat', () => {
     expect((await sender.api('PATCH', '/api/me/settings', { chatEnabled: false })).status).toBe(
       200,
     );
-    expect(ok(await caller.emitWithAck('chat:open', { token: link.token })).enabled).toBe(false);
+    // The caller sees neither chat nor what was said in it.
+    expect(ok(await caller.emitWithAck('chat:open', { token: link.token }))).toEqual({
+      enabled: false,
+      messages: [],
+    });
     const off = await caller.emitWithAck('chat:send', {
       token: link.token,
       text: 'hi',

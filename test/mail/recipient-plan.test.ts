@@ -2,6 +2,7 @@
 // body part whatever its charset.
 import { describe, expect, it } from 'vitest';
 import { canInsertInto, insertDevice } from '../../server/mail/device-insertion.js';
+import { withoutBccHeader } from '../../server/mail/raw-headers.js';
 import { planCopies } from '../../server/mail/recipient-plan.js';
 
 const device = {
@@ -86,5 +87,19 @@ describe('insertDevice', () => {
   it('leaves UTF-16 parts alone', () => {
     expect(canInsertInto(part('text', '', 'UTF-16LE'))).toBe(false);
     expect(canInsertInto(part('text', '', 'windows-1252'))).toBe(true);
+  });
+});
+
+describe('withoutBccHeader (mail the rewriter cannot read)', () => {
+  it('drops the top-level Bcc header, folded lines too, and keeps every other byte', () => {
+    const body = 'Content-Type: multipart/mixed\r\n\r\nBcc: not a header, body text\r\n';
+    const message = Buffer.from(
+      `From: ada@example.org\r\nBcc: dave@example.org,\r\n eve@example.org\r\nSubject: x\r\n\r\n${body}`,
+    );
+    expect(withoutBccHeader(message).toString()).toBe(
+      `From: ada@example.org\r\nSubject: x\r\n\r\n${body}`,
+    );
+    const plain = Buffer.from('Subject: x\r\n\r\nhello');
+    expect(withoutBccHeader(plain)).toBe(plain);
   });
 });

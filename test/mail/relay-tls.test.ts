@@ -33,21 +33,22 @@ afterAll(async () => {
   await sink.close();
 });
 
-const message = (subject: string) =>
-  [`To: <${bob}>`, `Subject: ${subject}`, '', 'Over TLS.'].join('\r\n');
+/** The sender submits one message to Bob, with or without STARTTLS. */
+const submit = (subject: string, tls: boolean) =>
+  swaks({
+    port: relayPort,
+    user: sender.email,
+    password: 'correct horse battery',
+    from: sender.email,
+    to: [bob],
+    message: [`To: <${bob}>`, `Subject: ${subject}`, '', 'Over TLS.'].join('\r\n'),
+    tls,
+  });
 
 describe('SMTP relay with a certificate', () => {
   it('offers STARTTLS and delivers what comes through it', async () => {
     const subject = `tls ${Date.now()}`;
-    const result = await swaks({
-      port: relayPort,
-      user: sender.email,
-      password: 'correct horse battery',
-      from: sender.email,
-      to: [bob],
-      message: message(subject),
-      tls: true,
-    });
+    const result = await submit(subject, true);
     expect(result.transcript).toMatch(/250-STARTTLS/);
     expect(result.transcript).toMatch(/TLS started/);
     expect(result.transcript).toMatch(/250 2\.0\.0 Queued as/);
@@ -56,14 +57,7 @@ describe('SMTP relay with a certificate', () => {
   });
 
   it('takes no password before STARTTLS', async () => {
-    const result = await swaks({
-      port: relayPort,
-      user: sender.email,
-      password: 'correct horse battery',
-      from: sender.email,
-      to: [bob],
-      message: message('clear'),
-    });
+    const result = await submit('clear', false);
     expect(result.transcript).not.toMatch(/235 /);
     expect(result.transcript).toMatch(/No authentication type succeeded/);
     expect(result.transcript).not.toMatch(/Queued as/);

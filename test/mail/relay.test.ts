@@ -40,6 +40,8 @@ beforeAll(async () => {
     SMTP_RELAY_PORT: String(relayPort),
     SMTP_MAX_MESSAGE_MB: '1',
     MAIL_RETRY_SECONDS: '1',
+    // 7.2 s: long enough for the deferral test, short enough to watch a message given up.
+    MAIL_GIVE_UP_HOURS: '0.002',
     RATE_LIMIT_MULTIPLIER: '100',
   });
   sender = await signUp(server.url, 'Ada Lovelace', ada);
@@ -53,6 +55,7 @@ afterAll(async () => {
 beforeEach(() => {
   sink.mode = 'accept';
   sink.refuseRecipients.clear();
+  sink.deferRecipients.clear();
 });
 
 function submit(
@@ -457,6 +460,20 @@ describe('SMTP relay: delivery', () => {
       /Content-Type: message\/rfc822/i,
     );
     expect(present(bounce, 'a delivered copy').raw.toString()).toContain('One of you is gone.');
+  });
+
+  it('gives up on a recipient deferred past MAIL_GIVE_UP_HOURS and tells the sender', async () => {
+    const busy = randomEmail('Busy Bee');
+    sink.deferRecipients.add(busy);
+    const subject = `given up ${Date.now()}`;
+    await submit([`To: <${busy}>`, `Subject: ${subject}`, '', 'Anyone there?'].join('\r\n'), [
+      busy,
+    ]);
+    const [bounce] = await delivered(`Undelivered mail: ${subject}`, 1);
+    const parsed = await simpleParser(present(bounce, 'the bounce').raw);
+    expect(parsed.text).toContain(busy);
+    expect(parsed.text).toMatch(/gave up after \d+ attempts/);
+    expect(arrived(subject).filter((mail) => mail.to.includes(busy))).toHaveLength(0);
   });
 
   it('takes an app password from the desk app, and not once it is revoked', async () => {

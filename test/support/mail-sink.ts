@@ -21,6 +21,8 @@ export interface MailSink {
   dataSeen: number;
   /** Addresses refused at RCPT TO (550) whatever the mode. */
   refuseRecipients: Set<string>;
+  /** Addresses deferred at RCPT TO (451) whatever the mode. */
+  deferRecipients: Set<string>;
   /** Resolves once `count` messages have arrived (or rejects after `ms`). */
   waitFor(count: number, ms?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startMailSink(port?: number): Promise<MailSink> {
     mode: 'accept',
     dataSeen: 0,
     refuseRecipients: new Set(),
+    deferRecipients: new Set(),
     waitFor: (count, ms = 20_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
@@ -66,6 +69,8 @@ export async function startMailSink(port?: number): Promise<MailSink> {
     onRcptTo: (address, _session, done) => {
       if (sink.refuseRecipients.has(address.address.toLowerCase()))
         return done(fail(550, '5.1.1 No such user here'));
+      if (sink.deferRecipients.has(address.address.toLowerCase()))
+        return done(fail(451, '4.2.1 Mailbox busy, try again later'));
       done();
     },
     onData: (stream, session, done) => {

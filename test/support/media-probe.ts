@@ -3,31 +3,62 @@
 import type { Page } from 'playwright-core';
 
 /** Dominant frequency (Hz) of the audio playing in `selector`, sampled over ~1.5 s. */
-export async function dominantFrequency(page: Page, selector: string): Promise<number> {
-  return page.evaluate(async (sel) => {
-    const element = document.querySelector<HTMLMediaElement>(sel);
-    const stream = element?.srcObject;
-    if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return 0;
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 8192;
-    context.createMediaStreamSource(stream).connect(analyser);
-    await context.resume();
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    const peaks: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      analyser.getFloatFrequencyData(bins);
-      let best = 4;
-      for (let b = 4; b < bins.length; b++)
-        if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
-      if ((bins[best] ?? -Infinity) > -90)
-        peaks.push((best * context.sampleRate) / analyser.fftSize);
-    }
-    await context.close();
-    peaks.sort((a, b) => a - b);
-    return peaks[Math.floor(peaks.length / 2)] ?? 0;
-  }, selector);
+export function dominantFrequency(page: Page, selector: string): Promise<number> {
+  return measureFrequency(page, selector, 'stream');
+}
+
+/**
+ * Plays the media element `selector` (a recording with a src) and returns the
+ * dominant frequency (Hz) of what it plays, sampled over ~1.5 s.
+ */
+export function playedFrequency(page: Page, selector: string): Promise<number> {
+  return measureFrequency(page, selector, 'element');
+}
+
+/**
+ * The median of six spectrum peaks, 250 ms apart, of what a media element
+ * receives (its srcObject stream) or plays (the element itself, started here).
+ */
+async function measureFrequency(
+  page: Page,
+  selector: string,
+  source: 'stream' | 'element',
+): Promise<number> {
+  return page.evaluate(
+    async ([sel, from]) => {
+      const element = document.querySelector<HTMLMediaElement>(sel);
+      if (!element) return 0;
+      const context = new AudioContext();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 8192;
+      if (from === 'stream') {
+        const stream = element.srcObject;
+        if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return 0;
+        context.createMediaStreamSource(stream).connect(analyser);
+      } else {
+        context.createMediaElementSource(element).connect(analyser);
+        analyser.connect(context.destination);
+      }
+      await context.resume();
+      if (from === 'element') await element.play();
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const peaks: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        analyser.getFloatFrequencyData(bins);
+        let best = 4;
+        for (let b = 4; b < bins.length; b++)
+          if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
+        if ((bins[best] ?? -Infinity) > -90)
+          peaks.push((best * context.sampleRate) / analyser.fftSize);
+      }
+      if (from === 'element') element.pause();
+      await context.close();
+      peaks.sort((a, b) => a - b);
+      return peaks[Math.floor(peaks.length / 2)] ?? 0;
+    },
+    [selector, source] as const,
+  );
 }
 
 /** Decoded frames of the video in `selector` so far. */
@@ -35,38 +66,5 @@ export async function decodedFrames(page: Page, selector: string): Promise<numbe
   return page.evaluate((sel) => {
     const video = document.querySelector<HTMLVideoElement>(sel);
     return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-  }, selector);
-}
-
-/**
- * Plays the media element `selector` (a recording with a src) and returns the
- * dominant frequency (Hz) of what it plays, sampled over ~1.5 s.
- */
-export async function playedFrequency(page: Page, selector: string): Promise<number> {
-  return page.evaluate(async (sel) => {
-    const element = document.querySelector<HTMLMediaElement>(sel);
-    if (!element) return 0;
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 8192;
-    context.createMediaElementSource(element).connect(analyser);
-    analyser.connect(context.destination);
-    await context.resume();
-    await element.play();
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    const peaks: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      analyser.getFloatFrequencyData(bins);
-      let best = 4;
-      for (let b = 4; b < bins.length; b++)
-        if ((bins[b] ?? -Infinity) > (bins[best] ?? -Infinity)) best = b;
-      if ((bins[best] ?? -Infinity) > -90)
-        peaks.push((best * context.sampleRate) / analyser.fftSize);
-    }
-    element.pause();
-    await context.close();
-    peaks.sort((a, b) => a - b);
-    return peaks[Math.floor(peaks.length / 2)] ?? 0;
   }, selector);
 }

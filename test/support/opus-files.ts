@@ -1,30 +1,13 @@
-// Ogg/Opus recordings for tests, made as a recorder makes them: a tone from
-// sox, encoded by opusenc (opus-tools).
+// Ogg/Opus recordings for tests, made as a recorder makes them: a sox tone
+// (the fake microphones' WAV), encoded by opusenc (opus-tools).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { toneWav } from './tones.js';
 
 export function opusTone(seconds: number, hz = 440): Buffer {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-opus-'));
-  const wav = path.join(dir, 'tone.wav');
-  const opus = path.join(dir, 'tone.opus');
-  execFileSync('sox', [
-    '-n',
-    '-r',
-    '48000',
-    '-b',
-    '16',
-    '-c',
-    '1',
-    wav,
-    'synth',
-    String(seconds),
-    'sine',
-    String(hz),
-    'vol',
-    '0.5',
-  ]);
-  execFileSync('opusenc', ['--quiet', wav, opus]);
+  const opus = path.join(mkdtempSync(path.join(os.tmpdir(), 'voxreply-opus-')), 'tone.opus');
+  execFileSync('opusenc', ['--quiet', toneWav(hz, seconds), opus]);
   return readFileSync(opus);
 }
