@@ -13,6 +13,8 @@ import type {
 export interface RoomEvents {
   producerAdded: [producer: ProducerInfo];
   producerClosed: [producer: ProducerInfo];
+  /** The peer speaking loudest now (only once `detectSpeakers()` ran). */
+  activeSpeaker: [peerId: string];
   closed: [];
 }
 
@@ -36,6 +38,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly #router: types.Router;
   readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
+  #speakers: types.ActiveSpeakerObserver | undefined;
 
   /** Transports share the worker's WebRtcServer: one UDP and one TCP port per worker. */
   constructor(name: string, { router, webRtcServer }: PooledRouter) {
@@ -59,6 +62,28 @@ export class Room extends EventEmitter<RoomEvents> {
 
   get peerCount(): number {
     return this.#peers.size;
+  }
+
+  /** Peers allowed to send `kind` (a group call caps the video senders). */
+  sendersOf(kind: types.MediaKind): number {
+    return [...this.#peers.values()].filter((peer) => peer.kinds.has(kind)).length;
+  }
+
+  /**
+   * Watches every audio producer and reports the dominant speaker
+   * (mediasoup's ActiveSpeakerObserver) as `activeSpeaker` events.
+   */
+  async detectSpeakers(intervalMs = 300): Promise<void> {
+    if (this.#speakers) return;
+    const observer = await this.#router.createActiveSpeakerObserver({ interval: intervalMs });
+    this.#speakers = observer;
+    observer.on('dominantspeaker', ({ producer }) => {
+      const peerId = this.#peerOf(producer.id);
+      if (peerId) this.emit('activeSpeaker', peerId);
+    });
+    for (const peer of this.#peers.values()) {
+      for (const producer of peer.producers.values()) await this.#observeSpeaker(producer);
+    }
   }
 
   /**
@@ -226,6 +251,7 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     const producer = await this.#wrap(() => transport.produce({ kind, rtpParameters }));
     peer.producers.set(producer.id, producer);
+    await this.#observeSpeaker(producer);
     const info: ProducerInfo = { producerId: producer.id, peerId, kind: producer.kind };
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
@@ -278,6 +304,21 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#router.close();
   }
 
+  async #observeSpeaker(producer: types.Producer): Promise<void> {
+    if (!this.#speakers || producer.kind !== 'audio' || producer.closed) return;
+    try {
+      await this.#speakers.addProducer({ producerId: producer.id });
+    } catch (error) {
+      // Closed meanwhile (its peer left): the observer has nothing to watch.
+      if (!isClosed(producer)) throw error;
+    }
+  }
+
+  #peerOf(producerId: string): string | undefined {
+    for (const [peerId, peer] of this.#peers) if (peer.producers.has(producerId)) return peerId;
+    return undefined;
+  }
+
   #plain(peerId: string): types.PlainTransport {
     const transport = this.#peer(peerId).plain;
     if (!transport) throw new RoomRequestError('not a plain-RTP peer');
@@ -316,4 +357,9 @@ export class Room extends EventEmitter<RoomEvents> {
       throw new RoomRequestError(error instanceof Error ? error.message : String(error));
     }
   }
+}
+
+/** Read afresh (a producer may close while we await). */
+function isClosed(producer: types.Producer): boolean {
+  return producer.closed;
 }

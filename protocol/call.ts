@@ -106,4 +106,6 @@ export interface CallRecordView {
   ringReasons: string[];
   /** Forwarding attempts to the sender's phones, in the order they were made. */
   phoneLegs: PhoneLegView[];
+  /** Other recipients of the email who joined the call, in the order they joined. */
+  guests: string[];
 }

@@ -18,6 +18,8 @@ export const ErrorCode = {
   UnsupportedMedia: 'unsupported_media',
   /** A unique value is already taken (an email address, ...). */
   Conflict: 'conflict',
+  /** A group call already has as many participants as it can take. */
+  CallFull: 'call_full',
   /** Something failed on the server; it has been logged. */
   Internal: 'internal',
 } as const;

@@ -13,6 +13,16 @@ import type {
   StartCallRequest,
   StartCallResult,
 } from './call.js';
+import type {
+  CallParticipants,
+  CallRecipient,
+  GroupCallState,
+  GroupInvitation,
+  GroupWatchRequest,
+  InviteResult,
+  InviteToCallRequest,
+  JoinCallRequest,
+} from './group.js';
 import type { ActivityBeat, DeviceHello, DeviceView, UpdateDeviceRequest } from './presence.js';
 import type { VoicemailView } from './voicemail.js';
 import type {
@@ -56,6 +66,12 @@ export interface ClientToServerEvents {
   'call:start': (request: StartCallRequest, ack: AckCallback<StartCallResult>) => void;
   /** Keypad tones to the phone the caller is connected to. */
   'call:dtmf': (request: CallDtmfRequest, ack: AckCallback<null>) => void;
+  // Group replies: a reply page hears about its email's call and joins it;
+  // the sender lists the email's other recipients and invites one.
+  'group:watch': (request: GroupWatchRequest, ack: AckCallback<GroupCallState | null>) => void;
+  'call:join': (request: JoinCallRequest, ack: AckCallback<StartCallResult>) => void;
+  'call:recipients': (request: CallIdRequest, ack: AckCallback<CallRecipient[]>) => void;
+  'call:invite': (request: InviteToCallRequest, ack: AckCallback<InviteResult>) => void;
   // Either side of a call.
   'call:hangup': (request: CallIdRequest, ack: AckCallback<null>) => void;
   // Chat on a link (reply page by token, desk app by link id).
@@ -88,7 +104,15 @@ export interface ServerToClientEvents {
   'call:ringEnded': (ended: RingEnded) => void;
   'call:progress': (progress: CallProgress) => void;
   'call:ended': (ended: CallEnded) => void;
+  /** Who is in the call now (sent to everyone in it on every change). */
+  'call:participants': (participants: CallParticipants) => void;
+  /** The call for a watched link's email started, changed or ended. */
+  'group:state': (state: GroupCallState) => void;
+  /** The sender asks this reply page to join a running call. */
+  'group:invited': (invitation: GroupInvitation) => void;
   'media:newProducer': (producer: ProducerInfo) => void;
+  /** The participant speaking loudest now (mediasoup's ActiveSpeakerObserver). */
+  'media:activeSpeaker': (speaker: { peerId: string }) => void;
   'media:producerClosed': (producer: { producerId: string }) => void;
   /** Send this kind with this codec from now on (a phone leg settled on it). */
   'media:sendCodec': (request: SendCodecRequest) => void;

@@ -11,3 +11,4 @@ export * from './presence.js';
 export * from './mail.js';
 export * from './voicemail.js';
 export * from './chat.js';
+export * from './group.js';

@@ -28,6 +28,7 @@ import { Presence } from './presence/presence.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
 import { CallHandlers } from './realtime/call-handlers.js';
 import { ChatHandlers } from './realtime/chat-handlers.js';
+import { GroupHandlers } from './realtime/group-handlers.js';
 import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
@@ -205,6 +206,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
+  const groupHandlers = new GroupHandlers(calls, linkStore, limits, logger);
   const chatHandlers = new ChatHandlers({
     io,
     chats: new ChatStore(db),
@@ -220,6 +222,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     signaling.attach(socket);
     deviceHandlers.attach(socket);
     callHandlers.attach(socket);
+    groupHandlers.attach(socket);
     chatHandlers.attach(socket);
     diagnostics?.attach(socket);
   });

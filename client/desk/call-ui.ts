@@ -4,8 +4,9 @@ import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
-import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
+import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
 import { Ringtone } from '../shared/ringtone.js';
+import { CallInvites } from './call-invites.js';
 
 export class CallUi {
   /** Told when a call this device took part in ends (history changed). */
@@ -34,13 +35,16 @@ export class CallUi {
     mute: byId<HTMLButtonElement>('mute'),
     camera: byId<HTMLButtonElement>('camera'),
     hangUp: byId<HTMLButtonElement>('hang-up'),
-    audio: byId<HTMLAudioElement>('remote-audio'),
-    video: byId<HTMLVideoElement>('remote-video'),
     notice: byId('notice'),
   };
+  readonly #remote: RemoteMedia;
+  readonly #invites: CallInvites;
 
   constructor(socket: VoxClientSocket) {
     this.#socket = socket;
+    this.#remote = new RemoteMedia(byId('remote-media'), () => socket.id);
+    this.#invites = new CallInvites(socket);
+    followParticipants(socket, this.#remote, () => this.#current?.callId);
     socket.on('call:ring', (call) => this.#ring(call));
     socket.on('call:ringEnded', (ended) => this.#ringEnded(ended));
     socket.on('call:ended', (ended) => {
@@ -109,7 +113,7 @@ export class CallUi {
     if (!callId) return;
     this.#closeDialog();
     const session = new MediaSession(this.#socket);
-    session.onTrack = (track) => playRemoteTrack(track, this.#ui.audio, this.#ui.video);
+    session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
     try {
       const answered = unwrap(await this.#socket.emitWithAck('call:answer', { callId, video }));
       const caller = this.#ringing.get(callId)?.callerName ?? 'caller';
@@ -119,6 +123,7 @@ export class CallUi {
       this.#current = { callId, session, timer };
       this.#ui.title.textContent = `In a call with ${caller}`;
       show(this.#ui.panel, true);
+      this.#invites.show(callId);
       this.#ui.hangUp.focus();
       await session.start(
         answered.media,
@@ -170,8 +175,8 @@ export class CallUi {
     this.#current = undefined;
     window.clearInterval(current.timer);
     current.session.close();
-    clearRemoteMedia(this.#ui.audio, this.#ui.video);
-    this.#ui.video.hidden = true;
+    this.#remote.clear();
+    this.#invites.hide();
     show(this.#ui.panel, false);
     resetMuteButton(this.#ui.mute);
     resetMuteButton(this.#ui.camera, 'Camera off');

@@ -1,15 +1,17 @@
 // The reply page: a recipient calls the sender of the email the link came in.
 import '../shared/base.css';
 import type { SenderStatus } from '../../protocol/accounts.js';
-import type { CallerStage, CallProgress } from '../../protocol/call.js';
+import type { CallerStage, CallProgress, StartCallResult } from '../../protocol/call.js';
+import type { Ack } from '../../protocol/ack.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import { api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
-import { clearRemoteMedia, playRemoteTrack } from '../shared/remote-media.js';
+import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
 import { bindChat } from './chat.js';
+import { GroupPrompt } from './group-prompt.js';
 import { VoiceMessage } from './voice-message.js';
 
 const NAME_KEY = 'voxreply.callerName';
@@ -31,8 +33,6 @@ const ui = {
   mute: byId<HTMLButtonElement>('mute'),
   hangUp: byId<HTMLButtonElement>('hang-up'),
   keypad: byId('keypad'),
-  audio: byId<HTMLAudioElement>('remote-audio'),
-  video: byId<HTMLVideoElement>('remote-video'),
 };
 
 const STATUS_TEXT: Record<SenderStatus, string> = {
@@ -50,6 +50,10 @@ let timer: number | undefined;
 let voiceMessage: VoiceMessage | undefined;
 /** Shown once a call is over: the invitation loop. */
 let invite: ReplyPageInfo['invite'] = null;
+/** The call about this email that other recipients are in (group replies). */
+let group: GroupPrompt | undefined;
+const remote = new RemoteMedia(byId('remote-media'), () => socket.id);
+followParticipants(socket, remote, () => call?.id);
 
 function fail(message: string): void {
   ui.problem.textContent = message;
@@ -83,15 +87,20 @@ function endCall(text: string): void {
   window.clearInterval(timer);
   call?.session.close();
   call = undefined;
-  clearRemoteMedia(ui.audio, ui.video);
-  ui.video.hidden = true;
+  remote.clear();
   ui.status.textContent = text;
   show(ui.inCall, false);
   show(ui.keypad, false);
   resetMuteButton(ui.mute);
-  show(ui.start, true);
   ui.call.textContent = 'Call again';
+  group?.setInCall(false);
+  showStart();
   offerOwnLink();
+}
+
+/** The Call buttons, unless this page is in a call or may join the email's running call. */
+function showStart(): void {
+  show(ui.start, !call && !group?.joinable);
 }
 
 /** After a call: "Get your own reply-by-voice link", sign-up filled in from this link. */
@@ -127,8 +136,26 @@ function onProgress(progress: CallProgress): void {
 }
 
 async function startCall(video: boolean): Promise<void> {
+  await enterCall(video, (callerName) =>
+    socket.emitWithAck('call:start', { token, callerName, video }),
+  );
+}
+
+/** Joins the call other recipients of this email are in with the sender. */
+async function joinCall(callId: string, video: boolean): Promise<void> {
+  await enterCall(video, (callerName) =>
+    socket.emitWithAck('call:join', { token, callId, callerName, video }),
+  );
+}
+
+/** Starts or joins a call, then sends the microphone (and camera) and plays the others. */
+async function enterCall(
+  video: boolean,
+  request: (callerName: string) => Promise<Ack<StartCallResult>>,
+): Promise<void> {
   const callerName = ui.nameInput.value.trim();
   if (!callerName) {
+    show(ui.nameForm, true);
     ui.nameInput.focus();
     ui.nameForm.reportValidity();
     return;
@@ -136,12 +163,13 @@ async function startCall(video: boolean): Promise<void> {
   localStorage.setItem(NAME_KEY, callerName);
   show(ui.problem, false);
   show(ui.start, false);
+  group?.setInCall(true);
   ui.status.textContent = `Calling ${senderName}…`;
   const session = new MediaSession(socket);
-  session.onTrack = (track) => playRemoteTrack(track, ui.audio, ui.video);
+  session.onTrack = (track, producer) => remote.play(track, producer.peerId);
   let callId: string | undefined;
   try {
-    const started = unwrap(await socket.emitWithAck('call:start', { token, callerName, video }));
+    const started = unwrap(await request(callerName));
     callId = started.callId;
     call = { id: started.callId, session };
     show(ui.inCall, true);
@@ -191,7 +219,10 @@ async function load(): Promise<void> {
   ui.nameInput.value = known ?? '';
   // Ask once, only when neither the link nor this browser knows the caller.
   show(ui.nameForm, !known);
-  show(ui.start, true);
+  group = new GroupPrompt(socket, token, senderName);
+  group.onJoin = (callId, video) => void joinCall(callId, video);
+  group.onChange = showStart;
+  showStart();
 }
 
 socket.on('call:progress', onProgress);

@@ -11,6 +11,13 @@ import type {
   StartCallResult,
 } from '../../protocol/call.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import {
+  MAX_VIDEO_SENDERS,
+  type CallRecipient,
+  type GroupCallState,
+  type InviteResult,
+  type Participant,
+} from '../../protocol/group.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
@@ -30,10 +37,11 @@ import { randomToken } from '../security/tokens.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
 import { PageCaller, PhoneCaller, type Caller } from './caller.js';
+import { GroupCall, groupChannel, groupLinkChannel } from './group-call.js';
 import type { InboundCall } from '../../gateway/inbound-call.js';
 import type { Account } from '../store/account-store.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
+import { inGroup, linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import {
   IDLE,
   deviceStages,
@@ -100,6 +108,10 @@ interface LiveCall {
   /** The sender's forwarding numbers, read when the call started. */
   numbers: PhoneTarget[];
   phone?: PhoneForwarding;
+  /** The link the call came through (null for a phone calling in). */
+  linkId: number | null;
+  /** A call from a relayed email's To/Cc link: its other recipients may join once answered. */
+  group: GroupCall | undefined;
 }
 
 export const deviceChannel = (accountId: number, deviceId: string): string =>
@@ -152,6 +164,9 @@ export class CallOrchestrator {
 
       const id = randomToken(12);
       room = await this.#createRoom(id);
+      const group = inGroup(link) ? new GroupCall(link.messageKey, link.id) : undefined;
+      // Several people may talk: everyone sees who is speaking.
+      if (group) await room.detectSpeakers();
       // The caller sends video only in a video call.
       const kinds = request.video ? (['audio', 'video'] as const) : (['audio'] as const);
       const producers = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
@@ -175,6 +190,8 @@ export class CallOrchestrator {
               phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
             ],
         numbers,
+        linkId: link.id,
+        group,
       };
       recorded = await this.#record(call, account, link.id);
       // The caller may have left while this was set up: nothing may ring then.
@@ -241,6 +258,8 @@ export class CallOrchestrator {
         caller: new PhoneCaller(inbound),
         stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
         numbers: [],
+        linkId: null,
+        group: undefined,
       };
       await this.#record(call, account, null);
       if (gone()) {
@@ -281,6 +300,7 @@ export class CallOrchestrator {
         answeredOn: call.labels.get(deviceId) ?? 'this device',
       });
     const producers = await this.#deps.signaling.join(socket, call.room, `call:${call.id}`);
+    this.#announce(call);
     return {
       callId,
       media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
@@ -304,7 +324,7 @@ export class CallOrchestrator {
   /** Keypad tones from the reply page to the phone it talks to. */
   sendTones(socket: VoxSocket, callId: string, digits: string): void {
     const call = this.#calls.get(callId);
-    if (call?.caller.socketId !== socket.id)
+    if (!call || !isCaller(call, socket))
       throw new RequestError(ErrorCode.NotFound, 'no such call here');
     if (call.state.kind !== 'on_phone' || !call.phone?.sendTones(digits)) {
       throw new RequestError(ErrorCode.Conflict, 'keypad tones cannot reach this call');
@@ -313,11 +333,159 @@ export class CallOrchestrator {
 
   hangup(socket: VoxSocket, callId: string): void {
     const call = this.#calls.get(callId);
-    const isCaller = call?.caller.socketId === socket.id;
-    const isAnswerer = call?.answer?.socket.id === socket.id;
-    if (!call || (!isCaller && !isAnswerer))
+    if (call?.group?.guest(socket.id)) return this.#guestLeaves(call, socket.id);
+    const caller = call && isCaller(call, socket);
+    if (!call || (!caller && call.answer?.socket.id !== socket.id))
       throw new RequestError(ErrorCode.NotFound, 'no such call here');
-    this.#hangup(call, isCaller ? 'caller' : 'sender');
+    this.#hangup(call, caller ? 'caller' : 'sender');
+  }
+
+  /** What a reply page watching `link` sees of its email's call. */
+  groupState(link: Link): GroupCallState {
+    return groupStateOf(this.#groupCallFor(link), link.id);
+  }
+
+  /** Another recipient of the email joins its running call from their reply page. */
+  async join(
+    socket: VoxSocket,
+    request: { link: Link; callId: string; callerName: string; video: boolean },
+  ): Promise<StartCallResult> {
+    const { link } = request;
+    if (!inGroup(link)) throw new RequestError(ErrorCode.Forbidden, 'this link cannot join calls');
+    const call = this.#groupCallFor(link);
+    const group = call?.group;
+    if (call?.id !== request.callId || !group) {
+      throw new RequestError(ErrorCode.NotFound, 'that call is over');
+    }
+    if (this.#starting.has(socket.id) || this.#callOfCaller(socket)) {
+      throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
+    }
+    if (group.hasLink(link.id)) {
+      throw new RequestError(ErrorCode.Conflict, 'this link is already in the call');
+    }
+    if (!group.hasRoom) throw new RequestError(ErrorCode.CallFull, 'this call is full');
+    // Tiles for up to MAX_VIDEO_SENDERS: later joiners send their voice only.
+    const video =
+      request.video && call.incoming.video && call.room.sendersOf('video') < MAX_VIDEO_SENDERS;
+    const release = group.reserve();
+    this.#starting.add(socket.id);
+    try {
+      const channel = `call:${call.id}`;
+      const producers = await this.#deps.signaling.join(
+        socket,
+        call.room,
+        channel,
+        video ? ['audio', 'video'] : ['audio'],
+      );
+      if (this.#calls.get(call.id) !== call || !socket.connected) {
+        this.#deps.signaling.leave(socket, call.room);
+        throw new RequestError(ErrorCode.NotFound, 'that call is over');
+      }
+      const record = this.#deps.calls.guestJoined(call.id, {
+        linkId: link.id,
+        name: request.callerName,
+        joinedAt: new Date(),
+      });
+      this.#persist('guest joined', [record, this.#deps.links.recordCall(link.id)]);
+      const caller = new PageCaller(socket, call.room, this.#deps.signaling);
+      group.add(socket.id, { caller, name: request.callerName, linkId: link.id, record });
+      this.#log.info({ callId: call.id, linkId: link.id }, 'a recipient joined the call');
+      this.#announce(call);
+      // After the ack: the page learns it is connected, and since when.
+      setImmediate(() =>
+        caller.progress({
+          callId: call.id,
+          stage: 'connected',
+          senderName: call.senderName,
+          answeredAt: call.answeredAt,
+        }),
+      );
+      return {
+        callId: call.id,
+        senderName: call.senderName,
+        media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
+      };
+    } finally {
+      release();
+      this.#starting.delete(socket.id);
+    }
+  }
+
+  /** The email's other recipients, for the sender's "Invite" (only the device in the call). */
+  async recipients(socket: VoxSocket, callId: string): Promise<CallRecipient[]> {
+    const { call, group } = this.#groupCallAnsweredBy(socket, callId);
+    if (!group) return [];
+    const links = await this.#deps.links.listForMessage(call.accountId, group.messageKey);
+    return Promise.all(
+      links
+        .filter((link) => inGroup(link) && link.recipientEmail)
+        .map(async (link) => ({
+          linkId: link.id,
+          name: link.recipientName,
+          email: link.recipientEmail ?? '',
+          inCall: group.hasLink(link.id),
+          pageOpen: (await this.#deps.io.in(groupLinkChannel(link.id)).fetchSockets()).length > 0,
+        })),
+    );
+  }
+
+  /** Rings another recipient's open reply pages with "join the call". */
+  async invite(socket: VoxSocket, callId: string, linkId: number): Promise<InviteResult> {
+    const { call, group } = this.#groupCallAnsweredBy(socket, callId);
+    const link = await this.#deps.links.findOwned(call.accountId, linkId);
+    if (!group || !link || !inGroup(link) || link.messageKey !== group.messageKey) {
+      throw new RequestError(ErrorCode.NotFound, 'not a recipient of this email');
+    }
+    if (group.hasLink(link.id)) throw new RequestError(ErrorCode.Conflict, 'already in the call');
+    if (!group.hasRoom) throw new RequestError(ErrorCode.CallFull, 'this call is full');
+    const channel = groupLinkChannel(link.id);
+    const pages = await this.#deps.io.in(channel).fetchSockets();
+    this.#deps.io.to(channel).emit('group:invited', {
+      callId: call.id,
+      senderName: call.senderName,
+      talking: talkingIn(call),
+    });
+    return { reached: pages.length };
+  }
+
+  /** The answered call about `link`'s email, if one is running. */
+  #groupCallFor(link: Link): LiveCall | undefined {
+    return link.messageKey ? this.#runningGroupCall(link.accountId, link.messageKey) : undefined;
+  }
+
+  #runningGroupCall(accountId: number, messageKey: string): LiveCall | undefined {
+    return [...this.#calls.values()].find(
+      (c) =>
+        c.accountId === accountId &&
+        c.group?.messageKey === messageKey &&
+        c.state.kind === 'answered',
+    );
+  }
+
+  #groupCallAnsweredBy(
+    socket: VoxSocket,
+    callId: string,
+  ): { call: LiveCall; group: GroupCall | undefined } {
+    const call = this.#calls.get(callId);
+    if (!call || call.answer?.socket.id !== socket.id) {
+      throw new RequestError(ErrorCode.NotFound, 'no such call here');
+    }
+    return { call, group: call.state.kind === 'answered' ? call.group : undefined };
+  }
+
+  /** Tells everyone in the call who is in it, and the email's watching pages. */
+  #announce(call: LiveCall): void {
+    this.#deps.io
+      .to(`call:${call.id}`)
+      .emit('call:participants', { callId: call.id, participants: participantsOf(call) });
+    if (call.group) this.#announceGroup(call.accountId, call.group.messageKey);
+  }
+
+  /** Each watching page gets the state its own link sees (whether it may join). */
+  #announceGroup(accountId: number, messageKey: string): void {
+    this.#deps.io
+      .to(groupChannel(accountId, messageKey))
+      .emit('group:state', groupStateOf(this.#runningGroupCall(accountId, messageKey)));
   }
 
   async #createRoom(id: string): Promise<Room> {
@@ -340,7 +508,7 @@ export class CallOrchestrator {
     id: string,
     account: Account,
     room: Room,
-  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers'> {
+  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'linkId' | 'group'> {
     const startedAt = Date.now();
     // Ranked from presence in memory: only connected devices can ring.
     const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
@@ -392,14 +560,18 @@ export class CallOrchestrator {
     setImmediate(() => this.#dispatch(call, { type: 'start' }));
   }
 
+  /** The call this reply page is in, as its caller or as a guest. */
   #callOfCaller(socket: VoxSocket): LiveCall | undefined {
-    return [...this.#calls.values()].find((c) => c.caller.socketId === socket.id);
+    return [...this.#calls.values()].find(
+      (c) => isCaller(c, socket) || c.group?.guest(socket.id) !== undefined,
+    );
   }
 
-  /** A socket went away: whatever call it was part of ends (or its ring stops). */
+  /** A socket went away: whatever call it was part of ends (or its ring stops, or it leaves a group). */
   disconnected(socket: VoxSocket): void {
     for (const call of [...this.#calls.values()]) {
-      if (call.caller.socketId === socket.id) this.#hangup(call, 'caller');
+      if (isCaller(call, socket)) this.#hangup(call, 'caller');
+      else if (call.group?.guest(socket.id)) this.#guestLeaves(call, socket.id);
       else if (call.answer?.socket.id === socket.id) this.#hangup(call, 'sender');
     }
   }
@@ -418,11 +590,33 @@ export class CallOrchestrator {
     }
     if (call.state.kind === 'on_phone' && by !== 'sender') call.phone?.hangup();
     if (call.state.kind !== 'answered' && call.state.kind !== 'on_phone') return;
+    const group = call.group;
+    if (by === 'caller' && group && group.guests.length > 0) {
+      // The other recipients talk on with the sender: only the first caller leaves.
+      group.callerLeft();
+      call.caller.leave();
+      this.#announce(call);
+      return;
+    }
     const ended = { callId: call.id, by };
-    call.caller.ended(ended);
     call.answer?.socket.emit('call:ended', ended);
-    call.caller.progress({ callId: call.id, stage: 'ended', senderName: call.senderName });
+    for (const page of recipientPages(call)) {
+      page.ended(ended);
+      page.progress({ callId: call.id, stage: 'ended', senderName: call.senderName });
+    }
     this.#finish(call, 'answered');
+  }
+
+  /** A recipient who joined leaves; the call ends when no recipient is left. */
+  #guestLeaves(call: LiveCall, socketId: string): void {
+    const guest = call.group?.remove(socketId);
+    if (!guest) return;
+    guest.caller.leave();
+    this.#persist('guest left', [
+      guest.record.then((id) => this.#deps.calls.guestLeft(id, new Date())),
+    ]);
+    if (call.group?.recipients === 0) this.#hangup(call, 'caller');
+    else this.#announce(call);
   }
 
   #ownCall(socket: VoxSocket, callId: string): { call: LiveCall; deviceId: string } {
@@ -593,8 +787,15 @@ export class CallOrchestrator {
     this.#clearTimers(call);
     call.phone?.cancel();
     call.caller.leave();
+    for (const guest of call.group?.guests ?? []) {
+      guest.caller.leave();
+      this.#persist('guest left', [
+        guest.record.then((id) => this.#deps.calls.guestLeft(id, new Date())),
+      ]);
+    }
     if (call.answer) this.#deps.signaling.leave(call.answer.socket, call.room);
     call.room.close();
+    if (call.group) this.#announceGroup(call.accountId, call.group.messageKey);
     this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);
     this.#log.info({ callId: call.id, outcome }, 'call ended');
     if (outcome === 'missed') {
@@ -614,6 +815,50 @@ export class CallOrchestrator {
       this.#log.error({ err: error, what }, 'could not record call state'),
     );
   }
+}
+
+/** The first caller, while still in the call (a group call may go on without them). */
+function isCaller(call: LiveCall, socket: VoxSocket): boolean {
+  return call.caller.socketId === socket.id && (call.group?.callerPresent ?? true);
+}
+
+/** The reply pages (and phone) in the call: the first caller while there, and the guests. */
+function recipientPages(call: LiveCall): Caller[] {
+  const first = call.group?.callerPresent === false ? [] : [call.caller];
+  return [...first, ...(call.group?.guests.map((guest) => guest.caller) ?? [])];
+}
+
+/** A group call as a watching page sees it; with `linkId`, whether that link may join. */
+function groupStateOf(call: LiveCall | undefined, linkId?: number): GroupCallState {
+  if (!call?.group) return { callId: null, talking: [], canJoin: false, video: false };
+  return {
+    callId: call.id,
+    talking: talkingIn(call),
+    canJoin: call.group.hasRoom && (linkId === undefined || !call.group.hasLink(linkId)),
+    video: call.incoming.video,
+  };
+}
+
+function talkingIn(call: LiveCall): string[] {
+  return participantsOf(call)
+    .filter((p) => p.role === 'recipient')
+    .map((p) => p.name);
+}
+
+function participantsOf(call: LiveCall): Participant[] {
+  const sender: Participant[] = call.answer
+    ? [{ peerId: call.answer.socket.id, name: call.senderName, role: 'sender' }]
+    : [];
+  const first: Participant[] =
+    call.group?.callerPresent === false
+      ? []
+      : [{ peerId: call.caller.peerId, name: call.incoming.callerName, role: 'recipient' }];
+  const guests = (call.group?.guests ?? []).map((guest): Participant => ({
+    peerId: guest.caller.peerId,
+    name: guest.name,
+    role: 'recipient',
+  }));
+  return [...sender, ...first, ...guests];
 }
 
 function ringPlanMs(settings: AccountSettings): { firstStageMs: number; totalMs: number } {

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   media_unavailable: 503,
   conflict: 409,
+  call_full: 409,
   unsupported_media: 415,
   internal: 500,
 };

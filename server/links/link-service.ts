@@ -11,6 +11,8 @@ export interface RelayLink {
   recipientName: string | undefined;
   subject: string | undefined;
   messageKey: string;
+  /** A Bcc recipient (never shown to the others). */
+  blindCopy: boolean;
 }
 
 export class LinkService {
@@ -74,6 +76,7 @@ export class LinkService {
       ...(link.recipientName ? { recipientName: link.recipientName } : {}),
       ...(link.subject ? { subject: link.subject } : {}),
       messageKey: link.messageKey,
+      blindCopy: link.blindCopy,
     });
   }
 

@@ -37,6 +37,8 @@ export interface SpooledCopy {
     tokenSealed: string;
     recipientEmail: string;
     recipientName: string | null;
+    /** A Bcc recipient; absent in spool entries written before group replies (treated as Bcc). */
+    blindCopy?: boolean;
     stored: boolean;
   } | null;
   status: CopyStatus;
@@ -276,6 +278,7 @@ export class DeliveryQueue {
         tokenSealed: this.#options.box.seal(randomToken()),
         recipientEmail: copy.link.recipientEmail,
         recipientName: copy.link.recipientName ?? null,
+        blindCopy: copy.link.blindCopy,
         stored: false,
       },
       status: 'pending',
@@ -296,6 +299,7 @@ export class DeliveryQueue {
           recipientName: copy.link.recipientName ?? undefined,
           subject: state.subject?.slice(0, 300) ?? undefined,
           messageKey: id,
+          blindCopy: copy.link.blindCopy ?? true,
         },
       );
       copy.link.stored = true;

@@ -43,6 +43,9 @@ export class MediaSignaling {
     room.on('producerClosed', (producer) => {
       this.#io.to(channel).emit('media:producerClosed', { producerId: producer.producerId });
     });
+    room.on('activeSpeaker', (peerId) => {
+      this.#io.to(channel).emit('media:activeSpeaker', { peerId });
+    });
   }
 
   /**

@@ -16,6 +16,7 @@ export class RateLimits {
   readonly chatPerSocket: RateLimiterMemory;
   readonly chatPerLink: RateLimiterMemory;
   readonly voicemailPerLink: RateLimiterMemory;
+  readonly groupWatchPerIp: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
   constructor(multiplier = 1) {
@@ -37,6 +38,8 @@ export class RateLimits {
     this.chatPerSocket = limiter(20, 30);
     // Callers on one link, however many sockets they open.
     this.chatPerLink = limiter(60, 600);
+    // A reply page asks once per load (and again after a reconnect).
+    this.groupWatchPerIp = limiter(30, 60);
   }
 
   /** Whether `key` has no points left (for limits spent only on failures). */

@@ -128,6 +128,32 @@ export class CallStore {
       .execute();
   }
 
+  /** Another recipient of the email joined the call; returns the row's id. */
+  async guestJoined(
+    callId: string,
+    guest: { linkId: number; name: string; joinedAt: Date },
+  ): Promise<number> {
+    const row = await this.#db
+      .insertInto('call_guests')
+      .values({
+        call_id: callId,
+        link_id: guest.linkId,
+        name: guest.name,
+        joined_at: guest.joinedAt.toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async guestLeft(guestId: number, at: Date): Promise<void> {
+    await this.#db
+      .updateTable('call_guests')
+      .set({ left_at: at.toISOString() })
+      .where('id', '=', guestId)
+      .execute();
+  }
+
   async history(accountId: number, limit = 100): Promise<CallRecordView[]> {
     const rows = await this.#db
       .selectFrom('calls')
@@ -136,8 +162,23 @@ export class CallStore {
       .orderBy('started_at', 'desc')
       .limit(limit)
       .execute();
-    const legs = await this.#phoneLegsOf(rows.map((row) => row.id));
-    return rows.map((row) => toView(row, legs.get(row.id) ?? []));
+    const ids = rows.map((row) => row.id);
+    const [legs, guests] = await Promise.all([this.#phoneLegsOf(ids), this.#guestsOf(ids)]);
+    return rows.map((row) => toView(row, legs.get(row.id) ?? [], guests.get(row.id) ?? []));
+  }
+
+  /** The guests' names of a page of calls in one query, by call id. */
+  async #guestsOf(callIds: string[]): Promise<Map<string, string[]>> {
+    const byCall = new Map<string, string[]>();
+    if (callIds.length === 0) return byCall;
+    const rows = await this.#db
+      .selectFrom('call_guests')
+      .select(['call_id', 'name'])
+      .where('call_id', 'in', callIds)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) byCall.set(row.call_id, [...(byCall.get(row.call_id) ?? []), row.name]);
+    return byCall;
   }
 
   /** The legs of a page of calls in one query (not one per call), by call id. */
@@ -177,7 +218,11 @@ function toLegView(row: Selectable<CallPhoneLegTable>): PhoneLegView {
   };
 }
 
-function toView(row: Selectable<CallTable>, phoneLegs: PhoneLegView[]): CallRecordView {
+function toView(
+  row: Selectable<CallTable>,
+  phoneLegs: PhoneLegView[],
+  guests: string[],
+): CallRecordView {
   return {
     id: row.id,
     callerName: row.caller_name,
@@ -192,5 +237,6 @@ function toView(row: Selectable<CallTable>, phoneLegs: PhoneLegView[]): CallReco
     durationSeconds: secondsBetween(row.answered_at, row.ended_at),
     ringReasons: JSON.parse(row.ring_reasons) as string[],
     phoneLegs,
+    guests,
   };
 }

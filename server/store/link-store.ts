@@ -21,6 +21,8 @@ export interface Link {
   calls: number;
   /** The relayed message this link was minted for (its recipients share it). */
   messageKey: string | null;
+  /** A relayed Bcc recipient's link: never shown to the others nor part of their call. */
+  blindCopy: boolean;
 }
 
 export interface NewLink {
@@ -33,6 +35,7 @@ export interface NewLink {
   subject?: string;
   expiresAt?: Date;
   messageKey?: string;
+  blindCopy?: boolean;
 }
 
 export class LinkStore {
@@ -56,6 +59,7 @@ export class LinkStore {
         created_at: now.toISOString(),
         expires_at: link.expiresAt?.toISOString() ?? null,
         message_key: link.messageKey ?? null,
+        blind_copy: link.blindCopy ? 1 : 0,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -93,6 +97,18 @@ export class LinkStore {
     return rows.map(toLink);
   }
 
+  /** The account's links minted for one relayed message (its recipients). */
+  async listForMessage(accountId: number, messageKey: string): Promise<Link[]> {
+    const rows = await this.#db
+      .selectFrom('links')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('message_key', '=', messageKey)
+      .orderBy('id')
+      .execute();
+    return rows.map(toLink);
+  }
+
   /** Revokes one of the account's links; false when it has no such link. */
   async revoke(accountId: number, id: number, now = new Date()): Promise<boolean> {
     const result = await this.#db
@@ -112,6 +128,14 @@ export class LinkStore {
       .where('id', '=', id)
       .execute();
   }
+}
+
+/**
+ * A link whose caller may share a call with the other recipients of its email:
+ * minted by the relay for a To or Cc recipient, and still usable.
+ */
+export function inGroup(link: Link, now = new Date()): link is Link & { messageKey: string } {
+  return link.messageKey !== null && !link.blindCopy && linkUsable(link, now);
 }
 
 export function linkUsable(link: Link, now = new Date()): boolean {
@@ -134,5 +158,6 @@ function toLink(row: Selectable<LinkTable>): Link {
     lastUsedAt: date(row.last_used_at),
     calls: row.calls,
     messageKey: row.message_key,
+    blindCopy: row.blind_copy === 1,
   };
 }

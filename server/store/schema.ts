@@ -52,6 +52,8 @@ export interface LinkTable {
   last_used_at: string | null;
   calls: Generated<number>;
   message_key: string | null;
+  /** 1 for a relayed Bcc recipient's link (never part of a group call). */
+  blind_copy: Generated<number>;
 }
 
 export interface CallTable {
@@ -79,6 +81,7 @@ export interface Database {
   calls: CallTable;
   phone_numbers: PhoneNumberTable;
   call_phone_legs: CallPhoneLegTable;
+  call_guests: CallGuestTable;
   app_passwords: AppPasswordTable;
   voicemails: VoicemailTable;
   chat_messages: ChatMessageTable;
@@ -100,6 +103,16 @@ export interface CallPhoneLegTable {
   answered_at: string | null;
   ended_at: string | null;
   result: string | null;
+}
+
+/** A recipient who joined a call besides its first caller (group replies). */
+export interface CallGuestTable {
+  id: Generated<number>;
+  call_id: string;
+  link_id: number | null;
+  name: string;
+  joined_at: string;
+  left_at: string | null;
 }
 
 export interface AppPasswordTable {

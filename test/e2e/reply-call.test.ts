@@ -105,14 +105,14 @@ describe('a reply call', () => {
     await expect
       .poll(() => caller.getByRole('status').first().textContent())
       .toMatch(/^Connected \d+:\d\d$/);
-    await expectTone(caller, '#remote-audio', SENDER_HZ);
-    await expectTone(laptop.page, '#remote-audio', CALLER_HZ);
+    await expectTone(caller, '#remote-media audio', SENDER_HZ);
+    await expectTone(laptop.page, '#remote-media audio', CALLER_HZ);
 
     // The caller's network changes: the page restarts ICE and the call goes on.
     await caller.evaluate(() => window.dispatchEvent(new Event('online')));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await expectTone(laptop.page, '#remote-audio', CALLER_HZ);
-    await expectTone(caller, '#remote-audio', SENDER_HZ);
+    await expectTone(laptop.page, '#remote-media audio', CALLER_HZ);
+    await expectTone(caller, '#remote-media audio', SENDER_HZ);
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Call ended');
@@ -163,10 +163,10 @@ describe('a reply call', () => {
     await dialog.getByRole('button', { name: 'Answer with video' }).click();
 
     await expect
-      .poll(() => decodedFrames(laptop.page, '#remote-video'), { timeout: 15_000 })
+      .poll(() => decodedFrames(laptop.page, '#remote-media video'), { timeout: 15_000 })
       .toBeGreaterThan(10);
     await expect
-      .poll(() => decodedFrames(caller, '#remote-video'), { timeout: 15_000 })
+      .poll(() => decodedFrames(caller, '#remote-media video'), { timeout: 15_000 })
       .toBeGreaterThan(10);
     await laptop.page.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Call ended');

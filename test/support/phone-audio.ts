@@ -51,7 +51,7 @@ export async function expectPhoneHeard(phone: Telephone, hz: number): Promise<vo
 /** The page's #remote-audio plays `hz`. */
 export async function expectTone(page: Page, hz: number): Promise<void> {
   await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-audio')) - hz), {
+    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-media audio')) - hz), {
       timeout: 15_000,
       interval: 500,
     })

@@ -9,6 +9,7 @@ import * as voicemail from './005-voicemail.js';
 import * as chat from './006-chat.js';
 import * as invitations from './007-invitations.js';
 import * as chatKeys from './008-chat-keys.js';
+import * as groupCalls from './009-group-calls.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '006-chat': chat,
   '007-invitations': invitations,
   '008-chat-keys': chatKeys,
+  '009-group-calls': groupCalls,
 };
