@@ -300,7 +300,8 @@ export class CallOrchestrator {
         answeredOn: call.labels.get(deviceId) ?? 'this device',
       });
     const producers = await this.#deps.signaling.join(socket, call.room, `call:${call.id}`);
-    this.#announce(call);
+    // After the ack, which tells the device the call is its own.
+    setImmediate(() => this.#announce(call));
     return {
       callId,
       media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
@@ -390,16 +391,17 @@ export class CallOrchestrator {
       const caller = new PageCaller(socket, call.room, this.#deps.signaling);
       group.add(socket.id, { caller, name: request.callerName, linkId: link.id, record });
       this.#log.info({ callId: call.id, linkId: link.id }, 'a recipient joined the call');
-      this.#announce(call);
-      // After the ack: the page learns it is connected, and since when.
-      setImmediate(() =>
+      // After the ack, which tells the page the call is its own: it is
+      // connected (since when), and who is in the call.
+      setImmediate(() => {
         caller.progress({
           callId: call.id,
           stage: 'connected',
           senderName: call.senderName,
           answeredAt: call.answeredAt,
-        }),
-      );
+        });
+        this.#announce(call);
+      });
       return {
         callId: call.id,
         senderName: call.senderName,

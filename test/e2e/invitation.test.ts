@@ -9,6 +9,7 @@ import type { Me, MyReply } from '../../protocol/accounts.js';
 import { launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/free-port.js';
 import { startMailSink, type MailSink } from '../support/mail-sink.js';
+import { relayedLinks } from '../support/relayed-links.js';
 import {
   connectCaller,
   createLink,
@@ -18,7 +19,6 @@ import {
   type Sender,
 } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { swaks } from '../support/swaks.js';
 
 let server: RunningServer;
 let sink: MailSink;
@@ -44,24 +44,14 @@ afterAll(async () => {
 
 /** Mails `to` through the relay; the token of the link in the copy that arrived. */
 async function mailedLink(sender: Sender, to: string, name: string): Promise<string> {
-  const subject = `Q3 plan ${Date.now()}`;
-  const result = await swaks({
-    port: relayPort,
-    user: sender.email,
-    password: 'correct horse battery',
-    from: sender.email,
-    to: [to],
-    message: [`To: "${name}" <${to}>`, `Subject: ${subject}`, '', 'Numbers attached.'].join('\r\n'),
+  const links = await relayedLinks({
+    relayPort,
+    sink,
+    sender,
+    subject: `Q3 plan ${Date.now()}`,
+    to: [`"${name}" <${to}>`],
   });
-  expect(result.transcript).toMatch(/Queued as/);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const copy = sink.received.find((mail) => mail.raw.includes(subject));
-    const token = /\/r\/([A-Za-z0-9_-]{22})/.exec(copy?.raw.toString() ?? '')?.[1];
-    if (token) return token;
-    if (Date.now() > deadline) throw new Error('the mailed copy never arrived');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return links.get(to) ?? '';
 }
 
 /** A call through the link that nobody answers (the sender is in do-not-disturb). */

@@ -48,7 +48,7 @@ export async function expectPhoneHeard(phone: Telephone, hz: number): Promise<vo
   removeTelephoneFiles(recording);
 }
 
-/** The page's #remote-audio plays `hz`. */
+/** The page plays `hz` from the far end. */
 export async function expectTone(page: Page, hz: number): Promise<void> {
   await expect
     .poll(async () => Math.abs((await dominantFrequency(page, '#remote-media audio')) - hz), {

@@ -1,0 +1,234 @@
+// Group replies over the real server's sockets: the recipients of one relayed
+// email (To and Cc) see its call, join it, leave it; the sender sees who else
+// got the email and invites them; Bcc recipients and hand-made links stay out;
+// a call holds eight people.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallProgress, CallRecordView } from '../../protocol/call.js';
+import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
+import { freePort } from '../support/free-port.js';
+import { startMailSink, type MailSink } from '../support/mail-sink.js';
+import { relayedLinks } from '../support/relayed-links.js';
+import {
+  connect,
+  connectDevice,
+  createLink,
+  ok,
+  signUp,
+  type Sender,
+  type TestDevice,
+  type TestSocket,
+} from '../support/sender.js';
+import { startServer, type RunningServer } from '../support/server-process.js';
+
+let server: RunningServer;
+let sink: MailSink;
+let relayPort: number;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  sink = await startMailSink();
+  relayPort = await freePort();
+  server = await startServer({
+    RATE_LIMIT_MULTIPLIER: '100',
+    MAIL_SMARTHOST: sink.url,
+    SMTP_RELAY_PORT: String(relayPort),
+  });
+});
+
+afterAll(async () => {
+  await server.stop();
+  await sink.close();
+});
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+/** A reply page: its socket, what it heard, and the link it was opened from. */
+interface Page {
+  socket: TestSocket;
+  token: string;
+  states: GroupCallState[];
+  invitations: GroupInvitation[];
+  participants: CallParticipants[];
+  stages: CallProgress['stage'][];
+  ended: string[];
+}
+
+async function openPage(token: string): Promise<Page> {
+  const socket = await connect(server.url);
+  sockets.push(socket);
+  const page: Page = {
+    socket,
+    token,
+    states: [],
+    invitations: [],
+    participants: [],
+    stages: [],
+    ended: [],
+  };
+  socket.on('group:state', (state) => page.states.push(state));
+  socket.on('group:invited', (invitation) => page.invitations.push(invitation));
+  socket.on('call:participants', (list) => page.participants.push(list));
+  socket.on('call:progress', (progress) => page.stages.push(progress.stage));
+  socket.on('call:ended', (ended) => page.ended.push(ended.by));
+  return page;
+}
+
+const names = (list: CallParticipants | undefined): string[] =>
+  (list?.participants ?? []).map((p) => `${p.role}:${p.name}`);
+
+async function emailWith(
+  sender: Sender,
+  recipients: { to: string[]; cc?: string[]; bcc?: string[] },
+): Promise<Map<string, string>> {
+  return relayedLinks({ relayPort, sink, sender, subject: `Offsite ${Date.now()}`, ...recipients });
+}
+
+/** The sender's laptop answers a call the first recipient starts. */
+async function answeredCall(
+  laptop: TestDevice,
+  first: Page,
+  name: string,
+): Promise<{ callId: string }> {
+  const started = ok(
+    await first.socket.emitWithAck('call:start', {
+      token: first.token,
+      callerName: name,
+      video: false,
+    }),
+  );
+  await expect.poll(() => laptop.rings.length).toBeGreaterThan(0);
+  ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId }));
+  await expect.poll(() => first.stages.at(-1)).toBe('connected');
+  return started;
+}
+
+function join(page: Page, callId: string, callerName: string) {
+  return page.socket.emitWithAck('call:join', {
+    token: page.token,
+    callId,
+    callerName,
+    video: false,
+  });
+}
+
+describe('group replies', () => {
+  it('lets the email’s other recipients see the call, join it, be invited and leave it', async () => {
+    const sender = await signUp(server.url, 'Sam Sender');
+    const laptop = await connectDevice(server.url, sender, 'Laptop');
+    sockets.push(laptop.socket);
+    const laptopLists: CallParticipants[] = [];
+    laptop.socket.on('call:participants', (list) => laptopLists.push(list));
+    const laptopEnded: string[] = [];
+    laptop.socket.on('call:ended', (ended) => laptopEnded.push(ended.by));
+    const links = await emailWith(sender, {
+      to: ['Ada <ada@example.org>', 'Bob <bob@example.org>'],
+      cc: ['Cy <cy@example.org>'],
+      bcc: ['dee@example.org'],
+    });
+    const [ada, bob, cy, dee] = await Promise.all(
+      ['ada', 'bob', 'cy', 'dee'].map((who) => openPage(links.get(`${who}@example.org`) ?? '')),
+    );
+    if (!ada || !bob || !cy || !dee) throw new Error('four pages');
+
+    // Before any call: nothing to join. A Bcc recipient and a hand-made link are no group.
+    expect(ok(await bob.socket.emitWithAck('group:watch', { token: bob.token }))).toEqual({
+      callId: null,
+      talking: [],
+      canJoin: false,
+      video: false,
+    });
+    ok(await cy.socket.emitWithAck('group:watch', { token: cy.token }));
+    expect(ok(await dee.socket.emitWithAck('group:watch', { token: dee.token }))).toBeNull();
+    const handMade = await createLink(sender, { recipientEmail: 'eve@example.org' });
+    expect(ok(await dee.socket.emitWithAck('group:watch', { token: handMade.token }))).toBeNull();
+
+    const { callId } = await answeredCall(laptop, ada, 'Ada');
+    // Bob's open page hears of the call at once.
+    await expect
+      .poll(() => bob.states.at(-1))
+      .toEqual({ callId, talking: ['Ada'], canJoin: true, video: false });
+
+    // The Bcc recipient cannot join, even knowing the call's id.
+    const refused = await join(dee, callId, 'Dee');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+
+    ok(await join(bob, callId, 'Bob'));
+    await expect.poll(() => bob.stages.at(-1)).toBe('connected');
+    const everyone = ['sender:Sam Sender', 'recipient:Ada', 'recipient:Bob'];
+    await expect.poll(() => names(laptopLists.at(-1))).toEqual(everyone);
+    await expect.poll(() => names(ada.participants.at(-1))).toEqual(everyone);
+    await expect.poll(() => cy.states.at(-1)?.talking).toEqual(['Ada', 'Bob']);
+    // The same link cannot be in the call twice.
+    const again = await openPage(bob.token);
+    expect(await join(again, callId, 'Bob')).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+
+    // The sender sees who else got the email (not the Bcc) and invites Cy.
+    const recipients = ok(await laptop.socket.emitWithAck('call:recipients', { callId }));
+    expect(recipients.map((r) => [r.email, r.inCall, r.pageOpen])).toEqual([
+      ['ada@example.org', true, false], // this Ada never sent group:watch
+      ['bob@example.org', true, true],
+      ['cy@example.org', false, true],
+    ]);
+    const cyLink = recipients.find((r) => r.email === 'cy@example.org');
+    const invited = ok(
+      await laptop.socket.emitWithAck('call:invite', { callId, linkId: cyLink?.linkId ?? 0 }),
+    );
+    expect(invited).toEqual({ reached: 1 });
+    await expect
+      .poll(() => cy.invitations)
+      .toEqual([{ callId, senderName: 'Sam Sender', talking: ['Ada', 'Bob'] }]);
+    // A link of another email (or of nobody in it) cannot be invited.
+    const other = await laptop.socket.emitWithAck('call:invite', { callId, linkId: 999_999 });
+    expect(other).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    // Ada leaves: Bob and the sender talk on.
+    ok(await ada.socket.emitWithAck('call:hangup', { callId }));
+    await expect
+      .poll(() => names(laptopLists.at(-1)))
+      .toEqual(['sender:Sam Sender', 'recipient:Bob']);
+    expect(laptopEnded).toEqual([]);
+    expect(bob.ended).toEqual([]);
+    // Bob, the last recipient, hangs up: the call ends for the sender, and the watchers see it.
+    ok(await bob.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => laptopEnded).toEqual(['caller']);
+    await expect.poll(() => cy.states.at(-1)?.callId).toBeNull();
+
+    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    expect(history[0]).toMatchObject({ callerName: 'Ada', outcome: 'answered', guests: ['Bob'] });
+  });
+
+  it('holds eight people, says so to the ninth, and ends for everyone when the sender hangs up', async () => {
+    const sender = await signUp(server.url, 'Sam Sender');
+    const laptop = await connectDevice(server.url, sender, 'Laptop');
+    sockets.push(laptop.socket);
+    const people = Array.from({ length: 8 }, (_, i) => `p${i + 1}@example.org`);
+    const links = await emailWith(sender, { to: people });
+    const pages = await Promise.all(people.map((address) => openPage(links.get(address) ?? '')));
+    const [first, ...others] = pages;
+    const ninth = others.pop();
+    if (!first || !ninth) throw new Error('pages');
+    ok(await ninth.socket.emitWithAck('group:watch', { token: ninth.token }));
+
+    const { callId } = await answeredCall(laptop, first, 'P1');
+    // Six more join at once: the sender and seven recipients make eight.
+    const joins = await Promise.all(others.map((page, i) => join(page, callId, `P${i + 2}`)));
+    expect(joins.filter((ack) => ack.ok)).toHaveLength(6);
+    await expect.poll(() => ninth.states.at(-1)?.canJoin).toBe(false);
+    expect(await join(ninth, callId, 'P8')).toMatchObject({
+      ok: false,
+      error: { code: 'call_full', message: 'this call is full' },
+    });
+
+    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
+    for (const page of [first, ...others]) {
+      await expect.poll(() => page.ended).toEqual(['sender']);
+      await expect.poll(() => page.stages.at(-1)).toBe('ended');
+    }
+    await expect.poll(() => ninth.states.at(-1)?.callId).toBeNull();
+  });
+});
