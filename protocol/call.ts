@@ -30,6 +30,8 @@ export type AnswerCallRequest = z.input<typeof answerCallSchema>;
 export interface StartCallResult {
   callId: string;
   senderName: string;
+  /** The page may send its camera (a group call's fifth video sender joins with voice only). */
+  maySendVideo: boolean;
   /** The call's media room: the caller sets up media while it rings. */
   media: JoinRoomResult;
 }

@@ -29,11 +29,15 @@ const ui = {
   call: byId<HTMLButtonElement>('call'),
   videoCall: byId<HTMLButtonElement>('video-call'),
   status: byId('call-status'),
+  note: byId('call-note'),
   inCall: byId('in-call'),
   mute: byId<HTMLButtonElement>('mute'),
   hangUp: byId<HTMLButtonElement>('hang-up'),
   keypad: byId('keypad'),
 };
+
+/** A group call's video tiles are all taken: this page joins with its voice. */
+const VIDEO_FULL = `Four people already send video: you are in the call with your voice.`;
 
 const STATUS_TEXT: Record<SenderStatus, string> = {
   available: 'available',
@@ -91,6 +95,7 @@ function endCall(text: string): void {
   ui.status.textContent = text;
   show(ui.inCall, false);
   show(ui.keypad, false);
+  show(ui.note, false);
   resetMuteButton(ui.mute);
   ui.call.textContent = 'Call again';
   group?.setInCall(false);
@@ -174,7 +179,13 @@ async function enterCall(
     call = { id: started.callId, session };
     show(ui.inCall, true);
     ui.hangUp.focus();
-    await session.start(started.media, navigator.mediaDevices.getUserMedia({ audio: true, video }));
+    const camera = video && started.maySendVideo;
+    ui.note.textContent = VIDEO_FULL;
+    show(ui.note, video && !camera);
+    await session.start(
+      started.media,
+      navigator.mediaDevices.getUserMedia({ audio: true, video: camera }),
+    );
   } catch (error) {
     session.close();
     // The call may already be over (nobody to ring): its own message stays.

@@ -202,6 +202,7 @@ export class CallOrchestrator {
       return {
         callId: id,
         senderName: account.displayName,
+        maySendVideo: request.video,
         media: { routerRtpCapabilities: { ...room.rtpCapabilities }, producers },
       };
     } catch (error) {
@@ -405,6 +406,7 @@ export class CallOrchestrator {
       return {
         callId: call.id,
         senderName: call.senderName,
+        maySendVideo: video,
         media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
       };
     } finally {

@@ -104,13 +104,8 @@ async function answeredCall(
   return started;
 }
 
-function join(page: Page, callId: string, callerName: string) {
-  return page.socket.emitWithAck('call:join', {
-    token: page.token,
-    callId,
-    callerName,
-    video: false,
-  });
+function join(page: Page, callId: string, callerName: string, video = false) {
+  return page.socket.emitWithAck('call:join', { token: page.token, callId, callerName, video });
 }
 
 describe('group replies', () => {
@@ -200,6 +195,34 @@ describe('group replies', () => {
 
     const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
     expect(history[0]).toMatchObject({ callerName: 'Ada', outcome: 'answered', guests: ['Bob'] });
+  });
+
+  it('lets four people send video; later joiners are told to send their voice only', async () => {
+    const sender = await signUp(server.url, 'Sam Sender');
+    const laptop = await connectDevice(server.url, sender, 'Laptop');
+    sockets.push(laptop.socket);
+    const people = Array.from({ length: 4 }, (_, i) => `v${i + 1}@example.org`);
+    const links = await emailWith(sender, { to: people });
+    const [first, ...others] = await Promise.all(
+      people.map((address) => openPage(links.get(address) ?? '')),
+    );
+    if (!first) throw new Error('pages');
+    const started = ok(
+      await first.socket.emitWithAck('call:start', {
+        token: first.token,
+        callerName: 'V1',
+        video: true,
+      }),
+    );
+    expect(started.maySendVideo).toBe(true);
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId, video: true }));
+    // The sender and the first caller send video: two more may, the next one may not.
+    const joined = [];
+    for (const [i, page] of others.entries()) {
+      joined.push(ok(await join(page, started.callId, `V${i + 2}`, true)).maySendVideo);
+    }
+    expect(joined).toEqual([true, true, false]);
   });
 
   it('holds eight people, says so to the ninth, and ends for everyone when the sender hangs up', async () => {
