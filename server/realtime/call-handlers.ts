@@ -1,4 +1,4 @@
-// The call events, from the reply page (start, hang up) and the desk app
+// The call events, from the reply page (start, join, hang up) and the desk app
 // (answer, decline, send to phone, hang up) and keypad tones to a phone. Rate-limited per IP and per link.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
@@ -7,11 +7,12 @@ import {
   callIdRequestSchema,
   startCallSchema,
 } from '../../protocol/call.js';
+import { joinCallSchema } from '../../protocol/group.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { hashToken } from '../security/tokens.js';
-import type { LinkStore } from '../store/link-store.js';
+import type { Link, LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
 import type { VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
@@ -33,17 +34,25 @@ export class CallHandlers {
     const log = this.#logger;
     socket.on(
       'call:start',
-      validated('call:start', startCallSchema, log, async (request) => {
-        await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
-        await this.#limits.take(this.#limits.callStartPerLink, hashToken(request.token));
-        const link = await this.#links.findByToken(request.token);
-        if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
-        return this.#calls.start(socket, {
-          link,
+      validated('call:start', startCallSchema, log, async (request) =>
+        this.#calls.start(socket, {
+          link: await this.#callerLink(socket, request.token),
           callerName: request.callerName,
           video: request.video,
-        });
-      }),
+        }),
+      ),
+    );
+    // Group replies: another recipient of the email joins its running call.
+    socket.on(
+      'call:join',
+      validated('call:join', joinCallSchema, log, async (request) =>
+        this.#calls.join(socket, {
+          link: await this.#callerLink(socket, request.token),
+          callId: request.callId,
+          callerName: request.callerName,
+          video: request.video,
+        }),
+      ),
     );
     socket.on(
       'call:answer',
@@ -81,5 +90,14 @@ export class CallHandlers {
       }),
     );
     socket.on('disconnect', () => this.#calls.disconnected(socket));
+  }
+
+  /** A reply page's link, once the call limits (per address, per link) allow one more call. */
+  async #callerLink(socket: VoxSocket, token: string): Promise<Link> {
+    await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
+    await this.#limits.take(this.#limits.callStartPerLink, hashToken(token));
+    const link = await this.#links.findByToken(token);
+    if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
+    return link;
   }
 }

@@ -1,15 +1,14 @@
-// Group replies' events: a reply page watches its email's call and joins it;
-// the sender's device in the call lists the email's other recipients and
+// Group replies' events: a reply page watches its email's call (joining it
+// is a call event, call-handlers.ts); the sender's device in the call lists the email's other recipients and
 // invites one. Strangers' events are rate-limited per address and per link.
 import { ErrorCode } from '../../protocol/errors.js';
-import { groupWatchSchema, inviteToCallSchema, joinCallSchema } from '../../protocol/group.js';
+import { groupWatchSchema, inviteToCallSchema } from '../../protocol/group.js';
 import { callIdRequestSchema } from '../../protocol/call.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import { groupChannel, groupLinkChannel } from '../calls/group-call.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
-import { hashToken } from '../security/tokens.js';
-import { inGroup, type Link, type LinkStore } from '../store/link-store.js';
+import { inGroup, type LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
 import type { VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
@@ -33,7 +32,8 @@ export class GroupHandlers {
       'group:watch',
       validated('group:watch', groupWatchSchema, log, async (request) => {
         await this.#limits.take(this.#limits.groupWatchPerIp, clientAddress(socket));
-        const link = await this.#link(request.token);
+        const link = await this.#links.findByToken(request.token);
+        if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
         // A Bcc recipient, a hand-made or signature link: no group, nothing to watch.
         if (!inGroup(link)) return null;
         await socket.join([
@@ -41,19 +41,6 @@ export class GroupHandlers {
           groupLinkChannel(link.id),
         ]);
         return this.#calls.groupState(link);
-      }),
-    );
-    socket.on(
-      'call:join',
-      validated('call:join', joinCallSchema, log, async (request) => {
-        await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
-        await this.#limits.take(this.#limits.callStartPerLink, hashToken(request.token));
-        return this.#calls.join(socket, {
-          link: await this.#link(request.token),
-          callId: request.callId,
-          callerName: request.callerName,
-          video: request.video,
-        });
       }),
     );
     socket.on(
@@ -68,11 +55,5 @@ export class GroupHandlers {
         this.#calls.invite(socket, request.callId, request.linkId),
       ),
     );
-  }
-
-  async #link(token: string): Promise<Link> {
-    const link = await this.#links.findByToken(token);
-    if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
-    return link;
   }
 }

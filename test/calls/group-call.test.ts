@@ -5,9 +5,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallProgress, CallRecordView } from '../../protocol/call.js';
 import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
-import { freePort } from '../support/free-port.js';
-import { startMailSink, type MailSink } from '../support/mail-sink.js';
-import { relayedLinks } from '../support/relayed-links.js';
+import {
+  relayedLinks,
+  startRelayingServer,
+  type RelayingServer,
+} from '../support/relayed-links.js';
 import {
   connect,
   connectDevice,
@@ -18,26 +20,19 @@ import {
   type TestDevice,
   type TestSocket,
 } from '../support/sender.js';
-import { startServer, type RunningServer } from '../support/server-process.js';
+import type { RunningServer } from '../support/server-process.js';
 
+let relay: RelayingServer;
 let server: RunningServer;
-let sink: MailSink;
-let relayPort: number;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  sink = await startMailSink();
-  relayPort = await freePort();
-  server = await startServer({
-    RATE_LIMIT_MULTIPLIER: '100',
-    MAIL_SMARTHOST: sink.url,
-    SMTP_RELAY_PORT: String(relayPort),
-  });
+  relay = await startRelayingServer();
+  server = relay.server;
 });
 
 afterAll(async () => {
-  await server.stop();
-  await sink.close();
+  await relay.stop();
 });
 
 afterEach(() => {
@@ -82,7 +77,7 @@ async function emailWith(
   sender: Sender,
   recipients: { to: string[]; cc?: string[]; bcc?: string[] },
 ): Promise<Map<string, string>> {
-  return relayedLinks({ relayPort, sink, sender, subject: `Offsite ${Date.now()}`, ...recipients });
+  return relayedLinks(relay, { sender, subject: `Offsite ${Date.now()}`, ...recipients });
 }
 
 /** The sender's laptop answers a call the first recipient starts. */

@@ -3,7 +3,7 @@
 // when they were read, and a script tag arrives as the characters typed.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { createLink, signUp } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
@@ -39,9 +39,7 @@ describe('chat', () => {
     const link = await createLink(sender, { recipientName: 'Grace Hopper', subject: 'Q3 plan' });
     const problems: string[] = [];
 
-    const deskContext = await browser.newContext();
-    const [name, value] = sender.cookie.split('=') as [string, string];
-    await deskContext.addCookies([{ name, value, url: server.url }]);
+    const deskContext = await loggedInContext(browser, server.url, sender.cookie);
     const desk = await deskContext.newPage();
     watch(desk, problems);
     await desk.goto(`${server.url}/app`);

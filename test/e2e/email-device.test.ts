@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { projectRoot } from '../support/project.js';
 import { signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
@@ -125,9 +125,7 @@ describe('the email device', () => {
 
   it('is in the desk app under "Email signature", previewed and ready to copy', async () => {
     const device = await signatureDevice();
-    const context = await browser.newContext();
-    const [name, value] = sender.cookie.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: server.url }]);
+    const context = await loggedInContext(browser, server.url, sender.cookie);
     const desk = await context.newPage();
     await desk.goto(`${server.url}/app`);
     const section = desk.getByRole('region', { name: 'Email signature' });

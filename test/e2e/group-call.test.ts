@@ -5,13 +5,15 @@
 // per person, and the loudest is marked as speaking.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
-import { freePort } from '../support/free-port.js';
-import { startMailSink, type MailSink } from '../support/mail-sink.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { dominantFrequency } from '../support/media-probe.js';
-import { relayedLinks } from '../support/relayed-links.js';
+import {
+  relayedLinks,
+  startRelayingServer,
+  type RelayingServer,
+} from '../support/relayed-links.js';
 import { signUp } from '../support/sender.js';
-import { startServer, type RunningServer } from '../support/server-process.js';
+import type { RunningServer } from '../support/server-process.js';
 import { toneWav } from '../support/tones.js';
 
 const SENDER_HZ = 440;
@@ -19,19 +21,13 @@ const ADA_HZ = 660;
 const BOB_HZ = 880;
 const TOLERANCE_HZ = 15;
 
+let relay: RelayingServer;
 let server: RunningServer;
-let sink: MailSink;
-let relayPort: number;
 let browsers: Browser[];
 
 beforeAll(async () => {
-  sink = await startMailSink();
-  relayPort = await freePort();
-  server = await startServer({
-    RATE_LIMIT_MULTIPLIER: '100',
-    MAIL_SMARTHOST: sink.url,
-    SMTP_RELAY_PORT: String(relayPort),
-  });
+  relay = await startRelayingServer();
+  server = relay.server;
   browsers = await Promise.all(
     [SENDER_HZ, ADA_HZ, BOB_HZ].map((hz) => launchChromium({ microphoneWav: toneWav(hz) })),
   );
@@ -39,8 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(browsers.map((browser) => browser.close()));
-  await server.stop();
-  await sink.close();
+  await relay.stop();
 });
 
 /** The tone each tile of the page plays (one per other participant), by name. */
@@ -85,18 +80,14 @@ describe('a group reply', () => {
     const [senderBrowser, adaBrowser, bobBrowser] = browsers;
     if (!senderBrowser || !adaBrowser || !bobBrowser) throw new Error('three browsers');
     const sender = await signUp(server.url, 'Sam Sender');
-    const links = await relayedLinks({
-      relayPort,
-      sink,
+    const links = await relayedLinks(relay, {
       sender,
       subject: 'Offsite plan',
       to: ['Ada <ada@example.org>'],
       cc: ['Bob <bob@example.org>'],
     });
 
-    const deskContext = await senderBrowser.newContext();
-    const [name, value] = sender.cookie.split('=') as [string, string];
-    await deskContext.addCookies([{ name, value, url: server.url }]);
+    const deskContext = await loggedInContext(senderBrowser, server.url, sender.cookie);
     const desk = await deskContext.newPage();
     await desk.goto(`${server.url}/app`);
     await expect

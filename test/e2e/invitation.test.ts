@@ -7,9 +7,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me, MyReply } from '../../protocol/accounts.js';
 import { launchChromium } from '../support/chromium.js';
-import { freePort } from '../support/free-port.js';
-import { startMailSink, type MailSink } from '../support/mail-sink.js';
-import { relayedLinks } from '../support/relayed-links.js';
+import {
+  relayedLinks,
+  startRelayingServer,
+  type RelayingServer,
+} from '../support/relayed-links.js';
 import {
   connectCaller,
   createLink,
@@ -18,35 +20,26 @@ import {
   signUp,
   type Sender,
 } from '../support/sender.js';
-import { startServer, type RunningServer } from '../support/server-process.js';
+import type { RunningServer } from '../support/server-process.js';
 
+let relay: RelayingServer;
 let server: RunningServer;
-let sink: MailSink;
-let relayPort: number;
 let browser: Browser;
 
 beforeAll(async () => {
-  sink = await startMailSink();
-  relayPort = await freePort();
-  server = await startServer({
-    RATE_LIMIT_MULTIPLIER: '100',
-    MAIL_SMARTHOST: sink.url,
-    SMTP_RELAY_PORT: String(relayPort),
-  });
+  relay = await startRelayingServer();
+  server = relay.server;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser.close();
-  await server.stop();
-  await sink.close();
+  await relay.stop();
 });
 
 /** Mails `to` through the relay; the token of the link in the copy that arrived. */
 async function mailedLink(sender: Sender, to: string, name: string): Promise<string> {
-  const links = await relayedLinks({
-    relayPort,
-    sink,
+  const links = await relayedLinks(relay, {
     sender,
     subject: `Q3 plan ${Date.now()}`,
     to: [`"${name}" <${to}>`],

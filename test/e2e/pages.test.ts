@@ -4,7 +4,7 @@
 // logged-in one shows the Email section (settings, mail relay, app passwords).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { freePort } from '../support/free-port.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { createLink, signUp, type Sender } from '../support/sender.js';
@@ -29,11 +29,10 @@ async function open(
   const on = options.on ?? server;
   // The unknown-link check below expects its 404 answer; others name theirs.
   const expected = String(options.expectStatus ?? 404);
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  if (options.as) {
-    const [name, value] = options.as.cookie.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: on.url }]);
-  }
+  const viewport = { viewport: { width: 390, height: 844 } };
+  const context = options.as
+    ? await loggedInContext(browser, on.url, options.as.cookie, viewport)
+    : await browser.newContext(viewport);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {

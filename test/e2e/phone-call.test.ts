@@ -18,7 +18,7 @@ import {
   PHONE_HZ,
   startMobile,
 } from '../support/phone-audio.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
 import { createLink, randomEmail, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
@@ -121,9 +121,7 @@ describe('calls with telephones', () => {
   });
 
   it('rings the desk app when a phone dials the sender’s number: audio both ways', async () => {
-    const context = await browser.newContext();
-    const [name, value] = sender.cookie.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: server.url }]);
+    const context = await loggedInContext(browser, server.url, sender.cookie);
     const desk = await context.newPage();
     await desk.goto(`${server.url}/app`);
     await expect

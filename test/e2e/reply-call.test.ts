@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me } from '../../protocol/accounts.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { decodedFrames, dominantFrequency } from '../support/media-probe.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { createLink, signUp, type Sender } from '../support/sender.js';
@@ -38,9 +38,7 @@ async function openDevice(
   sender: Sender,
   label: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await senderBrowser.newContext();
-  const [name, value] = sender.cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: server.url }]);
+  const context = await loggedInContext(senderBrowser, server.url, sender.cookie);
   await context.addInitScript(
     (deviceLabel) => localStorage.setItem('voxreply.deviceLabel', deviceLabel),
     label,

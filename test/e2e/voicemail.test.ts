@@ -4,7 +4,7 @@
 // plays it, and the tone is heard in what it plays.
 import type { Browser, BrowserContext, ConsoleMessage } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { playedFrequency } from '../support/media-probe.js';
 import { createLink, signUp } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
@@ -25,11 +25,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function loggedIn(cookie: string): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  const [name, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: server.url }]);
-  return context;
+function loggedIn(cookie: string): Promise<BrowserContext> {
+  return loggedInContext(browser, server.url, cookie);
 }
 
 describe('voicemail', () => {

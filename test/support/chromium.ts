@@ -1,6 +1,11 @@
 // Debian's Chromium driven by playwright-core, with the flags this machine needs
 // (see ../shared/notes/real-peers.md) and a fake microphone playing a WAV.
-import { chromium, type Browser } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+} from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -20,4 +25,17 @@ export async function launchChromium(options: { microphoneWav?: string } = {}): 
   if (options.microphoneWav)
     args.push(`--use-file-for-fake-audio-capture=${options.microphoneWav}`);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** A browser context logged in as the sender whose session cookie ("name=value") is given. */
+export async function loggedInContext(
+  browser: Browser,
+  baseUrl: string,
+  cookie: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  const [name, value] = cookie.split('=') as [string, string];
+  await context.addCookies([{ name, value, url: baseUrl }]);
+  return context;
 }

@@ -1,13 +1,41 @@
 // Mail through the server's SMTP relay, as a sender's mail program sends it;
 // the link tokens in the copies that reach the sink, by recipient.
 import { expect } from 'vitest';
-import type { MailSink } from './mail-sink.js';
+import { freePort } from './free-port.js';
+import { startMailSink, type MailSink } from './mail-sink.js';
 import type { Sender } from './sender.js';
+import { startServer, type RunningServer } from './server-process.js';
 import { swaks } from './swaks.js';
 
-export interface RelayedMail {
-  relayPort: number;
+/** The built server with its SMTP relay on, delivering to a sink. */
+export interface RelayingServer {
+  server: RunningServer;
   sink: MailSink;
+  relayPort: number;
+  stop: () => Promise<void>;
+}
+
+/** Starts a sink and the server relaying to it (rate limits lifted 100×). */
+export async function startRelayingServer(): Promise<RelayingServer> {
+  const sink = await startMailSink();
+  const relayPort = await freePort();
+  const server = await startServer({
+    RATE_LIMIT_MULTIPLIER: '100',
+    MAIL_SMARTHOST: sink.url,
+    SMTP_RELAY_PORT: String(relayPort),
+  });
+  return {
+    server,
+    sink,
+    relayPort,
+    stop: async () => {
+      await server.stop();
+      await sink.close();
+    },
+  };
+}
+
+export interface RelayedMail {
   sender: Sender;
   subject: string;
   /** "Name <address>" or a bare address, as the headers name them. */
@@ -18,11 +46,14 @@ export interface RelayedMail {
 }
 
 /** Sends the mail; resolves with each recipient address's link token once every copy arrived. */
-export async function relayedLinks(mail: RelayedMail): Promise<Map<string, string>> {
+export async function relayedLinks(
+  relay: RelayingServer,
+  mail: RelayedMail,
+): Promise<Map<string, string>> {
   const named = [...mail.to, ...(mail.cc ?? [])];
   const envelope = [...named.map(addressOf), ...(mail.bcc ?? [])];
   const result = await swaks({
-    port: mail.relayPort,
+    port: relay.relayPort,
     user: mail.sender.email,
     password: 'correct horse battery',
     from: mail.sender.email,
@@ -40,7 +71,7 @@ export async function relayedLinks(mail: RelayedMail): Promise<Map<string, strin
   const tokens = new Map<string, string>();
   const deadline = Date.now() + 15_000;
   while (tokens.size < envelope.length) {
-    for (const copy of mail.sink.received) {
+    for (const copy of relay.sink.received) {
       const raw = copy.raw.toString();
       const token = /\/r\/([A-Za-z0-9_-]{22})/.exec(raw)?.[1];
       const recipient = copy.to[0];
