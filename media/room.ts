@@ -39,6 +39,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
   #speakers: types.ActiveSpeakerObserver | undefined;
+  #activeSpeaker: string | undefined;
 
   /** Transports share the worker's WebRtcServer: one UDP and one TCP port per worker. */
   constructor(name: string, { router, webRtcServer }: PooledRouter) {
@@ -64,6 +65,11 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.#peers.size;
   }
 
+  /** The peer speaking loudest now, once `detectSpeakers()` found one (for newcomers). */
+  get activeSpeaker(): string | undefined {
+    return this.#activeSpeaker;
+  }
+
   /** Peers allowed to send `kind` (a group call caps the video senders). */
   sendersOf(kind: types.MediaKind): number {
     return [...this.#peers.values()].filter((peer) => peer.kinds.has(kind)).length;
@@ -79,7 +85,9 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#speakers = observer;
     observer.on('dominantspeaker', ({ producer }) => {
       const peerId = this.#peerOf(producer.id);
-      if (peerId) this.emit('activeSpeaker', peerId);
+      if (!peerId) return;
+      this.#activeSpeaker = peerId;
+      this.emit('activeSpeaker', peerId);
     });
     for (const peer of this.#peers.values()) {
       for (const producer of peer.producers.values()) await this.#observeSpeaker(producer);
@@ -251,12 +259,16 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     const producer = await this.#wrap(() => transport.produce({ kind, rtpParameters }));
     peer.producers.set(producer.id, producer);
-    await this.#observeSpeaker(producer);
     const info: ProducerInfo = { producerId: producer.id, peerId, kind: producer.kind };
+    let announced = false;
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
-      this.emit('producerClosed', info);
+      if (announced) this.emit('producerClosed', info);
     });
+    await this.#observeSpeaker(producer);
+    // Its peer may have left while the speaker observer took it: nothing to announce.
+    if (isClosed(producer)) throw new RoomRequestError('left the room');
+    announced = true;
     this.emit('producerAdded', info);
     return producer.id;
   }
@@ -295,6 +307,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const peer = this.#peers.get(peerId);
     if (!peer) return;
     this.#peers.delete(peerId);
+    if (this.#activeSpeaker === peerId) this.#activeSpeaker = undefined;
     // Closing a transport closes its producers and consumers too.
     for (const { transport } of peer.transports.values()) transport.close();
     peer.plain?.close();

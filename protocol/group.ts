@@ -39,6 +39,8 @@ export interface Participant {
 export interface CallParticipants {
   callId: string;
   participants: Participant[];
+  /** Who speaks loudest now, when known (later changes come as media:activeSpeaker). */
+  activeSpeaker: string | null;
 }
 
 /** What a watching reply page sees of its email's call. */

@@ -206,7 +206,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
-  const groupHandlers = new GroupHandlers(calls, linkStore, limits, logger);
+  const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);
   const chatHandlers = new ChatHandlers({
     io,
     chats: new ChatStore(db),
@@ -272,6 +272,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     calls: callStore,
     senderStatus,
     voicemailMaxSeconds: config.voicemailMaxSeconds,
+    onRevoked: (link) => groupHandlers.forget(link),
   });
   await http.register(phoneRoutes, { phones: phoneStore, sessions });
   await http.register(voicemailRoutes, { voicemail, sessions, limits });

@@ -16,7 +16,7 @@ export class CallUi {
   readonly #ringtone = new Ringtone();
   readonly #ringing = new Map<string, IncomingCall>();
   #titleTimer: number | undefined;
-  #current: { callId: string; session: MediaSession; timer: number } | undefined;
+  #current: { callId: string; caller: string; session: MediaSession; timer: number } | undefined;
   #notification: Notification | undefined;
 
   readonly #ui = {
@@ -42,9 +42,19 @@ export class CallUi {
 
   constructor(socket: VoxClientSocket) {
     this.#socket = socket;
-    this.#remote = new RemoteMedia(byId('remote-media'), () => socket.id);
+    this.#remote = new RemoteMedia(
+      byId('remote-media'),
+      () => socket.id,
+      () => this.#current?.caller ?? 'Caller',
+    );
     this.#invites = new CallInvites(socket);
     followParticipants(socket, this.#remote, () => this.#current?.callId);
+    // Others joined or left: the title names who the sender talks with now.
+    socket.on('call:participants', ({ callId, participants }) => {
+      if (callId !== this.#current?.callId) return;
+      const others = participants.filter((p) => p.role === 'recipient').map((p) => p.name);
+      this.#ui.title.textContent = `In a call with ${others.join(', ')}`;
+    });
     socket.on('call:ring', (call) => this.#ring(call));
     socket.on('call:ringEnded', (ended) => this.#ringEnded(ended));
     socket.on('call:ended', (ended) => {
@@ -120,7 +130,7 @@ export class CallUi {
       this.#ringing.delete(callId);
       const started = Date.now();
       const timer = window.setInterval(() => void this.#tick(started), 1000);
-      this.#current = { callId, session, timer };
+      this.#current = { callId, caller, session, timer };
       this.#ui.title.textContent = `In a call with ${caller}`;
       show(this.#ui.panel, true);
       this.#invites.show(callId);

@@ -7,6 +7,9 @@ import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
 import { Ringtone } from '../shared/ringtone.js';
 
+/** How long an invitation rings before it goes quiet (the prompt stays). */
+const INVITATION_RINGS_MS = 30_000;
+
 export class GroupPrompt {
   /** The person pressed Join. */
   onJoin: (callId: string, video: boolean) => void = () => undefined;
@@ -19,7 +22,10 @@ export class GroupPrompt {
     section: byId('group'),
     text: byId('group-text'),
     join: byId<HTMLButtonElement>('join'),
+    dismiss: byId<HTMLButtonElement>('dismiss-invitation'),
   };
+  /** Stops an invitation ringing on its own, as an unanswered call would. */
+  #ringLimit: number | undefined;
   #state: GroupCallState | null = null;
   #invitedTo: string | undefined;
   #inCall = false;
@@ -34,22 +40,38 @@ export class GroupPrompt {
     socket.on('group:state', (state) => this.#update(state));
     socket.on('group:invited', (invitation) => {
       this.#invitedTo = invitation.callId;
+      window.clearTimeout(this.#ringLimit);
+      this.#ringLimit = window.setTimeout(() => this.#quiet(), INVITATION_RINGS_MS);
       this.#render();
     });
     this.#ui.join.addEventListener('click', () => {
-      const state = this.#state;
-      if (state?.callId) this.onJoin(state.callId, state.video);
+      this.#ringtone.stop();
+      const call = this.joinableCall;
+      if (call) this.onJoin(call.callId, call.video);
     });
+    this.#ui.dismiss.addEventListener('click', () => this.#quiet());
   }
 
   /** A call for this email is running and this page may join it. */
   get joinable(): boolean {
-    return !this.#inCall && this.#state?.callId != null && this.#state.canJoin;
+    return this.joinableCall !== undefined;
+  }
+
+  get joinableCall(): { callId: string; video: boolean } | undefined {
+    const state = this.#state;
+    if (this.#inCall || !state?.callId || !state.canJoin) return undefined;
+    return { callId: state.callId, video: state.video };
   }
 
   setInCall(inCall: boolean): void {
     this.#inCall = inCall;
     if (inCall) this.#invitedTo = undefined;
+    this.#render();
+  }
+
+  /** No more ringing; the prompt stays while the call runs. */
+  #quiet(): void {
+    this.#invitedTo = undefined;
     this.#render();
   }
 
@@ -67,6 +89,7 @@ export class GroupPrompt {
     const invited = joinable && this.#invitedTo === state.callId;
     if (invited) this.#ringtone.start();
     else this.#ringtone.stop();
+    show(this.#ui.dismiss, invited);
     if (!joinable) return;
     const names = listOf(state.talking);
     this.#ui.text.textContent = invited

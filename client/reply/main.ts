@@ -50,13 +50,20 @@ const STATUS_TEXT: Record<SenderStatus, string> = {
 const socket = connect(byId('connection'));
 let senderName = 'the sender';
 let call: { id: string; session: MediaSession } | undefined;
+/** Between pressing Call (or Join) and the call ending. */
+let busy = false;
 let timer: number | undefined;
 let voiceMessage: VoiceMessage | undefined;
 /** Shown once a call is over: the invitation loop. */
 let invite: ReplyPageInfo['invite'] = null;
 /** The call about this email that other recipients are in (group replies). */
 let group: GroupPrompt | undefined;
-const remote = new RemoteMedia(byId('remote-media'), () => socket.id);
+// A tile not named yet is the sender's (or their phone's): a one-to-one call has no list.
+const remote = new RemoteMedia(
+  byId('remote-media'),
+  () => socket.id,
+  () => senderName,
+);
 followParticipants(socket, remote, () => call?.id);
 
 function fail(message: string): void {
@@ -91,6 +98,7 @@ function endCall(text: string): void {
   window.clearInterval(timer);
   call?.session.close();
   call = undefined;
+  busy = false;
   remote.clear();
   ui.status.textContent = text;
   show(ui.inCall, false);
@@ -105,7 +113,7 @@ function endCall(text: string): void {
 
 /** The Call buttons, unless this page is in a call or may join the email's running call. */
 function showStart(): void {
-  show(ui.start, !call && !group?.joinable);
+  show(ui.start, !busy && !group?.joinable);
 }
 
 /** After a call: "Get your own reply-by-voice link", sign-up filled in from this link. */
@@ -165,6 +173,8 @@ async function enterCall(
     ui.nameForm.reportValidity();
     return;
   }
+  if (busy) return;
+  busy = true;
   localStorage.setItem(NAME_KEY, callerName);
   show(ui.problem, false);
   show(ui.start, false);
@@ -242,7 +252,10 @@ socket.on('disconnect', () => {
 });
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  void startCall(wantsVideo);
+  // Enter in the name field does what the visible button offers.
+  const joinable = group?.joinableCall;
+  if (joinable) void joinCall(joinable.callId, joinable.video);
+  else void startCall(wantsVideo);
 });
 if (wantsVideo) {
   // The video call becomes the first, main button; a voice call stays one click away.

@@ -16,12 +16,18 @@ export class RemoteMedia {
   readonly #tiles = new Map<string, Tile>();
   readonly #names = new Map<string, string>();
   readonly #ownPeerId: () => string | undefined;
+  readonly #unnamed: () => string;
   #speaker: string | undefined;
 
-  /** `container` holds the tiles; this page's own peer is left out of participant lists. */
-  constructor(container: HTMLElement, ownPeerId: () => string | undefined) {
+  /**
+   * `container` holds the tiles; this page's own peer is left out of
+   * participant lists; `unnamed` names a tile no list has named (the other
+   * side of a one-to-one call, a phone).
+   */
+  constructor(container: HTMLElement, ownPeerId: () => string | undefined, unnamed: () => string) {
     this.#container = container;
     this.#ownPeerId = ownPeerId;
+    this.#unnamed = unnamed;
   }
 
   /** Plays a remote track in its sender's tile. */
@@ -107,7 +113,7 @@ export class RemoteMedia {
       const speaking = several && peerId === this.#speaker;
       tile.element.classList.toggle('speaking', speaking);
       tile.element.dataset.speaking = String(speaking);
-      const name = this.#names.get(peerId) ?? '…';
+      const name = this.#names.get(peerId) ?? this.#unnamed();
       tile.caption.textContent = speaking ? `${name} (speaking)` : name;
     }
   }
@@ -119,8 +125,10 @@ export function followParticipants(
   remote: RemoteMedia,
   currentCallId: () => string | undefined,
 ): void {
-  socket.on('call:participants', ({ callId, participants }) => {
-    if (callId === currentCallId()) remote.setParticipants(participants);
+  socket.on('call:participants', ({ callId, participants, activeSpeaker }) => {
+    if (callId !== currentCallId()) return;
+    remote.setParticipants(participants);
+    if (activeSpeaker) remote.setSpeaker(activeSpeaker);
   });
   socket.on('media:activeSpeaker', ({ peerId }) => {
     if (currentCallId()) remote.setSpeaker(peerId);

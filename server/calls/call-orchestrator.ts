@@ -12,7 +12,6 @@ import type {
 } from '../../protocol/call.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
-  MAX_VIDEO_SENDERS,
   type CallRecipient,
   type GroupCallState,
   type InviteResult,
@@ -108,8 +107,6 @@ interface LiveCall {
   /** The sender's forwarding numbers, read when the call started. */
   numbers: PhoneTarget[];
   phone?: PhoneForwarding;
-  /** The link the call came through (null for a phone calling in). */
-  linkId: number | null;
   /** A call from a relayed email's To/Cc link: its other recipients may join once answered. */
   group: GroupCall | undefined;
 }
@@ -154,6 +151,14 @@ export class CallOrchestrator {
     if (this.#starting.has(socket.id) || this.#callOfCaller(socket)) {
       throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
     }
+    const running = this.#groupCallFor(link);
+    if (running) {
+      const talking = talkingIn(running);
+      throw new RequestError(
+        ErrorCode.Conflict,
+        `${talking.join(' and ')} ${talking.length === 1 ? 'is' : 'are'} already talking with ${running.senderName} about this email: join that call`,
+      );
+    }
     this.#starting.add(socket.id);
     let room: Room | undefined;
     let recorded: string | undefined;
@@ -190,7 +195,6 @@ export class CallOrchestrator {
               phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
             ],
         numbers,
-        linkId: link.id,
         group,
       };
       recorded = await this.#record(call, account, link.id);
@@ -259,7 +263,6 @@ export class CallOrchestrator {
         caller: new PhoneCaller(inbound),
         stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
         numbers: [],
-        linkId: null,
         group: undefined,
       };
       await this.#record(call, account, null);
@@ -278,7 +281,7 @@ export class CallOrchestrator {
     }
   }
 
-  async answer(socket: VoxSocket, callId: string): Promise<AnswerCallResult> {
+  async answer(socket: VoxSocket, callId: string, video: boolean): Promise<AnswerCallResult> {
     const { call, deviceId } = this.#ownCall(socket, callId);
     if ([...this.#calls.values()].some((c) => c.answer?.socket.id === socket.id)) {
       throw new RequestError(ErrorCode.Conflict, 'hang up the current call first');
@@ -300,7 +303,13 @@ export class CallOrchestrator {
         reason: 'answered_elsewhere',
         answeredOn: call.labels.get(deviceId) ?? 'this device',
       });
-    const producers = await this.#deps.signaling.join(socket, call.room, `call:${call.id}`);
+    // A voice answer takes no video place (a group call has four).
+    const producers = await this.#deps.signaling.join(
+      socket,
+      call.room,
+      `call:${call.id}`,
+      video ? ['audio', 'video'] : ['audio'],
+    );
     // After the ack, which tells the device the call is its own.
     setImmediate(() => this.#announce(call));
     return {
@@ -366,10 +375,10 @@ export class CallOrchestrator {
       throw new RequestError(ErrorCode.Conflict, 'this link is already in the call');
     }
     if (!group.hasRoom) throw new RequestError(ErrorCode.CallFull, 'this call is full');
-    // Tiles for up to MAX_VIDEO_SENDERS: later joiners send their voice only.
+    // Tiles for up to four video senders: later joiners send their voice only.
     const video =
-      request.video && call.incoming.video && call.room.sendersOf('video') < MAX_VIDEO_SENDERS;
-    const release = group.reserve();
+      request.video && call.incoming.video && group.videoPlaceFree(call.room.sendersOf('video'));
+    const release = group.reserve(link.id, video);
     this.#starting.add(socket.id);
     try {
       const channel = `call:${call.id}`;
@@ -479,13 +488,15 @@ export class CallOrchestrator {
 
   /** Tells everyone in the call who is in it, and the email's watching pages. */
   #announce(call: LiveCall): void {
-    this.#deps.io
-      .to(`call:${call.id}`)
-      .emit('call:participants', { callId: call.id, participants: participantsOf(call) });
+    this.#deps.io.to(`call:${call.id}`).emit('call:participants', {
+      callId: call.id,
+      participants: participantsOf(call),
+      activeSpeaker: call.room.activeSpeaker ?? null,
+    });
     if (call.group) this.#announceGroup(call.accountId, call.group.messageKey);
   }
 
-  /** Each watching page gets the state its own link sees (whether it may join). */
+  /** The email's watching pages get the call's state (a page already in it knows so itself). */
   #announceGroup(accountId: number, messageKey: string): void {
     this.#deps.io
       .to(groupChannel(accountId, messageKey))
@@ -512,7 +523,7 @@ export class CallOrchestrator {
     id: string,
     account: Account,
     room: Room,
-  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'linkId' | 'group'> {
+  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'group'> {
     const startedAt = Date.now();
     // Ranked from presence in memory: only connected devices can ring.
     const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);

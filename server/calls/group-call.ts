@@ -1,8 +1,8 @@
 // Group replies: the other recipients of an email in the call about it. A
 // call made from a relayed To/Cc link becomes joinable once answered; this
-// holds who joined, whether the first caller is still there and how many
-// places are promised to joins being set up.
-import { MAX_CALL_PARTICIPANTS } from '../../protocol/group.js';
+// holds who joined, whether the first caller is still there and which places
+// are promised to joins being set up.
+import { MAX_CALL_PARTICIPANTS, MAX_VIDEO_SENDERS } from '../../protocol/group.js';
 import type { PageCaller } from './caller.js';
 
 export interface Guest {
@@ -26,7 +26,8 @@ export class GroupCall {
   readonly #callerLinkId: number;
   readonly #guests = new Map<string, Guest>();
   #callerPresent = true;
-  #pendingJoins = 0;
+  /** Joins being set up: their links, and whether each was promised a video place. */
+  readonly #pending = new Map<symbol, { linkId: number; video: boolean }>();
 
   constructor(messageKey: string, callerLinkId: number) {
     this.messageKey = messageKey;
@@ -57,25 +58,29 @@ export class GroupCall {
 
   /** A place for one more (the sender counts), joins being set up included. */
   get hasRoom(): boolean {
-    return 1 + this.recipients + this.#pendingJoins < MAX_CALL_PARTICIPANTS;
+    return 1 + this.recipients + this.#pending.size < MAX_CALL_PARTICIPANTS;
   }
 
-  /** Someone is in the call through this link now. */
+  /** Someone is in the call, or joining it, through this link. */
   hasLink(linkId: number): boolean {
     return (
       (this.#callerPresent && this.#callerLinkId === linkId) ||
-      this.guests.some((guest) => guest.linkId === linkId)
+      this.guests.some((guest) => guest.linkId === linkId) ||
+      [...this.#pending.values()].some((join) => join.linkId === linkId)
     );
   }
 
-  /** Promises a place to a join being set up; returns its release. */
-  reserve(): () => void {
-    this.#pendingJoins += 1;
-    let released = false;
-    return () => {
-      if (!released) this.#pendingJoins -= 1;
-      released = true;
-    };
+  /** Whether one more may send video, given the room's video senders now. */
+  videoPlaceFree(videoSenders: number): boolean {
+    const promised = [...this.#pending.values()].filter((join) => join.video).length;
+    return videoSenders + promised < MAX_VIDEO_SENDERS;
+  }
+
+  /** Promises a place (and maybe a video place) to a join being set up; returns its release. */
+  reserve(linkId: number, video: boolean): () => void {
+    const key = Symbol('join');
+    this.#pending.set(key, { linkId, video });
+    return () => this.#pending.delete(key);
   }
 
   add(socketId: string, guest: Guest): void {

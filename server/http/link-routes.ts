@@ -8,7 +8,7 @@ import type { LinkService } from '../links/link-service.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
-import type { LinkStore } from '../store/link-store.js';
+import type { Link, LinkStore } from '../store/link-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
 import { accountOf } from './session-cookie.js';
@@ -21,6 +21,8 @@ export interface LinkRoutesOptions {
   calls: CallStore;
   senderStatus: (accountId: number) => Promise<SenderStatus>;
   voicemailMaxSeconds: number;
+  /** A link was revoked: its open reply pages stop hearing about calls. */
+  onRevoked: (link: Link) => void;
 }
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
@@ -40,8 +42,10 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
   app.delete('/api/links/:id', async (request, reply) => {
     const accountId = await accountOf(request, sessions);
     const { id } = parseBody(idParams, request.params);
-    if (!(await linkStore.revoke(accountId, id)))
+    const link = await linkStore.findOwned(accountId, id);
+    if (!link || !(await linkStore.revoke(accountId, id)))
       throw new RequestError(ErrorCode.NotFound, 'no such link');
+    options.onRevoked(link);
     return reply.code(204).send();
   });
 

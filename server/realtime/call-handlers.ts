@@ -57,7 +57,7 @@ export class CallHandlers {
     socket.on(
       'call:answer',
       validated('call:answer', answerCallSchema, log, (request) =>
-        this.#calls.answer(socket, request.callId),
+        this.#calls.answer(socket, request.callId, request.video),
       ),
     );
     socket.on(

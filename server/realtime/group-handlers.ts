@@ -8,18 +8,26 @@ import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import { groupChannel, groupLinkChannel } from '../calls/group-call.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
-import { inGroup, type LinkStore } from '../store/link-store.js';
+import { inGroup, type Link, type LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
-import type { VoxSocket } from './typed-server.js';
+import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
 export class GroupHandlers {
+  readonly #io: VoxServer;
   readonly #calls: CallOrchestrator;
   readonly #links: LinkStore;
   readonly #limits: RateLimits;
   readonly #logger: Logger;
 
-  constructor(calls: CallOrchestrator, links: LinkStore, limits: RateLimits, logger: Logger) {
+  constructor(
+    io: VoxServer,
+    calls: CallOrchestrator,
+    links: LinkStore,
+    limits: RateLimits,
+    logger: Logger,
+  ) {
+    this.#io = io;
     this.#calls = calls;
     this.#links = links;
     this.#limits = limits;
@@ -55,5 +63,14 @@ export class GroupHandlers {
         this.#calls.invite(socket, request.callId, request.linkId),
       ),
     );
+  }
+
+  /** A revoked link's open pages hear nothing more of its email's calls. */
+  forget(link: Link): void {
+    const channel = groupLinkChannel(link.id);
+    const channels = link.messageKey
+      ? [groupChannel(link.accountId, link.messageKey), channel]
+      : [channel];
+    this.#io.in(channel).socketsLeave(channels);
   }
 }

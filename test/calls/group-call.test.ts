@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallProgress, CallRecordView } from '../../protocol/call.js';
 import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
+import type { LinkInfo } from '../../protocol/links.js';
 import {
   relayedLinks,
   startRelayingServer,
@@ -140,9 +141,16 @@ describe('group replies', () => {
       .poll(() => bob.states.at(-1))
       .toEqual({ callId, talking: ['Ada'], canJoin: true, video: false });
 
-    // The Bcc recipient cannot join, even knowing the call's id.
-    const refused = await join(dee, callId, 'Dee');
-    expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // The Bcc recipient and a hand-made link cannot join, even knowing the call's id.
+    expect(await join(dee, callId, 'Dee')).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    const eve = await openPage(handMade.token);
+    expect(await join(eve, callId, 'Eve')).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
 
     ok(await join(bob, callId, 'Bob'));
     await expect.poll(() => bob.stages.at(-1)).toBe('connected');
@@ -172,9 +180,32 @@ describe('group replies', () => {
     await expect
       .poll(() => cy.invitations)
       .toEqual([{ callId, senderName: 'Sam Sender', talking: ['Ada', 'Bob'] }]);
-    // A link of another email (or of nobody in it) cannot be invited.
-    const other = await laptop.socket.emitWithAck('call:invite', { callId, linkId: 999_999 });
-    expect(other).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    // Cy's page would start a second call: the server points it at this one.
+    expect(
+      await cy.socket.emitWithAck('call:start', {
+        token: cy.token,
+        callerName: 'Cy',
+        video: false,
+      }),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        code: 'conflict',
+        message: 'Ada and Bob are already talking with Sam Sender about this email: join that call',
+      },
+    });
+    // The Bcc recipient, a hand-made link and another email's recipient cannot be invited.
+    const otherEmail = await emailWith(sender, { to: ['Zed <zed@example.org>'] });
+    expect(otherEmail.size).toBe(1);
+    const all = (await (await sender.api('GET', '/api/links')).json()) as LinkInfo[];
+    for (const address of ['dee@example.org', 'eve@example.org', 'zed@example.org']) {
+      const linkId = all.find((link) => link.recipientEmail === address)?.id ?? 0;
+      expect(linkId).toBeGreaterThan(0);
+      expect(await laptop.socket.emitWithAck('call:invite', { callId, linkId })).toMatchObject({
+        ok: false,
+        error: { code: 'not_found' },
+      });
+    }
 
     // Ada leaves: Bob and the sender talk on.
     ok(await ada.socket.emitWithAck('call:hangup', { callId }));
@@ -196,7 +227,7 @@ describe('group replies', () => {
     const sender = await signUp(server.url, 'Sam Sender');
     const laptop = await connectDevice(server.url, sender, 'Laptop');
     sockets.push(laptop.socket);
-    const people = Array.from({ length: 4 }, (_, i) => `v${i + 1}@example.org`);
+    const people = Array.from({ length: 5 }, (_, i) => `v${i + 1}@example.org`);
     const links = await emailWith(sender, { to: people });
     const [first, ...others] = await Promise.all(
       people.map((address) => openPage(links.get(address) ?? '')),
@@ -211,13 +242,14 @@ describe('group replies', () => {
     );
     expect(started.maySendVideo).toBe(true);
     await expect.poll(() => laptop.rings.length).toBe(1);
-    ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId, video: true }));
-    // The sender and the first caller send video: two more may, the next one may not.
+    // A voice answer takes no video place.
+    ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId, video: false }));
+    // The first caller sends video: three more may, the next one may not.
     const joined = [];
     for (const [i, page] of others.entries()) {
       joined.push(ok(await join(page, started.callId, `V${i + 2}`, true)).maySendVideo);
     }
-    expect(joined).toEqual([true, true, false]);
+    expect(joined).toEqual([true, true, true, false]);
   });
 
   it('holds eight people, says so to the ninth, and ends for everyone when the sender hangs up', async () => {
@@ -228,25 +260,58 @@ describe('group replies', () => {
     const links = await emailWith(sender, { to: people });
     const pages = await Promise.all(people.map((address) => openPage(links.get(address) ?? '')));
     const [first, ...others] = pages;
-    const ninth = others.pop();
-    if (!first || !ninth) throw new Error('pages');
-    ok(await ninth.socket.emitWithAck('group:watch', { token: ninth.token }));
+    if (!first) throw new Error('pages');
+    for (const page of others)
+      ok(await page.socket.emitWithAck('group:watch', { token: page.token }));
 
     const { callId } = await answeredCall(laptop, first, 'P1');
-    // Six more join at once: the sender and seven recipients make eight.
+    // Seven join at once for six places: the sender and seven recipients make eight.
     const joins = await Promise.all(others.map((page, i) => join(page, callId, `P${i + 2}`)));
     expect(joins.filter((ack) => ack.ok)).toHaveLength(6);
+    const refused = others.filter((_, i) => !joins[i]?.ok);
+    expect(joins.filter((ack) => !ack.ok)).toEqual([
+      { ok: false, error: { code: 'call_full', message: 'this call is full' } },
+    ]);
+    const [ninth] = refused;
+    if (!ninth) throw new Error('one page was refused');
     await expect.poll(() => ninth.states.at(-1)?.canJoin).toBe(false);
-    expect(await join(ninth, callId, 'P8')).toMatchObject({
-      ok: false,
-      error: { code: 'call_full', message: 'this call is full' },
-    });
 
     ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
-    for (const page of [first, ...others]) {
+    const inCall = [first, ...others.filter((page) => page !== ninth)];
+    for (const page of inCall) {
       await expect.poll(() => page.ended).toEqual(['sender']);
       await expect.poll(() => page.stages.at(-1)).toBe('ended');
     }
     await expect.poll(() => ninth.states.at(-1)?.callId).toBeNull();
+  });
+
+  it('lets a revoked link’s open page hear no more of the email’s call, nor join it', async () => {
+    const sender = await signUp(server.url, 'Sam Sender');
+    const laptop = await connectDevice(server.url, sender, 'Laptop');
+    sockets.push(laptop.socket);
+    const laptopEnded: string[] = [];
+    laptop.socket.on('call:ended', (ended) => laptopEnded.push(ended.by));
+    const links = await emailWith(sender, { to: ['ada@example.org', 'bob@example.org'] });
+    const [ada, bob] = await Promise.all(
+      ['ada', 'bob'].map((who) => openPage(links.get(`${who}@example.org`) ?? '')),
+    );
+    if (!ada || !bob) throw new Error('pages');
+    ok(await bob.socket.emitWithAck('group:watch', { token: bob.token }));
+    const { callId } = await answeredCall(laptop, ada, 'Ada');
+    await expect.poll(() => bob.states.at(-1)?.callId).toBe(callId);
+
+    const all = (await (await sender.api('GET', '/api/links')).json()) as LinkInfo[];
+    const bobLink = all.find((link) => link.recipientEmail === 'bob@example.org');
+    expect((await sender.api('DELETE', `/api/links/${bobLink?.id ?? 0}`)).status).toBe(204);
+    expect(await join(bob, callId, 'Bob')).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    const heard = bob.states.length;
+    ok(await ada.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => laptopEnded).toEqual(['caller']);
+    // The others were told the call ended by now; the revoked page hears nothing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bob.states.length).toBe(heard);
   });
 });
