@@ -58,11 +58,22 @@ export interface SendCodecRequest {
   clockRate: number;
 }
 
+/** A STUN or TURN server for the browser's transports (RTCIceServer). */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
 /** What the server answers: plain JSON mirrors of mediasoup's types. */
 export interface JoinRoomResult {
   routerRtpCapabilities: Record<string, unknown>;
   /** Producers already in the room, to consume right away. */
   producers: ProducerInfo[];
+  /** STUN/TURN servers (TURN credentials minted for this peer, time-limited). */
+  iceServers: IceServer[];
+  /** `relay`: use TURN only. */
+  iceTransportPolicy: 'all' | 'relay';
 }
 
 export interface TransportInfo {

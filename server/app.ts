@@ -173,7 +173,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     : undefined;
 
   const presence = new Presence();
-  const signaling = new MediaSignaling(io, logger);
+  const signaling = new MediaSignaling(io, logger, config.ice);
   const calls = new CallOrchestrator({
     io,
     signaling,

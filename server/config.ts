@@ -53,7 +53,30 @@ const pemFile = z.string().transform((file, context) => {
 });
 
 /** Settings whose values stay out of error messages: secrets, passwords, emails. */
-const QUIET_SETTINGS = new Set(['SECRET_KEY', 'SIP_TRUNKS', 'SIP_NUMBERS', 'MAIL_SMARTHOST']);
+const QUIET_SETTINGS = new Set([
+  'SECRET_KEY',
+  'SIP_TRUNKS',
+  'SIP_NUMBERS',
+  'MAIL_SMARTHOST',
+  'TURN_SECRET',
+]);
+
+/** A comma-separated list of ICE server URLs of the given schemes (RFC 7064/7065). */
+function iceUrls(schemes: string) {
+  const url = new RegExp(`^(${schemes}):[^\\s,?]+(\\?transport=(udp|tcp))?$`);
+  return z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (urls) => urls.every((entry) => url.test(entry)),
+      `must be a comma-separated list of ${schemes.split('|').join(': or ')}: URLs`,
+    );
+}
 
 /** A JSON setting read by `parse`, whose error message names the problem. */
 function jsonSetting<T>(parse: (json: string | undefined) => T) {
@@ -145,6 +168,17 @@ const environmentSchema = z
       .min(10, 'must be at least 10')
       .max(3600, 'must be at most 3600')
       .default(300),
+    STUN_URLS: iceUrls('stun|stuns').default([]),
+    TURN_URLS: iceUrls('turn|turns').default([]),
+    TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    TURN_CREDENTIAL_HOURS: z.coerce
+      .number({ message: 'must be a number' })
+      .min(1, 'must be at least 1')
+      .max(168, 'must be at most 168 (a week)')
+      .default(12),
+    ICE_TRANSPORT_POLICY: z
+      .enum(['all', 'relay'], { message: 'must be all or relay' })
+      .default('all'),
     SECRET_KEY: z
       .string()
       .transform((value) => Buffer.from(value, 'base64'))
@@ -152,6 +186,20 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, context) => {
+    if (env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
+      context.addIssue({
+        code: 'custom',
+        path: ['TURN_SECRET'],
+        message: "is required with TURN_URLS (coturn's static-auth-secret)",
+      });
+    }
+    if (env.ICE_TRANSPORT_POLICY === 'relay' && env.TURN_URLS.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ICE_TRANSPORT_POLICY'],
+        message: 'relay needs a TURN server: set TURN_URLS and TURN_SECRET',
+      });
+    }
     if (Boolean(env.SMTP_TLS_CERT) !== Boolean(env.SMTP_TLS_KEY)) {
       context.addIssue({
         code: 'custom',
@@ -242,6 +290,16 @@ export interface Config {
   voicemailMaxSeconds: number;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
   secretKey: Buffer | undefined;
+  /** The ICE servers browsers get for their transports. */
+  ice: IceConfig;
+}
+
+export interface IceConfig {
+  stunUrls: string[];
+  /** TURN with time-limited credentials (coturn's use-auth-secret scheme). */
+  turn: { urls: string[]; secret: string; credentialTtlMs: number } | undefined;
+  /** `relay`: browsers use TURN only (nothing direct), e.g. to keep their addresses private. */
+  transportPolicy: 'all' | 'relay';
 }
 
 export interface MailConfig {
@@ -341,5 +399,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       : undefined,
     voicemailMaxSeconds: e.VOICEMAIL_MAX_SECONDS,
     secretKey: e.SECRET_KEY,
+    ice: {
+      stunUrls: e.STUN_URLS,
+      turn:
+        e.TURN_URLS.length > 0 && e.TURN_SECRET
+          ? {
+              urls: e.TURN_URLS,
+              secret: e.TURN_SECRET,
+              credentialTtlMs: e.TURN_CREDENTIAL_HOURS * 3_600_000,
+            }
+          : undefined,
+      transportPolicy: e.ICE_TRANSPORT_POLICY,
+    },
   };
 }

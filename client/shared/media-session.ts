@@ -92,7 +92,15 @@ export class MediaSession {
     await this.#device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities,
     });
-    const sendTransport = this.#device.createSendTransport(await this.#transport('send'));
+    // The server's STUN/TURN servers (and `relay`: TURN only) for both transports.
+    const ice = {
+      iceServers: joined.iceServers,
+      iceTransportPolicy: joined.iceTransportPolicy,
+    };
+    const sendTransport = this.#device.createSendTransport({
+      ...(await this.#transport('send')),
+      ...ice,
+    });
     this.#sendTransport = sendTransport;
     this.#wireConnect(sendTransport);
     sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
@@ -105,7 +113,10 @@ export class MediaSession {
         .then((ack) => callback({ id: unwrap(ack).producerId }))
         .catch(errback);
     });
-    this.#recvTransport = this.#device.createRecvTransport(await this.#transport('recv'));
+    this.#recvTransport = this.#device.createRecvTransport({
+      ...(await this.#transport('recv')),
+      ...ice,
+    });
     this.#wireConnect(this.#recvTransport);
 
     const stream = await local;

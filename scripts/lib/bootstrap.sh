@@ -11,9 +11,10 @@ BUILD_PACKAGES=(python3 make g++)
 RUNTIME_PACKAGES=(fonts-dejavu-core)
 # What the test suite drives: a real browser, tone generation, a throwaway
 # PostgreSQL, a real SIP peer (sipp), process tools, a real SMTP client (swaks,
-# with TLS for STARTTLS), an Ogg/Opus encoder for voice-message fixtures.
+# with TLS for STARTTLS), an Ogg/Opus encoder for voice-message fixtures, a
+# TURN server (coturn; the tests start their own, the packaged service stays off).
 TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps swaks libnet-ssleay-perl
-  opus-tools)
+  opus-tools coturn)
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want

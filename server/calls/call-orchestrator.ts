@@ -174,7 +174,7 @@ export class CallOrchestrator {
       if (group) await room.detectSpeakers();
       // The caller sends video only in a video call.
       const kinds = request.video ? (['audio', 'video'] as const) : (['audio'] as const);
-      const producers = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
+      const media = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
 
       const call: LiveCall = {
         ...this.#newCall(id, account, room),
@@ -207,7 +207,7 @@ export class CallOrchestrator {
         callId: id,
         senderName: account.displayName,
         maySendVideo: request.video,
-        media: { routerRtpCapabilities: { ...room.rtpCapabilities }, producers },
+        media,
       };
     } catch (error) {
       if (room) {
@@ -304,7 +304,7 @@ export class CallOrchestrator {
         answeredOn: call.labels.get(deviceId) ?? 'this device',
       });
     // A voice answer takes no video place (a group call has four).
-    const producers = await this.#deps.signaling.join(
+    const media = await this.#deps.signaling.join(
       socket,
       call.room,
       `call:${call.id}`,
@@ -314,7 +314,7 @@ export class CallOrchestrator {
     setImmediate(() => this.#announce(call));
     return {
       callId,
-      media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
+      media,
     };
   }
 
@@ -382,7 +382,7 @@ export class CallOrchestrator {
     this.#starting.add(socket.id);
     try {
       const channel = `call:${call.id}`;
-      const producers = await this.#deps.signaling.join(
+      const media = await this.#deps.signaling.join(
         socket,
         call.room,
         channel,
@@ -416,7 +416,7 @@ export class CallOrchestrator {
         callId: call.id,
         senderName: call.senderName,
         maySendVideo: video,
-        media: { routerRtpCapabilities: { ...call.room.rtpCapabilities }, producers },
+        media,
       };
     } finally {
       release();

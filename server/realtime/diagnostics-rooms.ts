@@ -38,8 +38,7 @@ export class DiagnosticsRooms {
           if (room.peerCount >= MAX_PEERS_PER_ROOM)
             throw new RequestError(ErrorCode.Forbidden, 'room is full');
           // The check page sends the microphone only.
-          const producers = await this.#signaling.join(socket, room, `diag:${name}`, ['audio']);
-          return { routerRtpCapabilities: { ...room.rtpCapabilities }, producers };
+          return await this.#signaling.join(socket, room, `diag:${name}`, ['audio']);
         } catch (error) {
           socket.data.roomName = undefined;
           throw error;

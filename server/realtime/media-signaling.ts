@@ -2,7 +2,7 @@
 // call's room by the orchestrator, a diagnostics room by media:join). A socket
 // can only ever reach the one room it belongs to.
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ProducerInfo } from '../../protocol/media.js';
+import type { JoinRoomResult } from '../../protocol/media.js';
 import type { types } from 'mediasoup';
 
 type MediaKind = types.MediaKind;
@@ -16,7 +16,9 @@ import {
   resumeConsumerSchema,
 } from '../../protocol/media.js';
 import { RoomRequestError, type Room } from '../../media/room.js';
+import type { IceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { iceServersFor } from '../security/turn-credentials.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
@@ -29,10 +31,12 @@ export class MediaSignaling {
   readonly #io: VoxServer;
   readonly #logger: Logger;
   readonly #members = new Map<string, Membership>();
+  readonly #ice: IceConfig;
 
-  constructor(io: VoxServer, logger: Logger) {
+  constructor(io: VoxServer, logger: Logger, ice: IceConfig) {
     this.#io = io;
     this.#logger = logger;
+    this.#ice = ice;
   }
 
   /** Announces the room's producers to its members; call once per room. */
@@ -49,21 +53,27 @@ export class MediaSignaling {
   }
 
   /**
-   * Puts a socket in a room, where it may send `kinds`; returns the producers
-   * it can consume now. A socket is in one room at most.
+   * Puts a socket in a room, where it may send `kinds`; returns what its client
+   * needs to set up media: the router's capabilities, the producers it can
+   * consume now, its ICE servers. A socket is in one room at most.
    */
   async join(
     socket: VoxSocket,
     room: Room,
     channel: string,
     kinds: readonly MediaKind[] = ['audio', 'video'],
-  ): Promise<ProducerInfo[]> {
+  ): Promise<JoinRoomResult> {
     if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
     if (this.#members.has(socket.id))
       throw new RequestError(ErrorCode.Conflict, 'already in a media room');
     this.#members.set(socket.id, { room, channel });
     await socket.join(channel);
-    return room.addPeer(socket.id, kinds);
+    return {
+      routerRtpCapabilities: { ...room.rtpCapabilities },
+      producers: room.addPeer(socket.id, kinds),
+      iceServers: iceServersFor(this.#ice, socket.id),
+      iceTransportPolicy: this.#ice.transportPolicy,
+    };
   }
 
   /**

@@ -43,6 +43,7 @@ describe('configuration from the environment', () => {
       trustProxy: [],
       sipPort: 5060,
       sipTrunks: [],
+      ice: { stunUrls: [], turn: undefined, transportPolicy: 'all' },
     });
     expect(config.mediasoupWorkers).toBeGreaterThanOrEqual(1);
   });
@@ -84,6 +85,11 @@ describe('configuration from the environment', () => {
         MAIL_RETRY_SECONDS: '30, 120',
         MAIL_GIVE_UP_HOURS: '24',
         VOICEMAIL_MAX_SECONDS: '120',
+        STUN_URLS: 'stun:stun.example.org:3478',
+        TURN_URLS: 'turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349',
+        TURN_SECRET: 'a-long-shared-secret',
+        TURN_CREDENTIAL_HOURS: '2',
+        ICE_TRANSPORT_POLICY: 'relay',
       },
       '/srv',
     );
@@ -141,6 +147,15 @@ describe('configuration from the environment', () => {
       },
       voicemailMaxSeconds: 120,
       secretKey: Buffer.alloc(32, 7),
+      ice: {
+        stunUrls: ['stun:stun.example.org:3478'],
+        turn: {
+          urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'],
+          secret: 'a-long-shared-secret',
+          credentialTtlMs: 2 * 3600 * 1000,
+        },
+        transportPolicy: 'relay',
+      },
     });
   });
 
@@ -198,6 +213,22 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ RTC_LISTEN_IP: '0.0.0.0' })[0]).toMatch(
       /^ANNOUNCED_ADDRESS is required when RTC_LISTEN_IP is 0\.0\.0\.0/,
     );
+    // TURN needs coturn's secret (never echoed); relay-only needs TURN.
+    expect(problemsOf({ TURN_URLS: 'turn:turn.example.org' })).toEqual([
+      "TURN_SECRET is required with TURN_URLS (coturn's static-auth-secret)",
+    ]);
+    expect(problemsOf({ ICE_TRANSPORT_POLICY: 'relay' })).toEqual([
+      'ICE_TRANSPORT_POLICY relay needs a TURN server: set TURN_URLS and TURN_SECRET (got "relay")',
+    ]);
+    expect(
+      problemsOf({ TURN_URLS: 'http://turn.example.org', TURN_SECRET: 'x'.repeat(16) }),
+    ).toEqual([
+      'TURN_URLS must be a comma-separated list of turn: or turns: URLs (got "http://turn.example.org")',
+    ]);
+    expect(problemsOf({ STUN_URLS: 'turn:x', TURN_SECRET: 'short' })).toEqual([
+      'STUN_URLS must be a comma-separated list of stun: or stuns: URLs (got "turn:x")',
+      'TURN_SECRET must be at least 16 characters',
+    ]);
   });
 
   it('reports every problem at once', () => {
