@@ -35,6 +35,8 @@ export class RoomRequestError extends Error {}
 
 export class Room extends EventEmitter<RoomEvents> {
   readonly name: string;
+  /** The mediasoup worker process the room's router lives in. */
+  readonly workerPid: number;
   readonly #router: types.Router;
   readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
@@ -42,9 +44,10 @@ export class Room extends EventEmitter<RoomEvents> {
   #activeSpeaker: string | undefined;
 
   /** Transports share the worker's WebRtcServer: one UDP and one TCP port per worker. */
-  constructor(name: string, { router, webRtcServer }: PooledRouter) {
+  constructor(name: string, { router, webRtcServer, workerPid }: PooledRouter) {
     super();
     this.name = name;
+    this.workerPid = workerPid;
     this.#router = router;
     this.#webRtcServer = webRtcServer;
     router.observer.once('close', () => {

@@ -17,6 +17,8 @@ export interface WebRtcServerOptions {
 export interface PooledRouter {
   router: types.Router;
   webRtcServer: types.WebRtcServer;
+  /** The worker process it lives in (for logs and operators). */
+  workerPid: number;
 }
 
 export interface WorkerPoolOptions {
@@ -110,7 +112,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       // Routers of a dead worker close after the slot got its replacement.
       if (slot.worker === worker) slot.routers -= 1;
     });
-    return { router, webRtcServer };
+    return { router, webRtcServer, workerPid: worker.pid };
   }
 
   /** Closes every worker and resolves once their processes have exited. */

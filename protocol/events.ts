@@ -114,6 +114,8 @@ export interface ServerToClientEvents {
   /** The participant speaking loudest now (mediasoup's ActiveSpeakerObserver). */
   'media:activeSpeaker': (speaker: { peerId: string }) => void;
   'media:producerClosed': (producer: { producerId: string }) => void;
+  /** The room's media worker died: set up media again in this new room (same call). */
+  'media:roomMoved': (joined: JoinRoomResult) => void;
   /** Send this kind with this codec from now on (a phone leg settled on it). */
   'media:sendCodec': (request: SendCodecRequest) => void;
   /** A caller left the sender a voice message. */

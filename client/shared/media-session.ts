@@ -56,6 +56,13 @@ export class MediaSession {
   /** The local camera/microphone, released on close however far start got. */
   #local: MediaStream | undefined;
   readonly #onOnline = (): void => void this.restartIce();
+  /** The call's room moved (its media worker died): set up again there. */
+  readonly #onRoomMoved = (joined: JoinRoomResult): void => {
+    this.#moves = this.#moves
+      .then(() => this.#move(joined))
+      .catch((error: unknown) => console.warn('could not move to the new media room', error));
+  };
+  #moves: Promise<void> = Promise.resolve();
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
     this.#socket = socket;
@@ -63,6 +70,7 @@ export class MediaSession {
     // Listen at once: a producer may appear while transports are set up.
     socket.on('media:newProducer', this.#onNewProducer);
     socket.on('media:sendCodec', this.#onSendCodec);
+    socket.on('media:roomMoved', this.#onRoomMoved);
     // A new network (Wi-Fi to cellular, a VPN): ask for fresh ICE credentials.
     window.addEventListener('online', this.#onOnline);
   }
@@ -92,6 +100,22 @@ export class MediaSession {
     await this.#device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities,
     });
+    const sendTransport = await this.#openTransports(joined);
+
+    const stream = await local;
+    for (const track of stream.getTracks()) {
+      if (this.#closed) break;
+      this.#producers.set(track.kind, await this.#produce(sendTransport, track));
+    }
+    // A codec asked for while the microphone was being produced (a phone that
+    // answers at once) was not applied to it: apply it now.
+    if (this.#wantedAudio) this.#switchCodec();
+    const known = [...joined.producers, ...this.#waiting.splice(0)];
+    await Promise.all(known.map((producer) => this.#consume(producer)));
+  }
+
+  /** A send and a receive transport in the room `joined` describes. */
+  async #openTransports(joined: JoinRoomResult): Promise<types.Transport> {
     // The server's STUN/TURN servers (and `relay`: TURN only) for both transports.
     const ice = {
       iceServers: joined.iceServers,
@@ -118,17 +142,36 @@ export class MediaSession {
       ...ice,
     });
     this.#wireConnect(this.#recvTransport);
+    return sendTransport;
+  }
 
-    const stream = await local;
-    for (const track of stream.getTracks()) {
-      if (this.#closed) break;
-      this.#producers.set(track.kind, await this.#produce(sendTransport, track));
+  /**
+   * The room moved to another media worker: new transports there, the same
+   * microphone and camera sent again (muted stays muted), everyone consumed anew.
+   */
+  async #move(joined: JoinRoomResult): Promise<void> {
+    if (this.#closed || !this.#sendTransport) return;
+    const sending = [...this.#producers.values()];
+    this.#sendTransport.close();
+    this.#recvTransport?.close();
+    this.#recvTransport = undefined;
+    this.#producers.clear();
+    this.#consumed.clear();
+    const sendTransport = await this.#openTransports(joined);
+    for (const old of sending) {
+      const track = old.track;
+      if (!track || this.#isClosed()) continue;
+      const producer = await this.#produce(sendTransport, track);
+      if (old.paused) producer.pause();
+      this.#producers.set(track.kind, producer);
     }
-    // A codec asked for while the microphone was being produced (a phone that
-    // answers at once) was not applied to it: apply it now.
-    if (this.#wantedAudio) this.#switchCodec();
     const known = [...joined.producers, ...this.#waiting.splice(0)];
     await Promise.all(known.map((producer) => this.#consume(producer)));
+  }
+
+  /** Read afresh after an await (close() may have run meanwhile). */
+  #isClosed(): boolean {
+    return this.#closed;
   }
 
   setMuted(kind: 'audio' | 'video', muted: boolean): void {
@@ -164,6 +207,7 @@ export class MediaSession {
     this.#closed = true;
     this.#socket.off('media:newProducer', this.#onNewProducer);
     this.#socket.off('media:sendCodec', this.#onSendCodec);
+    this.#socket.off('media:roomMoved', this.#onRoomMoved);
     window.removeEventListener('online', this.#onOnline);
     for (const producer of this.#producers.values()) producer.track?.stop();
     if (this.#local) stopTracks(this.#local);

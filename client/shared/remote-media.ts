@@ -35,6 +35,8 @@ export class RemoteMedia {
     const tile = this.#tile(peerId);
     const element = track.kind === 'video' ? this.#video(tile) : tile.audio;
     const stream = element.srcObject instanceof MediaStream ? element.srcObject : new MediaStream();
+    // A new track of a kind replaces the old one (the call moved to another media worker).
+    for (const old of stream.getTracks()) stream.removeTrack(old);
     stream.addTrack(track);
     element.srcObject = stream;
     void element.play().catch(() => undefined);

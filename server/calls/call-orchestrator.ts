@@ -515,7 +515,47 @@ export class CallOrchestrator {
     }
     const room = new Room(id, router);
     this.#deps.signaling.bindRoom(room, `call:${id}`);
+    this.#log.info({ callId: id, workerPid: room.workerPid }, 'media room created');
     return room;
+  }
+
+  /** A worker that dies takes the call's router with it: the call moves to another. */
+  #watchRoom(call: LiveCall): void {
+    const room = call.room;
+    room.once('closed', () => {
+      if (this.#calls.get(call.id) === call && call.room === room) void this.#moveRoom(call);
+    });
+  }
+
+  /**
+   * Puts a call whose room was lost into a new room on a live worker; every
+   * browser in it sets its media up again there (new transports, the same
+   * tracks). A phone leg cannot follow (its RTP relay is bound to the old
+   * transport): such a call ends.
+   */
+  async #moveRoom(call: LiveCall): Promise<void> {
+    const lost = call.room;
+    if (call.caller.socketId === undefined || call.state.kind === 'on_phone') {
+      return this.#hangup(call, 'system');
+    }
+    let room: Room;
+    try {
+      room = await this.#createRoom(call.id);
+      if (call.group) await room.detectSpeakers();
+    } catch (error) {
+      this.#log.error({ err: error, callId: call.id }, 'no worker to move the call to');
+      return this.#hangup(call, 'system');
+    }
+    if (this.#calls.get(call.id) !== call) return room.close();
+    call.room = room;
+    this.#watchRoom(call);
+    const pages = recipientPages(call).filter((page) => page instanceof PageCaller);
+    for (const page of pages) page.moveTo(room);
+    if (call.answer) this.#deps.signaling.move(call.answer.socket, room);
+    this.#log.warn(
+      { callId: call.id, from: lost.workerPid, to: room.workerPid },
+      'media worker lost: call moved to a new room',
+    );
   }
 
   /** The parts of a live call every kind of caller shares, devices ranked now. */
@@ -562,10 +602,7 @@ export class CallOrchestrator {
   /** Makes the call live and starts its ring plan. */
   #launch(call: LiveCall, account: Account): void {
     this.#calls.set(call.id, call);
-    // A worker that dies takes its routers with it: the call cannot go on.
-    call.room.once('closed', () => {
-      if (this.#calls.get(call.id) === call) this.#hangup(call, 'system');
-    });
+    this.#watchRoom(call);
     // Off the ring path: the full explanation (with the devices that were
     // offline) for the call's record.
     if (!account.settings.doNotDisturb)

@@ -27,7 +27,7 @@ export interface Caller {
 export class PageCaller implements Caller {
   readonly answererCodec = undefined;
   readonly #socket: VoxSocket;
-  readonly #room: Room;
+  #room: Room;
   readonly #signaling: MediaSignaling;
 
   constructor(socket: VoxSocket, room: Room, signaling: MediaSignaling) {
@@ -54,6 +54,12 @@ export class PageCaller implements Caller {
 
   ended(ended: CallEnded): void {
     this.#socket.emit('call:ended', ended);
+  }
+
+  /** The call's room moved to another worker: the page sets its media up there. */
+  moveTo(room: Room): void {
+    this.#room = room;
+    this.#signaling.move(this.#socket, room);
   }
 
   /** A phone leg settled on a codec: the page re-sends its microphone with it. */

@@ -25,6 +25,8 @@ import { RequestError, validated } from './validated-handler.js';
 interface Membership {
   room: Room;
   channel: string;
+  /** What the socket may send there (carried over when the room moves). */
+  kinds: readonly MediaKind[];
 }
 
 export class MediaSignaling {
@@ -66,8 +68,24 @@ export class MediaSignaling {
     if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
     if (this.#members.has(socket.id))
       throw new RequestError(ErrorCode.Conflict, 'already in a media room');
-    this.#members.set(socket.id, { room, channel });
+    this.#members.set(socket.id, { room, channel, kinds });
     await socket.join(channel);
+    return this.#joined(socket, room, kinds);
+  }
+
+  /**
+   * Moves a socket from its room to `room` (its worker died): same channel,
+   * same kinds; the client is told to set its media up again there.
+   */
+  move(socket: VoxSocket, room: Room): void {
+    const membership = this.#members.get(socket.id);
+    if (!membership || !socket.connected) return;
+    if (!membership.room.closed) membership.room.removePeer(socket.id);
+    membership.room = room;
+    socket.emit('media:roomMoved', this.#joined(socket, room, membership.kinds));
+  }
+
+  #joined(socket: VoxSocket, room: Room, kinds: readonly MediaKind[]): JoinRoomResult {
     return {
       routerRtpCapabilities: { ...room.rtpCapabilities },
       producers: room.addPeer(socket.id, kinds),
