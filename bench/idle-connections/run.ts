@@ -1,0 +1,120 @@
+// Idle device connections per GiB of server memory: N desk-app devices
+// (socket.io-client in worker processes, each said hello and sent one activity
+// beat) stay connected to one server; the server process's resident memory is
+// read before and after. Starts the built server itself.
+//
+//   npx tsx bench/idle-connections/run.ts [devices=5000,10000,15000]
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from '../../test/support/server-process.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FLEET = path.join(here, '..', 'ring-latency', 'device-fleet.ts');
+const FLEETS = 4;
+const DEVICES_PER_SENDER = 100;
+const GiB = 2 ** 30;
+
+const [deviceCounts = '5000,10000,15000'] = process.argv.slice(2);
+
+/** Resident memory of a process, bytes (VmRSS). */
+function rss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb) * 1024;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function senderCookie(url: string): Promise<string> {
+  const response = await fetch(`${url}/api/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Bench Sender',
+      email: `bench-${randomBytes(6).toString('hex')}@example.org`,
+      password: 'benchmark password',
+    }),
+  });
+  return (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+}
+
+interface Result {
+  devices: number;
+  baseMiB: number;
+  loadedMiB: number;
+  perConnectionKiB: number;
+  perGiB: number;
+}
+
+async function measure(server: RunningServer, devices: number): Promise<Result> {
+  const pid = server.process.pid ?? 0;
+  const cookies = await Promise.all(
+    Array.from({ length: Math.ceil(devices / DEVICES_PER_SENDER) }, () => senderCookie(server.url)),
+  );
+  await sleep(2000);
+  const base = rss(pid);
+  const plans = Array.from({ length: FLEETS }, () => ({
+    url: server.url,
+    devices: [] as object[],
+  }));
+  for (let i = 0; i < devices; i++) {
+    plans[i % FLEETS]?.devices.push({
+      cookie: cookies[Math.floor(i / DEVICES_PER_SENDER)],
+      deviceId: randomBytes(12).toString('base64url'),
+      label: `Device ${i}`,
+      idleMs: 60_000,
+    });
+  }
+  const fleets: ChildProcess[] = plans.map(() => fork(FLEET, { execArgv: ['--import', 'tsx'] }));
+  await Promise.all(
+    fleets.map(
+      (fleet, i) =>
+        new Promise<void>((resolve) => {
+          fleet.on('message', (message: { type: string }) => {
+            if (message.type === 'ready') resolve();
+          });
+          fleet.send({ type: 'connect', plan: plans[i] });
+        }),
+    ),
+  );
+  // Idle: let the connect burst's garbage be collected before reading.
+  await sleep(10_000);
+  const loaded = rss(pid);
+  for (const fleet of fleets) fleet.send({ type: 'close' });
+  const perConnection = (loaded - base) / devices;
+  return {
+    devices,
+    baseMiB: base / 2 ** 20,
+    loadedMiB: loaded / 2 ** 20,
+    perConnectionKiB: perConnection / 1024,
+    perGiB: GiB / perConnection,
+  };
+}
+
+const results: Result[] = [];
+for (const devices of deviceCounts.split(',').map(Number)) {
+  const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000', MEDIASOUP_WORKERS: '1' });
+  try {
+    results.push(await measure(server, devices));
+  } finally {
+    await server.stop();
+  }
+  const r = results.at(-1);
+  if (r) console.error(`devices=${r.devices}: ${r.perConnectionKiB.toFixed(1)} KiB each`);
+}
+console.log(
+  `\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / GiB)} GiB, Node ${process.version}\n`,
+);
+console.log(
+  '| idle devices | server RSS before (MiB) | after (MiB) | per connection (KiB) | connections per GiB |',
+);
+console.log('| --- | --- | --- | --- | --- |');
+for (const r of results) {
+  console.log(
+    `| ${r.devices} | ${r.baseMiB.toFixed(0)} | ${r.loadedMiB.toFixed(0)} | ${r.perConnectionKiB.toFixed(1)} | ${Math.round(r.perGiB)} |`,
+  );
+}
