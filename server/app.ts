@@ -29,6 +29,7 @@ import { clientDistDir, projectVersion } from './project-paths.js';
 import { CallHandlers } from './realtime/call-handlers.js';
 import { ChatHandlers } from './realtime/chat-handlers.js';
 import { GroupHandlers } from './realtime/group-handlers.js';
+import { useRedisAdapter } from './realtime/redis-adapter.js';
 import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
@@ -70,7 +71,7 @@ function sameOrigin(headers: { origin?: string; host?: string }, publicOrigin: s
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (config.redisUrl) {
     logger.warn(
-      'REDIS_URL is set, but shared multi-node state is not built yet: this node keeps presence and calls in process',
+      'REDIS_URL is set: socket events cross nodes, but presence and calls are still kept per node (a call rings only devices connected to the node the caller reached)',
     );
   }
 
@@ -119,6 +120,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
     trustProxy: config.trustProxy,
   });
+  const redis = config.redisUrl ? await useRedisAdapter(io, config.redisUrl, logger) : undefined;
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
   const publicOrigin = new URL(config.publicUrl).origin;
   io.use((socket, next) => {
@@ -311,6 +313,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await gateway?.close();
       await mail?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
+      await redis?.close().catch((error: unknown) => logger.warn({ err: error }, 'redis close'));
       await http.close();
       await pool.close();
       await db.destroy();

@@ -12,9 +12,10 @@ RUNTIME_PACKAGES=(fonts-dejavu-core)
 # What the test suite drives: a real browser, tone generation, a throwaway
 # PostgreSQL, a real SIP peer (sipp), process tools, a real SMTP client (swaks,
 # with TLS for STARTTLS), an Ogg/Opus encoder for voice-message fixtures, a
-# TURN server (coturn; the tests start their own, the packaged service stays off).
+# TURN server (coturn) and Redis for the multi-node tests (the tests start their
+# own on free ports; they never use the packaged services).
 TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps swaks libnet-ssleay-perl
-  opus-tools coturn)
+  opus-tools coturn redis-server)
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want

@@ -1,0 +1,42 @@
+// Several signaling nodes, one Redis: Socket.IO's Redis adapter carries every
+// emit to a room (a link's chat, a sender's desks, an email's watchers, a
+// device's rings) to the sockets connected to the other nodes too. The
+// connections reconnect by themselves when Redis restarts; until then each
+// node still serves its own sockets.
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
+import type { Logger } from '../logger.js';
+import type { VoxServer } from './typed-server.js';
+
+export interface RedisLink {
+  close(): Promise<void>;
+}
+
+/** Waits between reconnection attempts: quick at first, then every 2 s. */
+const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
+
+export async function useRedisAdapter(
+  io: VoxServer,
+  url: string,
+  logger: Logger,
+): Promise<RedisLink> {
+  const log = logger.child({ component: 'redis' });
+  const publisher = createClient({ url, socket: { reconnectStrategy: reconnectDelay } });
+  const subscriber = publisher.duplicate();
+  for (const [role, client] of [
+    ['publisher', publisher],
+    ['subscriber', subscriber],
+  ] as const) {
+    client.on('error', (error: unknown) =>
+      log.warn({ err: error, role }, 'redis connection failed; retrying'),
+    );
+    client.on('ready', () => log.info({ role }, 'redis connected'));
+  }
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  io.adapter(createAdapter(publisher, subscriber));
+  return {
+    close: async () => {
+      await Promise.all([publisher.close(), subscriber.close()]);
+    },
+  };
+}
