@@ -5,7 +5,8 @@
 // per person, and the loudest is marked as speaking.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, loggedInContext } from '../support/chromium.js';
+import { openDesk } from '../support/browser-call.js';
+import { launchChromium } from '../support/chromium.js';
 import { dominantFrequency } from '../support/media-probe.js';
 import {
   relayedLinks,
@@ -87,12 +88,11 @@ describe('a group reply', () => {
       cc: ['Bob <bob@example.org>'],
     });
 
-    const deskContext = await loggedInContext(senderBrowser, server.url, sender.cookie);
-    const desk = await deskContext.newPage();
-    await desk.goto(`${server.url}/app`);
-    await expect
-      .poll(() => desk.locator('#connection').getAttribute('data-connection-state'))
-      .toBe('connected');
+    const { page: desk, close: closeDesk } = await openDesk(
+      senderBrowser,
+      server.url,
+      sender.cookie,
+    );
 
     const errors: string[] = [];
     const ada = await adaBrowser.newPage();
@@ -148,6 +148,6 @@ describe('a group reply', () => {
       await expect.poll(() => page.locator('#call-status').textContent()).toBe('Call ended');
     }
     expect(errors).toEqual([]);
-    await deskContext.close();
+    await closeDesk();
   });
 });

@@ -11,12 +11,12 @@ import { freePortRange } from '../support/free-port.js';
 import {
   BROWSER_HZ,
   expectPhoneHeard,
-  expectTone,
   MOBILE,
   MOBILE_IP,
   PHONE_HZ,
   startMobile,
 } from '../support/phone-audio.js';
+import { expectTone } from '../support/media-probe.js';
 import { createLink, signUp, type Sender } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { selfSignedCertificate } from '../support/tls-certs.js';

@@ -12,12 +12,12 @@ import { mediaAddress, startTelephone, type Telephone } from '../support/baresip
 import {
   BROWSER_HZ,
   expectPhoneHeard,
-  expectTone,
   MOBILE,
   MOBILE_IP,
   PHONE_HZ,
   startMobile,
 } from '../support/phone-audio.js';
+import { expectTone } from '../support/media-probe.js';
 import { launchChromium, loggedInContext } from '../support/chromium.js';
 import { freePortRange } from '../support/free-port.js';
 import { createLink, randomEmail, signUp, type Sender } from '../support/sender.js';

@@ -3,33 +3,30 @@
 // recipient opens a per-recipient link and presses "Call"; the active device
 // alone rings; it answers; each side hears the other's microphone tone; hang
 // up; the call is in the history with the device that answered.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me } from '../../protocol/accounts.js';
-import { launchChromium, loggedInContext } from '../support/chromium.js';
-import { decodedFrames, dominantFrequency } from '../support/media-probe.js';
+import {
+  CALLER_HZ,
+  SENDER_HZ,
+  launchCallBrowsers,
+  type CallBrowsers,
+} from '../support/browser-call.js';
+import { loggedInContext } from '../support/chromium.js';
+import { decodedFrames, expectTone } from '../support/media-probe.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { createLink, signUp, type Sender } from '../support/sender.js';
-import { toneWav } from '../support/tones.js';
-
-const SENDER_HZ = 440;
-const CALLER_HZ = 880;
-const TOLERANCE_HZ = 15;
 
 let server: RunningServer;
-let senderBrowser: Browser;
-let callerBrowser: Browser;
+let browsers: CallBrowsers;
 
 beforeAll(async () => {
   server = await startServer({ RATE_LIMIT_MULTIPLIER: '100' });
-  [senderBrowser, callerBrowser] = await Promise.all([
-    launchChromium({ microphoneWav: toneWav(SENDER_HZ) }),
-    launchChromium({ microphoneWav: toneWav(CALLER_HZ) }),
-  ]);
+  browsers = await launchCallBrowsers();
 });
 
 afterAll(async () => {
-  await Promise.all([senderBrowser.close(), callerBrowser.close()]);
+  await browsers.close();
   await server.stop();
 });
 
@@ -38,7 +35,7 @@ async function openDevice(
   sender: Sender,
   label: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await loggedInContext(senderBrowser, server.url, sender.cookie);
+  const context = await loggedInContext(browsers.sender, server.url, sender.cookie);
   await context.addInitScript(
     (deviceLabel) => localStorage.setItem('voxreply.deviceLabel', deviceLabel),
     label,
@@ -71,19 +68,10 @@ async function setUpSender() {
   return { sender, link, laptop, phone };
 }
 
-async function expectTone(page: Page, selector: string, hz: number): Promise<void> {
-  await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, selector)) - hz), {
-      timeout: 15_000,
-      interval: 500,
-    })
-    .toBeLessThanOrEqual(TOLERANCE_HZ);
-}
-
 describe('a reply call', () => {
   it('rings the active device alone, connects both ways, and lands in the history', async () => {
     const { link, laptop, phone } = await setUpSender();
-    const caller = await callerBrowser.newPage();
+    const caller = await browsers.caller.newPage();
     const errors: string[] = [];
     caller.on('pageerror', (error) => errors.push(error.message));
     await caller.goto(`${server.url}/r/${link.token}`);
@@ -103,14 +91,14 @@ describe('a reply call', () => {
     await expect
       .poll(() => caller.getByRole('status').first().textContent())
       .toMatch(/^Connected \d+:\d\d$/);
-    await expectTone(caller, '#remote-media audio', SENDER_HZ);
-    await expectTone(laptop.page, '#remote-media audio', CALLER_HZ);
+    await expectTone(caller, SENDER_HZ);
+    await expectTone(laptop.page, CALLER_HZ);
 
     // The caller's network changes: the page restarts ICE and the call goes on.
     await caller.evaluate(() => window.dispatchEvent(new Event('online')));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await expectTone(laptop.page, '#remote-media audio', CALLER_HZ);
-    await expectTone(caller, '#remote-media audio', SENDER_HZ);
+    await expectTone(laptop.page, CALLER_HZ);
+    await expectTone(caller, SENDER_HZ);
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.getByRole('status').first().textContent()).toBe('Call ended');
@@ -134,7 +122,7 @@ describe('a reply call', () => {
       .poll(async () => ((await (await sender.api('GET', '/api/me')).json()) as Me).settings)
       .toMatchObject({ doNotDisturb: true, awayAfterMinutes: 15 });
 
-    const caller = await callerBrowser.newPage();
+    const caller = await browsers.caller.newPage();
     await caller.goto(`${server.url}/r/${link.token}`);
     await expect
       .poll(() => caller.locator('#sender-line').textContent())
@@ -151,7 +139,7 @@ describe('a reply call', () => {
 
   it('carries video: the answering device decodes the caller camera frames', async () => {
     const { link, laptop, phone } = await setUpSender();
-    const caller = await callerBrowser.newPage();
+    const caller = await browsers.caller.newPage();
     await caller.goto(`${server.url}/r/${link.token}`);
     await caller.getByRole('button', { name: 'Video call' }).click();
 

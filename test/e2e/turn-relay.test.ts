@@ -2,23 +2,24 @@
 // media server only through TURN. A real coturn on loopback (shared-secret
 // credentials, as deployed) carries a reply call in Chromium; both sides hear
 // the other's tone, and coturn logged the allocations our credentials opened.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, loggedInContext } from '../support/chromium.js';
+import {
+  CALLER_HZ,
+  SENDER_HZ,
+  callAndAnswer,
+  launchCallBrowsers,
+  openDesk,
+  type CallBrowsers,
+} from '../support/browser-call.js';
 import { startCoturn, type Coturn } from '../support/coturn.js';
-import { dominantFrequency } from '../support/media-probe.js';
+import { expectTone } from '../support/media-probe.js';
 import { createLink, signUp } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { toneWav } from '../support/tones.js';
-
-const SENDER_HZ = 440;
-const CALLER_HZ = 880;
-const TOLERANCE_HZ = 15;
 
 let coturn: Coturn;
 let server: RunningServer;
-let senderBrowser: Browser;
-let callerBrowser: Browser;
+let browsers: CallBrowsers;
 
 beforeAll(async () => {
   coturn = await startCoturn();
@@ -28,14 +29,11 @@ beforeAll(async () => {
     TURN_SECRET: coturn.secret,
     ICE_TRANSPORT_POLICY: 'relay',
   });
-  [senderBrowser, callerBrowser] = await Promise.all([
-    launchChromium({ microphoneWav: toneWav(SENDER_HZ) }),
-    launchChromium({ microphoneWav: toneWav(CALLER_HZ) }),
-  ]);
+  browsers = await launchCallBrowsers();
 });
 
 afterAll(async () => {
-  await Promise.all([senderBrowser.close(), callerBrowser.close()]);
+  await browsers.close();
   await server.stop();
   await coturn.stop();
 });
@@ -76,38 +74,20 @@ async function localCandidateTypes(page: Page): Promise<string[]> {
   });
 }
 
-async function expectTone(page: Page, hz: number): Promise<void> {
-  await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-media audio')) - hz), {
-      timeout: 20_000,
-      interval: 500,
-    })
-    .toBeLessThanOrEqual(TOLERANCE_HZ);
-}
-
 describe('calls through TURN', () => {
   it('connects a reply call with relay-only ICE through coturn, audio both ways', async () => {
     const sender = await signUp(server.url, 'Ada Lovelace');
     const link = await createLink(sender, { recipientName: 'Grace' });
-    const deskContext = await loggedInContext(senderBrowser, server.url, sender.cookie);
-    const desk = await deskContext.newPage();
-    await watchPeerConnections(desk);
-    await desk.goto(`${server.url}/app`);
-    await expect
-      .poll(() => desk.locator('#connection').getAttribute('data-connection-state'))
-      .toBe('connected');
-
-    const caller = await callerBrowser.newPage();
+    const desk = await openDesk(browsers.sender, server.url, sender.cookie, watchPeerConnections);
+    const caller = await browsers.caller.newPage();
     await watchPeerConnections(caller);
     await caller.goto(`${server.url}/r/${link.token}`);
-    await caller.getByRole('button', { name: 'Call', exact: true }).click();
-    const dialog = desk.getByRole('dialog', { name: 'Incoming call' });
-    await dialog.getByRole('button', { name: 'Answer', exact: true }).click({ timeout: 10_000 });
+    await callAndAnswer(caller, desk.page);
 
     await expectTone(caller, SENDER_HZ);
-    await expectTone(desk, CALLER_HZ);
+    await expectTone(desk.page, CALLER_HZ);
     // Each page's send and receive connections go through the relay, nothing direct.
-    for (const page of [caller, desk]) {
+    for (const page of [caller, desk.page]) {
       expect(await localCandidateTypes(page)).toEqual(['relay', 'relay']);
     }
     // Four transports (a send and a receive per browser) allocated with
@@ -118,8 +98,8 @@ describe('calls through TURN', () => {
       .filter((line) => /user <\d+:[^>]+>: .*ALLOCATE processed, success/.test(line));
     expect(allocations.length).toBeGreaterThanOrEqual(4);
 
-    await desk.getByRole('button', { name: 'Hang up' }).click();
+    await desk.page.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => caller.locator('#call-status').textContent()).toBe('Call ended');
-    await deskContext.close();
+    await desk.close();
   });
 });

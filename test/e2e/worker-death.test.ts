@@ -1,22 +1,23 @@
 // A mediasoup worker dies in the middle of a call (SIGKILL): the call moves to
 // a new room on the other worker, both browsers set their media up again
 // there, and each hears the other's tone again. The record stays one call.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { launchChromium, loggedInContext } from '../support/chromium.js';
-import { dominantFrequency } from '../support/media-probe.js';
+import {
+  CALLER_HZ,
+  SENDER_HZ,
+  callAndAnswer,
+  launchCallBrowsers,
+  openDesk,
+  type CallBrowsers,
+} from '../support/browser-call.js';
+import { expectTone } from '../support/media-probe.js';
 import { createLink, signUp } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { toneWav } from '../support/tones.js';
-
-const SENDER_HZ = 440;
-const CALLER_HZ = 880;
-const TOLERANCE_HZ = 15;
 
 let server: RunningServer;
-let senderBrowser: Browser;
-let callerBrowser: Browser;
+let browsers: CallBrowsers;
 
 beforeAll(async () => {
   // info: the test reads which worker holds the call's room from the log.
@@ -25,25 +26,13 @@ beforeAll(async () => {
     MEDIASOUP_WORKERS: '2',
     LOG_LEVEL: 'info',
   });
-  [senderBrowser, callerBrowser] = await Promise.all([
-    launchChromium({ microphoneWav: toneWav(SENDER_HZ) }),
-    launchChromium({ microphoneWav: toneWav(CALLER_HZ) }),
-  ]);
+  browsers = await launchCallBrowsers();
 });
 
 afterAll(async () => {
-  await Promise.all([senderBrowser.close(), callerBrowser.close()]);
+  await browsers.close();
   await server.stop();
 });
-
-async function expectTone(page: Page, hz: number): Promise<void> {
-  await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-media audio')) - hz), {
-      timeout: 15_000,
-      interval: 250,
-    })
-    .toBeLessThanOrEqual(TOLERANCE_HZ);
-}
 
 /** The remote audio track the page plays now, and whether media arrives on it. */
 function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean } | null> {
@@ -77,19 +66,16 @@ describe('a media worker dying mid-call', () => {
   it('moves the call to another worker; both sides hear each other again', async () => {
     const sender = await signUp(server.url, 'Ada Lovelace');
     const link = await createLink(sender, { recipientName: 'Grace' });
-    const deskContext = await loggedInContext(senderBrowser, server.url, sender.cookie);
-    const desk = await deskContext.newPage();
-    await desk.goto(`${server.url}/app`);
-    await expect
-      .poll(() => desk.locator('#connection').getAttribute('data-connection-state'))
-      .toBe('connected');
-    const caller = await callerBrowser.newPage();
+    const { page: desk, close: closeDesk } = await openDesk(
+      browsers.sender,
+      server.url,
+      sender.cookie,
+    );
+    const caller = await browsers.caller.newPage();
     const errors: string[] = [];
     for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
     await caller.goto(`${server.url}/r/${link.token}`);
-    await caller.getByRole('button', { name: 'Call', exact: true }).click();
-    const dialog = desk.getByRole('dialog', { name: 'Incoming call' });
-    await dialog.getByRole('button', { name: 'Answer', exact: true }).click({ timeout: 10_000 });
+    await callAndAnswer(caller, desk);
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
 
@@ -126,6 +112,6 @@ describe('a media worker dying mid-call', () => {
       answeredOn: expect.any(String) as string,
     });
     expect(errors).toEqual([]);
-    await deskContext.close();
+    await closeDesk();
   });
 });

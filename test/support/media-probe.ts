@@ -1,6 +1,25 @@
 // Measures, inside a page, what a media element is actually receiving: the
 // dominant frequency of its audio, the frames of its video.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** One FFT bin at 48 kHz / 8192 is 5.9 Hz; codecs add a little more. */
+export const TOLERANCE_HZ = 15;
+
+/** Polls until the page plays `hz` from the far end (the first remote voice, or `selector`). */
+export async function expectTone(
+  page: Page,
+  hz: number,
+  selector = '#remote-media audio',
+  timeout = 15_000,
+): Promise<void> {
+  await expect
+    .poll(async () => Math.abs((await dominantFrequency(page, selector)) - hz), {
+      timeout,
+      interval: 250,
+    })
+    .toBeLessThanOrEqual(TOLERANCE_HZ);
+}
 
 /** Dominant frequency (Hz) of the audio playing in `selector`, sampled over ~1.5 s. */
 export function dominantFrequency(page: Page, selector: string): Promise<number> {

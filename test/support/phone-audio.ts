@@ -1,10 +1,9 @@
 // Checking tones on both ends of a call with a telephone: what a browser page
 // plays (its analyser) and what baresip recorded (sox).
 import { spawnSync } from 'node:child_process';
-import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { removeTelephoneFiles, startTelephone, type Telephone } from './baresip.js';
-import { dominantFrequency } from './media-probe.js';
+import { TOLERANCE_HZ } from './media-probe.js';
 import { toneWav } from './tones.js';
 
 /** What a telephone's microphone plays, and a browser's. */
@@ -25,9 +24,6 @@ export function startMobile(port: number, tlsCertificate?: string): Telephone {
   });
 }
 
-/** One FFT bin at 48 kHz / 8192 is 5.9 Hz; codecs add a little more. */
-const TOLERANCE_HZ = 15;
-
 /** sox's report on a recording past its first second (sox writes it to stderr). */
 function soxStat(file: string): string {
   return spawnSync('sox', [file, '-n', 'trim', '1', 'stat'], { encoding: 'utf8' }).stderr;
@@ -46,14 +42,4 @@ export async function expectPhoneHeard(phone: Telephone, hz: number): Promise<vo
   const heard = recordedFrequency(recording);
   expect(Math.abs(heard - hz), soxStat(recording)).toBeLessThanOrEqual(TOLERANCE_HZ * 2);
   removeTelephoneFiles(recording);
-}
-
-/** The page plays `hz` from the far end. */
-export async function expectTone(page: Page, hz: number): Promise<void> {
-  await expect
-    .poll(async () => Math.abs((await dominantFrequency(page, '#remote-media audio')) - hz), {
-      timeout: 15_000,
-      interval: 500,
-    })
-    .toBeLessThanOrEqual(TOLERANCE_HZ);
 }
