@@ -84,5 +84,6 @@ export interface MyReply {
   senderName: string;
   subject: string | null;
   startedAt: string;
+  /** The call's outcome, or "joined" for a group call joined through the link. */
   outcome: string | null;
 }

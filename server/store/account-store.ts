@@ -109,8 +109,13 @@ export class AccountStore {
    * Calls made through personal links sent to `email`, newest first, with
    * the sender each went to.
    */
+  /**
+   * Calls made through links sent to `email`, and calls joined through them
+   * (group replies, outcome "joined"), newest first.
+   */
   async repliesTo(email: string, limit = 100): Promise<MyReply[]> {
-    const rows = await this.#db
+    const address = normaliseEmail(email);
+    const made = await this.#db
       .selectFrom('calls')
       .innerJoin('links', 'links.id', 'calls.link_id')
       .innerJoin('accounts', 'accounts.id', 'links.account_id')
@@ -121,11 +126,28 @@ export class AccountStore {
         'calls.started_at as startedAt',
         'calls.outcome as outcome',
       ])
-      .where('links.recipient_email', '=', normaliseEmail(email))
+      .where('links.recipient_email', '=', address)
       .orderBy('calls.started_at', 'desc')
       .limit(limit)
       .execute();
-    return rows;
+    const joined = await this.#db
+      .selectFrom('call_guests')
+      .innerJoin('calls', 'calls.id', 'call_guests.call_id')
+      .innerJoin('links', 'links.id', 'call_guests.link_id')
+      .innerJoin('accounts', 'accounts.id', 'links.account_id')
+      .select([
+        'calls.id as callId',
+        'accounts.display_name as senderName',
+        'calls.subject as subject',
+        'call_guests.joined_at as startedAt',
+      ])
+      .where('links.recipient_email', '=', address)
+      .orderBy('call_guests.joined_at', 'desc')
+      .limit(limit)
+      .execute();
+    return [...made, ...joined.map((row) => ({ ...row, outcome: 'joined' }))]
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      .slice(0, limit);
   }
 
   async findById(id: number): Promise<Account | undefined> {

@@ -3,6 +3,7 @@
 // got the email and invites them; Bcc recipients and hand-made links stay out;
 // a call holds eight people.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MyReply } from '../../protocol/accounts.js';
 import type { CallProgress, CallRecordView } from '../../protocol/call.js';
 import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
 import type { LinkInfo } from '../../protocol/links.js';
@@ -221,6 +222,24 @@ describe('group replies', () => {
 
     const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
     expect(history[0]).toMatchObject({ callerName: 'Ada', outcome: 'answered', guests: ['Bob'] });
+
+    // Bob signs up from his link: his replies include the call he joined.
+    const signup = await fetch(`${server.url}/api/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Bob',
+        email: 'bob@example.org',
+        password: 'correct horse battery',
+        fromLink: bob.token,
+      }),
+    });
+    expect(signup.status).toBe(201);
+    const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const replies = await fetch(`${server.url}/api/me/replies`, { headers: { cookie } });
+    expect((await replies.json()) as MyReply[]).toEqual([
+      expect.objectContaining({ callId, senderName: 'Sam Sender', outcome: 'joined' }),
+    ]);
   });
 
   it('lets four people send video; later joiners are told to send their voice only', async () => {
