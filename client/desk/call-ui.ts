@@ -124,6 +124,7 @@ export class CallUi {
     this.#closeDialog();
     const session = new MediaSession(this.#socket);
     session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
+    session.onTrackEnded = (track, producer) => this.#remote.ended(track, producer.peerId);
     try {
       const answered = unwrap(await this.#socket.emitWithAck('call:answer', { callId, video }));
       const caller = this.#ringing.get(callId)?.callerName ?? 'caller';

@@ -182,6 +182,7 @@ async function enterCall(
   ui.status.textContent = `Calling ${senderName}…`;
   const session = new MediaSession(socket);
   session.onTrack = (track, producer) => remote.play(track, producer.peerId);
+  session.onTrackEnded = (track, producer) => remote.ended(track, producer.peerId);
   let callId: string | undefined;
   try {
     const started = unwrap(await request(callerName));

@@ -30,6 +30,8 @@ export interface ConnectionQuality {
 export class MediaSession {
   /** Called with each remote track as it starts. */
   onTrack: (track: MediaStreamTrack, producer: ProducerInfo) => void = () => undefined;
+  /** Called when a remote track ends (its sender stopped it or left). */
+  onTrackEnded: (track: MediaStreamTrack, producer: ProducerInfo) => void = () => undefined;
 
   readonly #socket: VoxClientSocket;
   readonly #policy: TransportPolicy;
@@ -38,6 +40,15 @@ export class MediaSession {
   #recvTransport: types.Transport | undefined;
   readonly #producers = new Map<string, types.Producer>();
   readonly #consumed = new Set<string>();
+  /** What this page receives, by producer id (closed when the producer closes). */
+  readonly #consumers = new Map<string, { consumer: types.Consumer; producer: ProducerInfo }>();
+  readonly #onProducerClosed = ({ producerId }: { producerId: string }): void => {
+    const entry = this.#consumers.get(producerId);
+    if (!entry) return;
+    this.#consumers.delete(producerId);
+    entry.consumer.close();
+    this.onTrackEnded(entry.consumer.track, entry.producer);
+  };
   /** Producers announced before the receive transport existed. */
   readonly #waiting: ProducerInfo[] = [];
   readonly #onNewProducer = (producer: ProducerInfo): void => {
@@ -71,6 +82,7 @@ export class MediaSession {
     socket.on('media:newProducer', this.#onNewProducer);
     socket.on('media:sendCodec', this.#onSendCodec);
     socket.on('media:roomMoved', this.#onRoomMoved);
+    socket.on('media:producerClosed', this.#onProducerClosed);
     // A new network (Wi-Fi to cellular, a VPN): ask for fresh ICE credentials.
     window.addEventListener('online', this.#onOnline);
   }
@@ -157,6 +169,7 @@ export class MediaSession {
     this.#recvTransport = undefined;
     this.#producers.clear();
     this.#consumed.clear();
+    this.#consumers.clear();
     const sendTransport = await this.#openTransports(joined);
     for (const old of sending) {
       const track = old.track;
@@ -208,6 +221,7 @@ export class MediaSession {
     this.#socket.off('media:newProducer', this.#onNewProducer);
     this.#socket.off('media:sendCodec', this.#onSendCodec);
     this.#socket.off('media:roomMoved', this.#onRoomMoved);
+    this.#socket.off('media:producerClosed', this.#onProducerClosed);
     window.removeEventListener('online', this.#onOnline);
     for (const producer of this.#producers.values()) producer.track?.stop();
     if (this.#local) stopTracks(this.#local);
@@ -328,6 +342,7 @@ export class MediaSession {
       kind: info.kind,
       rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
     });
+    this.#consumers.set(producer.producerId, { consumer, producer });
     this.onTrack(consumer.track, producer);
     unwrap(await this.#socket.emitWithAck('media:resumeConsumer', { consumerId: consumer.id }));
   }

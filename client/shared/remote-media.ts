@@ -42,6 +42,20 @@ export class RemoteMedia {
     void element.play().catch(() => undefined);
   }
 
+  /** A remote track ended; a tile with nothing left to play, of someone not in the call, goes. */
+  ended(track: MediaStreamTrack, peerId: string): void {
+    const tile = this.#tiles.get(peerId);
+    if (!tile) return;
+    for (const element of [tile.audio, tile.video]) {
+      if (element?.srcObject instanceof MediaStream) element.srcObject.removeTrack(track);
+    }
+    const playing = [tile.audio, tile.video].some(
+      (element) =>
+        element?.srcObject instanceof MediaStream && element.srcObject.getTracks().length,
+    );
+    if (!playing && !this.#names.has(peerId)) this.#remove(peerId);
+  }
+
   /** Names everyone in the call; tiles of those who left go. */
   setParticipants(participants: Participant[]): void {
     const present = new Set<string>();

@@ -143,10 +143,16 @@ describe('a group reply', () => {
       .poll(() => invites.locator('li').allTextContents())
       .toEqual(['Ada (ada@example.org) — in the call', 'Bob (bob@example.org) — in the call']);
 
+    // Bob leaves: his tile goes from the others' screens, and they talk on.
+    await bob.getByRole('button', { name: 'Hang up' }).click();
+    const tileNames = (page: Page) =>
+      page.locator('#remote-media .tile figcaption').allTextContents();
+    await expect.poll(() => tileNames(desk)).toEqual(['Ada']);
+    await expect.poll(() => tileNames(ada)).toEqual(['Sam Sender']);
+    await expectToHear(desk, { Ada: ADA_HZ });
+
     await desk.getByRole('button', { name: 'Hang up' }).click();
-    for (const page of [ada, bob]) {
-      await expect.poll(() => page.locator('#call-status').textContent()).toBe('Call ended');
-    }
+    await expect.poll(() => ada.locator('#call-status').textContent()).toBe('Call ended');
     expect(errors).toEqual([]);
     await closeDesk();
   });
