@@ -106,8 +106,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     );
     if (!slot?.worker || !slot.webRtcServer) throw new Error('no live mediasoup worker');
     const { worker, webRtcServer } = slot;
-    const router = await worker.createRouter(options);
+    // Counted before the await: routers asked for at once (the calls of a dead
+    // worker moving) spread over the workers instead of piling onto one.
     slot.routers += 1;
+    let router: types.Router;
+    try {
+      router = await worker.createRouter(options);
+    } catch (error) {
+      if (slot.worker === worker) slot.routers -= 1;
+      throw error;
+    }
     router.observer.once('close', () => {
       // Routers of a dead worker close after the slot got its replacement.
       if (slot.worker === worker) slot.routers -= 1;

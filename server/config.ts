@@ -59,6 +59,8 @@ const QUIET_SETTINGS = new Set([
   'SIP_NUMBERS',
   'MAIL_SMARTHOST',
   'TURN_SECRET',
+  'REDIS_URL',
+  'DATABASE_URL',
 ]);
 
 /** A comma-separated list of ICE server URLs of the given schemes (RFC 7064/7065). */

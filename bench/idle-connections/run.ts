@@ -70,17 +70,21 @@ async function measure(server: RunningServer, devices: number): Promise<Result> 
     });
   }
   const fleets: ChildProcess[] = plans.map(() => fork(FLEET, { execArgv: ['--import', 'tsx'] }));
-  await Promise.all(
+  const counts = await Promise.all(
     fleets.map(
       (fleet, i) =>
-        new Promise<void>((resolve) => {
-          fleet.on('message', (message: { type: string }) => {
-            if (message.type === 'ready') resolve();
+        new Promise<number>((resolve) => {
+          fleet.on('message', (message: { type: string; count?: number }) => {
+            if (message.type === 'ready') resolve(message.count ?? 0);
           });
           fleet.send({ type: 'connect', plan: plans[i] });
         }),
     ),
   );
+  // Every device said hello and was registered (not lighter anonymous sockets).
+  const registered = counts.reduce((sum, n) => sum + n, 0);
+  if (registered !== devices)
+    throw new Error(`only ${registered} of ${devices} devices registered`);
   // Idle: let the connect burst's garbage be collected before reading.
   await sleep(10_000);
   const loaded = rss(pid);

@@ -11,6 +11,8 @@ interface Plan {
 }
 
 const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+/** Devices the server registered (device:hello answered ok). */
+let registered = 0;
 
 process.on('message', (message: { type: 'connect'; plan: Plan } | { type: 'close' }) => {
   if (message.type === 'close') {
@@ -27,7 +29,7 @@ async function connectAll(plan: Plan): Promise<void> {
       plan.devices.slice(i, i + batch).map((device) => connectOne(plan.url, device)),
     );
   }
-  process.send?.({ type: 'ready', count: sockets.length });
+  process.send?.({ type: 'ready', count: registered });
 }
 
 async function connectOne(url: string, device: Plan['devices'][number]): Promise<void> {
@@ -44,11 +46,12 @@ async function connectOne(url: string, device: Plan['devices'][number]): Promise
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  await socket.emitWithAck('device:hello', {
+  const hello = await socket.emitWithAck('device:hello', {
     deviceId: device.deviceId,
     label: device.label,
     platform: 'bench',
   });
+  if (hello.ok) registered += 1;
   socket.emit('device:activity', {
     idleMs: device.idleMs,
     focused: device.idleMs < 10_000,

@@ -120,13 +120,21 @@ async function measure(
   }, 20);
 
   await sleep(3000); // steady state
-  const sentBefore = await packetsSent(consumers);
+  // A stats sweep takes a while (packets keep flowing): each count is dated at
+  // the middle of its sweep.
+  const count = async (): Promise<{ packets: number; at: number }> => {
+    const from = process.hrtime.bigint();
+    const packets = await packetsSent(consumers);
+    return { packets, at: Number((from + process.hrtime.bigint()) / 2n) / 1e9 };
+  };
   const cpuBefore = cpuSeconds(worker.pid);
-  const started = process.hrtime.bigint();
+  const cpuFrom = process.hrtime.bigint();
+  const before = await count();
   await sleep(seconds * 1000);
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = (cpuSeconds(worker.pid) - cpuBefore) / elapsed;
-  const packetsPerSecondOut = ((await packetsSent(consumers)) - sentBefore) / elapsed;
+  const after = await count();
+  const cpu =
+    (cpuSeconds(worker.pid) - cpuBefore) / (Number(process.hrtime.bigint() - cpuFrom) / 1e9);
+  const packetsPerSecondOut = (after.packets - before.packets) / (after.at - before.at);
   clearInterval(tick);
   sender.close();
   sink.close();

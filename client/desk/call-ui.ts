@@ -125,6 +125,14 @@ export class CallUi {
     const session = new MediaSession(this.#socket);
     session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
     session.onTrackEnded = (track, producer) => this.#remote.ended(track, producer.peerId);
+    // Media could not follow the call to a new room: end it rather than sit in silence.
+    session.onFailed = (error) => {
+      if (this.#current?.session !== session) return;
+      void this.#socket.emitWithAck('call:hangup', { callId });
+      this.#endCurrent(
+        `The call was cut off: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    };
     try {
       const answered = unwrap(await this.#socket.emitWithAck('call:answer', { callId, video }));
       const caller = this.#ringing.get(callId)?.callerName ?? 'caller';

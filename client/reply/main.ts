@@ -184,6 +184,13 @@ async function enterCall(
   session.onTrack = (track, producer) => remote.play(track, producer.peerId);
   session.onTrackEnded = (track, producer) => remote.ended(track, producer.peerId);
   let callId: string | undefined;
+  // Media could not follow the call to a new room: end it rather than sit in silence.
+  session.onFailed = (error) => {
+    if (callId === undefined || call?.id !== callId) return;
+    void socket.emitWithAck('call:hangup', { callId });
+    endCall('');
+    fail(`The call was cut off: ${error instanceof Error ? error.message : String(error)}`);
+  };
   try {
     const started = unwrap(await request(callerName));
     callId = started.callId;

@@ -30,6 +30,9 @@ export interface ConnectionQuality {
 export class MediaSession {
   /** Called with each remote track as it starts. */
   onTrack: (track: MediaStreamTrack, producer: ProducerInfo) => void = () => undefined;
+  /** Called when media cannot be set up again after the room moved. */
+  onFailed: (error: unknown) => void = (error) =>
+    console.warn('could not move to the new media room', error);
   /** Called when a remote track ends (its sender stopped it or left). */
   onTrackEnded: (track: MediaStreamTrack, producer: ProducerInfo) => void = () => undefined;
 
@@ -52,7 +55,7 @@ export class MediaSession {
   /** Producers announced before the receive transport existed. */
   readonly #waiting: ProducerInfo[] = [];
   readonly #onNewProducer = (producer: ProducerInfo): void => {
-    if (this.#recvTransport) void this.#consume(producer);
+    if (this.#recvTransport) void this.#consumeOrWarn(producer);
     else this.#waiting.push(producer);
   };
   #closed = false;
@@ -67,13 +70,15 @@ export class MediaSession {
   /** The local camera/microphone, released on close however far start got. */
   #local: MediaStream | undefined;
   readonly #onOnline = (): void => void this.restartIce();
-  /** The call's room moved (its media worker died): set up again there. */
+  /** The call's room moved (its media worker died): set up again there, after start. */
   readonly #onRoomMoved = (joined: JoinRoomResult): void => {
-    this.#moves = this.#moves
+    this.#steps = this.#steps
+      .catch(() => undefined)
       .then(() => this.#move(joined))
-      .catch((error: unknown) => console.warn('could not move to the new media room', error));
+      .catch((error: unknown) => this.onFailed(error));
   };
-  #moves: Promise<void> = Promise.resolve();
+  /** start() and room moves, one after another (a move waits for start to finish). */
+  #steps: Promise<void> = Promise.resolve();
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
     this.#socket = socket;
@@ -101,7 +106,13 @@ export class MediaSession {
   }
 
   /** Sets up transports, sends the given tracks, receives everyone else's. */
-  async start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
+  start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
+    const started = this.#steps.then(() => this.#start(joined, local));
+    this.#steps = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
     local.then(
       (stream) => {
         this.#local = stream;
@@ -122,8 +133,24 @@ export class MediaSession {
     // A codec asked for while the microphone was being produced (a phone that
     // answers at once) was not applied to it: apply it now.
     if (this.#wantedAudio) this.#switchCodec();
+    await this.#consumeKnown(joined);
+  }
+
+  /**
+   * Receives the producers a join listed and those announced meanwhile; one
+   * that is gone already (its sender left, or the room moved) is skipped.
+   */
+  async #consumeKnown(joined: JoinRoomResult): Promise<void> {
     const known = [...joined.producers, ...this.#waiting.splice(0)];
-    await Promise.all(known.map((producer) => this.#consume(producer)));
+    await Promise.all(known.map((producer) => this.#consumeOrWarn(producer)));
+  }
+
+  async #consumeOrWarn(producer: ProducerInfo): Promise<void> {
+    try {
+      await this.#consume(producer);
+    } catch (error) {
+      console.warn(`could not receive ${producer.kind} from ${producer.peerId}`, error);
+    }
   }
 
   /** A send and a receive transport in the room `joined` describes. */
@@ -162,24 +189,29 @@ export class MediaSession {
    * microphone and camera sent again (muted stays muted), everyone consumed anew.
    */
   async #move(joined: JoinRoomResult): Promise<void> {
+    // Start never got as far as transports (it failed): nothing to move.
     if (this.#closed || !this.#sendTransport) return;
-    const sending = [...this.#producers.values()];
+    const muted = new Set(
+      [...this.#producers.entries()].filter(([, p]) => p.paused).map(([kind]) => kind),
+    );
     this.#sendTransport.close();
     this.#recvTransport?.close();
     this.#recvTransport = undefined;
     this.#producers.clear();
     this.#consumed.clear();
+    for (const { consumer, producer } of this.#consumers.values()) {
+      this.onTrackEnded(consumer.track, producer);
+    }
     this.#consumers.clear();
     const sendTransport = await this.#openTransports(joined);
-    for (const old of sending) {
-      const track = old.track;
-      if (!track || this.#isClosed()) continue;
+    // The local tracks, whatever was being sent of them when the room went.
+    for (const track of this.#local?.getTracks() ?? []) {
+      if (this.#isClosed() || track.readyState === 'ended') continue;
       const producer = await this.#produce(sendTransport, track);
-      if (old.paused) producer.pause();
+      if (muted.has(track.kind)) producer.pause();
       this.#producers.set(track.kind, producer);
     }
-    const known = [...joined.producers, ...this.#waiting.splice(0)];
-    await Promise.all(known.map((producer) => this.#consume(producer)));
+    await this.#consumeKnown(joined);
   }
 
   /** Read afresh after an await (close() may have run meanwhile). */

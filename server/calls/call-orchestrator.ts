@@ -107,6 +107,8 @@ interface LiveCall {
   /** The sender's forwarding numbers, read when the call started. */
   numbers: PhoneTarget[];
   phone?: PhoneForwarding;
+  /** Set while the call moves to a new room (its worker died): joins wait for it. */
+  moving?: Promise<void>;
   /** A call from a relayed email's To/Cc link: its other recipients may join once answered. */
   group: GroupCall | undefined;
 }
@@ -303,6 +305,11 @@ export class CallOrchestrator {
         reason: 'answered_elsewhere',
         answeredOn: call.labels.get(deviceId) ?? 'this device',
       });
+    // The room is being replaced (its worker died): join the new one.
+    if (call.moving) await call.moving;
+    if (this.#calls.get(callId) !== call) {
+      throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    }
     // A voice answer takes no video place (a group call has four).
     const media = await this.#deps.signaling.join(
       socket,
@@ -381,6 +388,7 @@ export class CallOrchestrator {
     const release = group.reserve(link.id, video);
     this.#starting.add(socket.id);
     try {
+      if (call.moving) await call.moving;
       const channel = `call:${call.id}`;
       const media = await this.#deps.signaling.join(
         socket,
@@ -522,9 +530,13 @@ export class CallOrchestrator {
   /** A worker that dies takes the call's router with it: the call moves to another. */
   #watchRoom(call: LiveCall): void {
     const room = call.room;
-    room.once('closed', () => {
-      if (this.#calls.get(call.id) === call && call.room === room) void this.#moveRoom(call);
-    });
+    const lost = (): void => {
+      if (this.#calls.get(call.id) !== call || call.room !== room) return;
+      call.moving = this.#moveRoom(call).finally(() => (call.moving = undefined));
+    };
+    // It may have died while the call was being set up.
+    if (room.closed) lost();
+    else room.once('closed', lost);
   }
 
   /**
@@ -535,7 +547,8 @@ export class CallOrchestrator {
    */
   async #moveRoom(call: LiveCall): Promise<void> {
     const lost = call.room;
-    if (call.caller.socketId === undefined || call.state.kind === 'on_phone') {
+    // A phone (calling in, answered, or being rung) is bound to the old room's transport.
+    if (call.caller.socketId === undefined || call.state.kind === 'on_phone' || call.phone) {
       return this.#hangup(call, 'system');
     }
     let room: Room;

@@ -79,8 +79,13 @@ export class MediaSignaling {
    */
   move(socket: VoxSocket, room: Room): void {
     const membership = this.#members.get(socket.id);
-    if (!membership || !socket.connected) return;
+    if (!membership) return;
     if (!membership.room.closed) membership.room.removePeer(socket.id);
+    if (!socket.connected) {
+      // Gone meanwhile: nothing to move, and no later leave() would match.
+      this.#members.delete(socket.id);
+      return;
+    }
     membership.room = room;
     socket.emit('media:roomMoved', this.#joined(socket, room, membership.kinds));
   }

@@ -12,6 +12,8 @@ export interface RedisLink {
   close(): Promise<void>;
 }
 
+const STARTUP_TIMEOUT_MS = 10_000;
+
 /** Waits between reconnection attempts: quick at first, then every 2 s. */
 const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
 
@@ -32,7 +34,25 @@ export async function useRedisAdapter(
     );
     client.on('ready', () => log.info({ role }, 'redis connected'));
   }
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  // At start-up Redis must answer: a node that cannot reach it would serve
+  // its own sockets only, unknowingly. Later outages are waited out instead.
+  let timer: NodeJS.Timeout | undefined;
+  const unreachable = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`cannot reach Redis at REDIS_URL within ${STARTUP_TIMEOUT_MS / 1000} s`)),
+      STARTUP_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([Promise.all([publisher.connect(), subscriber.connect()]), unreachable]);
+  } catch (error) {
+    publisher.destroy();
+    subscriber.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   io.adapter(createAdapter(publisher, subscriber));
   return {
     close: async () => {

@@ -145,7 +145,9 @@ export class AccountStore {
       .orderBy('call_guests.joined_at', 'desc')
       .limit(limit)
       .execute();
-    return [...made, ...joined.map((row) => ({ ...row, outcome: 'joined' }))]
+    // Left and joined again: one entry per call (the latest join, read first).
+    const joins = [...new Map(joined.reverse().map((row) => [row.callId, row])).values()];
+    return [...made, ...joins.map((row) => ({ ...row, outcome: 'joined' }))]
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
       .slice(0, limit);
   }

@@ -37,6 +37,12 @@ afterAll(async () => {
 });
 
 describe('two nodes through Redis', () => {
+  it('refuses to start a node that cannot reach Redis, saying so', async () => {
+    await expect(startServer({ REDIS_URL: 'redis://127.0.0.1:9' })).rejects.toThrow(
+      /cannot reach Redis at REDIS_URL within 10 s/,
+    );
+  });
+
   it('carries a chat between a reply page on one node and the desk app on the other', async () => {
     const sender = await signUp(nodeA.url, 'Ada Lovelace');
     const link = await createLink(sender, { recipientName: 'Grace' });
