@@ -125,8 +125,10 @@ export class Room extends EventEmitter<RoomEvents> {
     policy: TransportPolicy,
   ): Promise<TransportInfo> {
     const peer = this.#peer(peerId);
-    if ([...peer.transports.values()].some((t) => t.direction === direction)) {
-      throw new RoomRequestError(`already has a ${direction} transport`);
+    // A new one replaces the old (a client that set its media up again, e.g.
+    // after its call moved rooms while it was starting): one per direction.
+    for (const { transport, direction: existing } of [...peer.transports.values()]) {
+      if (existing === direction) transport.close();
     }
     const transport = await this.#router.createWebRtcTransport({
       webRtcServer: this.#webRtcServer,

@@ -72,6 +72,7 @@ export class MediaSession {
   readonly #onOnline = (): void => void this.restartIce();
   /** The call's room moved (its media worker died): set up again there, after start. */
   readonly #onRoomMoved = (joined: JoinRoomResult): void => {
+    this.#movesSeen += 1;
     this.#steps = this.#steps
       .catch(() => undefined)
       .then(() => this.#move(joined))
@@ -79,6 +80,8 @@ export class MediaSession {
   };
   /** start() and room moves, one after another (a move waits for start to finish). */
   #steps: Promise<void> = Promise.resolve();
+  /** Room moves announced so far (a start they cut short is redone by the move). */
+  #movesSeen = 0;
 
   constructor(socket: VoxClientSocket, policy: TransportPolicy = 'any') {
     this.#socket = socket;
@@ -107,7 +110,16 @@ export class MediaSession {
 
   /** Sets up transports, sends the given tracks, receives everyone else's. */
   start(joined: JoinRoomResult, local: Promise<MediaStream>): Promise<void> {
-    const started = this.#steps.then(() => this.#start(joined, local));
+    const moves = this.#movesSeen;
+    const started = this.#steps.then(async () => {
+      try {
+        await this.#start(joined, local);
+      } catch (error) {
+        // The room moved under it (its requests named the old room's
+        // transports): the queued move sets everything up again.
+        if (this.#movesSeen === moves) throw error;
+      }
+    });
     this.#steps = started.catch(() => undefined);
     return started;
   }

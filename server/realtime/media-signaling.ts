@@ -22,6 +22,9 @@ import { iceServersFor } from '../security/turn-credentials.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
+/** How long a request waits for its socket's call to move off a dead worker. */
+const MOVE_WAIT_MS = 5000;
+
 interface Membership {
   room: Room;
   channel: string;
@@ -33,6 +36,8 @@ export class MediaSignaling {
   readonly #io: VoxServer;
   readonly #logger: Logger;
   readonly #members = new Map<string, Membership>();
+  /** Requests waiting for their socket's room to be replaced, by socket id. */
+  readonly #waitingForMove = new Map<string, (() => void)[]>();
   readonly #ice: IceConfig;
 
   constructor(io: VoxServer, logger: Logger, ice: IceConfig) {
@@ -88,6 +93,30 @@ export class MediaSignaling {
     }
     membership.room = room;
     socket.emit('media:roomMoved', this.#joined(socket, room, membership.kinds));
+    this.#wakeWaiters(socket.id);
+  }
+
+  /** The socket's room, open; if it closed, the one a move puts it in (or nothing after 5 s). */
+  async #openRoom(socketId: string): Promise<Room | undefined> {
+    const room = this.#members.get(socketId)?.room;
+    if (!room?.closed) return room;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, MOVE_WAIT_MS);
+      const waiters = this.#waitingForMove.get(socketId) ?? [];
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#waitingForMove.set(socketId, waiters);
+    });
+    const moved = this.#members.get(socketId)?.room;
+    return moved?.closed ? undefined : moved;
+  }
+
+  #wakeWaiters(socketId: string): void {
+    const waiters = this.#waitingForMove.get(socketId) ?? [];
+    this.#waitingForMove.delete(socketId);
+    for (const wake of waiters) wake();
   }
 
   #joined(socket: VoxSocket, room: Room, kinds: readonly MediaKind[]): JoinRoomResult {
@@ -107,6 +136,7 @@ export class MediaSignaling {
     const membership = this.#members.get(socket.id);
     if (!membership || (only && membership.room !== only)) return undefined;
     this.#members.delete(socket.id);
+    this.#wakeWaiters(socket.id);
     void socket.leave(membership.channel);
     if (!membership.room.closed) membership.room.removePeer(socket.id);
     return membership.room;
@@ -115,15 +145,26 @@ export class MediaSignaling {
   attach(socket: VoxSocket): void {
     const log = this.#logger;
     const peerId = socket.id;
-    const inRoom = async <T>(operation: (room: Room) => Promise<T>): Promise<T> => {
-      const room = this.#members.get(peerId)?.room;
-      if (!room || room.closed) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
+    const attempt = async <T>(room: Room, operation: (room: Room) => Promise<T>): Promise<T> => {
       try {
         return await operation(room);
       } catch (error) {
         if (error instanceof RoomRequestError)
           throw new RequestError(ErrorCode.BadRequest, error.message);
         throw error;
+      }
+    };
+    const inRoom = async <T>(operation: (room: Room) => Promise<T>): Promise<T> => {
+      // Its worker just died: the call is being moved to a new room; wait for it.
+      const room = await this.#openRoom(peerId);
+      if (!room) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
+      try {
+        return await attempt(room, operation);
+      } catch (error) {
+        // The worker died during the request: once the call has moved, try there.
+        const moved = room.closed ? await this.#openRoom(peerId) : undefined;
+        if (!moved || moved === room) throw error;
+        return attempt(moved, operation);
       }
     };
 

@@ -53,6 +53,9 @@ async function newAudioFlowing(page: Page, oldId: string | undefined): Promise<n
   }
 }
 
+const MOVED = 'media worker lost: call moved to a new room';
+const CREATED = 'media room created';
+
 /** The server's JSON log lines with this message. */
 function logged(message: string): Record<string, unknown>[] {
   return server
@@ -79,7 +82,7 @@ describe('a media worker dying mid-call', () => {
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
 
-    const room = logged('media room created').at(-1);
+    const room = logged(CREATED).at(-1);
     const pid = Number(room?.workerPid);
     expect(pid).toBeGreaterThan(0);
     const before = await Promise.all([remoteAudio(caller), remoteAudio(desk)]);
@@ -90,8 +93,8 @@ describe('a media worker dying mid-call', () => {
       newAudioFlowing(desk, before[1]?.id),
     ]);
 
-    await expect.poll(() => logged('media worker lost: call moved to a new room').length).toBe(1);
-    const moved = logged('media worker lost: call moved to a new room')[0];
+    await expect.poll(() => logged(MOVED).length).toBe(1);
+    const moved = logged(MOVED)[0];
     expect(moved).toMatchObject({ callId: room?.callId, from: pid });
     expect(moved?.to).not.toBe(pid);
     const [callerAt, deskAt] = await flowing;
@@ -111,6 +114,42 @@ describe('a media worker dying mid-call', () => {
       outcome: 'answered',
       answeredOn: expect.any(String) as string,
     });
+    expect(errors).toEqual([]);
+    await closeDesk();
+  });
+
+  it('moves a call that is still ringing; answered afterwards, both sides hear each other', async () => {
+    const sender = await signUp(server.url, 'Ada Lovelace');
+    const link = await createLink(sender, { recipientName: 'Grace' });
+    const { page: desk, close: closeDesk } = await openDesk(
+      browsers.sender,
+      server.url,
+      sender.cookie,
+    );
+    const caller = await browsers.caller.newPage();
+    const errors: string[] = [];
+    for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
+    await caller.goto(`${server.url}/r/${link.token}`);
+    const rooms = logged(CREATED).length;
+    await caller.getByRole('button', { name: 'Call', exact: true }).click();
+    const dialog = desk.getByRole('dialog', { name: 'Incoming call' });
+    await expect.poll(() => dialog.isVisible(), { timeout: 10_000 }).toBe(true);
+
+    // The worker holding the ringing call's room dies before anyone answers.
+    const moves = logged(MOVED).length;
+    // This call's room (the log may reach us a moment after the ring).
+    await expect.poll(() => logged(CREATED).length).toBe(rooms + 1);
+    const pid = Number(logged(CREATED).at(-1)?.workerPid);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    await expect.poll(() => logged(MOVED).length).toBe(moves + 1);
+    expect(await dialog.isVisible()).toBe(true);
+
+    await dialog.getByRole('button', { name: 'Answer', exact: true }).click();
+    await expectTone(caller, SENDER_HZ);
+    await expectTone(desk, CALLER_HZ);
+    await caller.getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => desk.locator('#in-call').isVisible()).toBe(false);
     expect(errors).toEqual([]);
     await closeDesk();
   });
