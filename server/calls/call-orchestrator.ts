@@ -436,18 +436,24 @@ export class CallOrchestrator {
   async recipients(socket: VoxSocket, callId: string): Promise<CallRecipient[]> {
     const { call, group } = this.#groupCallAnsweredBy(socket, callId);
     if (!group) return [];
-    const links = await this.#deps.links.listForMessage(call.accountId, group.messageKey);
-    return Promise.all(
-      links
-        .filter((link) => inGroup(link) && link.recipientEmail)
-        .map(async (link) => ({
-          linkId: link.id,
-          name: link.recipientName,
-          email: link.recipientEmail ?? '',
-          inCall: group.hasLink(link.id),
-          pageOpen: (await this.#deps.io.in(groupLinkChannel(link.id)).fetchSockets()).length > 0,
-        })),
+    const links = (await this.#deps.links.listForMessage(call.accountId, group.messageKey)).filter(
+      (link) => inGroup(link) && link.recipientEmail,
     );
+    // One cluster-wide look at every recipient's open pages, not one per recipient.
+    const channels = links.map((link) => groupLinkChannel(link.id));
+    const open = new Set<string>();
+    if (channels.length > 0) {
+      for (const page of await this.#deps.io.in(channels).fetchSockets()) {
+        for (const room of page.rooms) open.add(room);
+      }
+    }
+    return links.map((link) => ({
+      linkId: link.id,
+      name: link.recipientName,
+      email: link.recipientEmail ?? '',
+      inCall: group.hasLink(link.id),
+      pageOpen: open.has(groupLinkChannel(link.id)),
+    }));
   }
 
   /** Rings another recipient's open reply pages with "join the call". */

@@ -101,12 +101,18 @@ export class MediaSignaling {
     const room = this.#members.get(socketId)?.room;
     if (!room?.closed) return room;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, MOVE_WAIT_MS);
       const waiters = this.#waitingForMove.get(socketId) ?? [];
-      waiters.push(() => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // Given up on: it leaves the list, so nothing piles up for a socket never moved.
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(wake), 1);
+        if (waiters.length === 0) this.#waitingForMove.delete(socketId);
+        resolve();
+      }, MOVE_WAIT_MS);
+      waiters.push(wake);
       this.#waitingForMove.set(socketId, waiters);
     });
     const moved = this.#members.get(socketId)?.room;

@@ -167,17 +167,24 @@ export class CallStore {
     return rows.map((row) => toView(row, legs.get(row.id) ?? [], guests.get(row.id) ?? []));
   }
 
-  /** The guests' names of a page of calls in one query, by call id. */
+  /** The guests' names of a page of calls in one query, by call id (each person once). */
   async #guestsOf(callIds: string[]): Promise<Map<string, string[]>> {
     const byCall = new Map<string, string[]>();
     if (callIds.length === 0) return byCall;
     const rows = await this.#db
       .selectFrom('call_guests')
-      .select(['call_id', 'name'])
+      .select(['id', 'call_id', 'link_id', 'name'])
       .where('call_id', 'in', callIds)
       .orderBy('id')
       .execute();
-    for (const row of rows) byCall.set(row.call_id, [...(byCall.get(row.call_id) ?? []), row.name]);
+    // Someone who left and joined again is one guest (their link, when it still exists).
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const person = `${row.call_id}:${row.link_id ?? `row ${row.id}`}`;
+      if (seen.has(person)) continue;
+      seen.add(person);
+      byCall.set(row.call_id, [...(byCall.get(row.call_id) ?? []), row.name]);
+    }
     return byCall;
   }
 

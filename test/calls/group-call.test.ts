@@ -159,6 +159,13 @@ describe('group replies', () => {
     await expect.poll(() => names(laptopLists.at(-1))).toEqual(everyone);
     await expect.poll(() => names(ada.participants.at(-1))).toEqual(everyone);
     await expect.poll(() => cy.states.at(-1)?.talking).toEqual(['Ada', 'Bob']);
+    // Bob steps out and back in: the call goes on with Ada meanwhile.
+    ok(await bob.socket.emitWithAck('call:hangup', { callId }));
+    await expect
+      .poll(() => names(laptopLists.at(-1)))
+      .toEqual(['sender:Sam Sender', 'recipient:Ada']);
+    ok(await join(bob, callId, 'Bob'));
+    await expect.poll(() => names(laptopLists.at(-1))).toEqual(everyone);
     // The same link cannot be in the call twice.
     const again = await openPage(bob.token);
     expect(await join(again, callId, 'Bob')).toMatchObject({

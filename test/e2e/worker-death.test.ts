@@ -65,19 +65,25 @@ function logged(message: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** A sender's desk app and a reply page on one of their links, page errors collected. */
+async function replyPageAndDesk() {
+  const sender = await signUp(server.url, 'Ada Lovelace');
+  const link = await createLink(sender, { recipientName: 'Grace' });
+  const { page: desk, close: closeDesk } = await openDesk(
+    browsers.sender,
+    server.url,
+    sender.cookie,
+  );
+  const caller = await browsers.caller.newPage();
+  const errors: string[] = [];
+  for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
+  await caller.goto(`${server.url}/r/${link.token}`);
+  return { sender, desk, caller, errors, closeDesk };
+}
+
 describe('a media worker dying mid-call', () => {
   it('moves the call to another worker; both sides hear each other again', async () => {
-    const sender = await signUp(server.url, 'Ada Lovelace');
-    const link = await createLink(sender, { recipientName: 'Grace' });
-    const { page: desk, close: closeDesk } = await openDesk(
-      browsers.sender,
-      server.url,
-      sender.cookie,
-    );
-    const caller = await browsers.caller.newPage();
-    const errors: string[] = [];
-    for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
-    await caller.goto(`${server.url}/r/${link.token}`);
+    const { sender, desk, caller, errors, closeDesk } = await replyPageAndDesk();
     await callAndAnswer(caller, desk);
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
@@ -119,17 +125,7 @@ describe('a media worker dying mid-call', () => {
   });
 
   it('moves a call that is still ringing; answered afterwards, both sides hear each other', async () => {
-    const sender = await signUp(server.url, 'Ada Lovelace');
-    const link = await createLink(sender, { recipientName: 'Grace' });
-    const { page: desk, close: closeDesk } = await openDesk(
-      browsers.sender,
-      server.url,
-      sender.cookie,
-    );
-    const caller = await browsers.caller.newPage();
-    const errors: string[] = [];
-    for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
-    await caller.goto(`${server.url}/r/${link.token}`);
+    const { desk, caller, errors, closeDesk } = await replyPageAndDesk();
     const rooms = logged(CREATED).length;
     await caller.getByRole('button', { name: 'Call', exact: true }).click();
     const dialog = desk.getByRole('dialog', { name: 'Incoming call' });

@@ -197,6 +197,13 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ SMTP_TLS_KEY: pemFile('key') })).toEqual([
       'SMTP_TLS_CERT must be set together with SMTP_TLS_CERT and SMTP_TLS_KEY',
     ]);
+    // Connection URLs carry passwords: named, never echoed.
+    expect(problemsOf({ REDIS_URL: 'http://:secret@cache' })).toEqual([
+      'REDIS_URL must start with redis:// or rediss://',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'mysql://u:secret@db' })).toEqual([
+      'DATABASE_URL must start with postgres:// or postgresql://',
+    ]);
     // A bad secret is named but never echoed.
     expect(problemsOf({ SECRET_KEY: 'c2hvcnQ=' })).toEqual([
       'SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)',
