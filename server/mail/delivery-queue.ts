@@ -111,7 +111,10 @@ export class DeliveryQueue {
     this.wake();
   }
 
-  /** Messages in the spool not yet settled (as of the last run). */
+  /**
+   * Messages in the spool not yet settled: counted when a run lists the spool,
+   * one less as each is finished (so it reads 0 only once all is written down).
+   */
   get waiting(): number {
     return this.#waiting;
   }
@@ -145,6 +148,7 @@ export class DeliveryQueue {
     clearTimeout(this.#timer);
     try {
       const entries = await this.#options.spool.list();
+      this.#waiting = entries.length;
       const now = Date.now();
       const due = entries.filter((entry) => Date.parse(entry.state.nextAttemptAt) <= now);
       // A few messages at once, each on its own smarthost connection from the pool.
@@ -386,6 +390,7 @@ export class DeliveryQueue {
       await this.#options.spool.update(id, state);
     }
     await this.#options.spool.remove(id);
+    this.#waiting = Math.max(0, this.#waiting - 1);
   }
 }
 
