@@ -25,6 +25,8 @@ import type { Logger } from './logger.js';
 import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
+import { senderStatusOf } from './presence/device-directory.js';
+import { joinCluster, singleNode } from './cluster/cluster.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
 import { CallHandlers } from './realtime/call-handlers.js';
 import { ChatHandlers } from './realtime/chat-handlers.js';
@@ -69,12 +71,6 @@ function sameOrigin(headers: { origin?: string; host?: string }, publicOrigin: s
 }
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
-  if (config.redisUrl) {
-    logger.warn(
-      'REDIS_URL is set: socket events cross nodes, but presence and calls are still kept per node (a call rings only devices connected to the node the caller reached)',
-    );
-  }
-
   const location = storeLocation(config.dataDir, config.databaseUrl);
   const db = openDatabase(location);
   const applied = await migrateToLatest(db);
@@ -121,6 +117,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     trustProxy: config.trustProxy,
   });
   const redis = config.redisUrl ? await useRedisAdapter(io, config.redisUrl, logger) : undefined;
+  const presence = new Presence();
+  const cluster = redis ? await joinCluster(io, redis, presence, logger) : singleNode(presence);
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
   const publicOrigin = new URL(config.publicUrl).origin;
   io.use((socket, next) => {
@@ -174,13 +172,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       })
     : undefined;
 
-  const presence = new Presence();
-  const signaling = new MediaSignaling(io, logger, config.ice);
+  const signaling = new MediaSignaling(io, logger, config.ice, cluster.routing);
   const calls = new CallOrchestrator({
     io,
     signaling,
     pool,
     presence,
+    deviceDirectory: cluster.deviceDirectory,
+    callDirectory: cluster.callDirectory,
     accounts,
     devices: deviceStore,
     links: linkStore,
@@ -207,7 +206,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger: logger.child({ component: 'voicemail' }),
   });
   const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
-  const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
+  const callHandlers = new CallHandlers(calls, linkStore, limits, logger, cluster.routing);
+  cluster.routing?.serve({ calls: callHandlers, signaling, orchestrator: calls });
   const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);
   const chatHandlers = new ChatHandlers({
     io,
@@ -221,6 +221,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     ? new DiagnosticsRooms(pool, signaling, logger)
     : undefined;
   io.on('connection', (socket) => {
+    cluster.routing?.attach(socket);
     signaling.attach(socket);
     deviceHandlers.attach(socket);
     callHandlers.attach(socket);
@@ -232,11 +233,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const senderStatus = async (accountId: number) => {
     const account = await accounts.findById(accountId);
     if (!account) return 'offline' as const;
-    return presence.status(
-      accountId,
-      await deviceStore.list(accountId),
+    return senderStatusOf(
+      await cluster.deviceDirectory.connectedActivities(accountId),
       account.settings,
-      calls.inCall(accountId),
+      await cluster.callDirectory.busy(accountId),
     );
   };
 
@@ -310,6 +310,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       diagnostics?.closeAll();
       presence.close();
       deviceHandlers.close();
+      cluster.close();
       await gateway?.close();
       await mail?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));

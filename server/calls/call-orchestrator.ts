@@ -27,14 +27,17 @@ import type {
   PhoneTarget,
 } from '../../gateway/phone-forwarding.js';
 import type { Logger } from '../logger.js';
+import type { DeviceDirectory } from '../presence/device-directory.js';
 import type { Presence } from '../presence/presence.js';
-import { rankDevices, type RankedDevice } from '../presence/ranking.js';
+import { rankDevices, type DeviceActivity, type RankedDevice } from '../presence/ranking.js';
 import type { MediaSignaling } from '../realtime/media-signaling.js';
-import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
+import type { Peer } from '../realtime/peer.js';
+import type { VoxServer } from '../realtime/typed-server.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import { randomToken } from '../security/tokens.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
+import type { CallDirectory } from './call-directory.js';
 import { PageCaller, PhoneCaller, type Caller } from './caller.js';
 import { GroupCall, groupChannel, groupLinkChannel } from './group-call.js';
 import type { InboundCall } from '../../gateway/inbound-call.js';
@@ -57,6 +60,10 @@ export interface CallOrchestratorDeps {
   signaling: MediaSignaling;
   pool: WorkerPool;
   presence: Presence;
+  /** The sender's connected devices on every node (ranking, rings, departures). */
+  deviceDirectory: DeviceDirectory;
+  /** Which node runs each call, and which senders are busy, on every node. */
+  callDirectory: CallDirectory;
   accounts: AccountStore;
   devices: DeviceStore;
   links: LinkStore;
@@ -97,9 +104,11 @@ interface LiveCall {
   timers: NodeJS.Timeout[];
   /** Device labels by id, for "Answered on Laptop". */
   labels: Map<string, string>;
-  answer?: { socket: VoxSocket; deviceId: string };
+  answer?: { socket: Peer; deviceId: string };
   /** The devices ranked when the call started (later stages ring those still online). */
   ranked: RankedDevice[];
+  /** Which of them are connected now (on any node). */
+  online: Set<string>;
   /** Why each connected device ranked where it did. */
   reasons: string[];
   /** When it was answered (ISO), for the caller's timer. */
@@ -126,23 +135,31 @@ export class CallOrchestrator {
   constructor(deps: CallOrchestratorDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'calls' });
-    deps.presence.on('deviceLeft', (accountId, deviceId) => {
-      for (const call of this.#calls.values()) {
-        if (call.accountId === accountId) this.#dispatch(call, { type: 'device_left', deviceId });
+    deps.deviceDirectory.on('deviceLeft', (accountId, deviceId) => {
+      for (const call of this.#callsOf(accountId)) {
+        call.online.delete(deviceId);
+        this.#dispatch(call, { type: 'device_left', deviceId });
+      }
+    });
+    // Back within the call (a page reload): later stages may ring it again.
+    deps.deviceDirectory.on('deviceJoined', (accountId, deviceId) => {
+      for (const call of this.#callsOf(accountId)) {
+        if (call.ranked.some((d) => d.deviceId === deviceId)) call.online.add(deviceId);
       }
     });
   }
 
-  /** The sender is in an answered call right now. */
-  inCall(accountId: number): boolean {
-    return [...this.#calls.values()].some(
-      (c) =>
-        c.accountId === accountId && (c.state.kind === 'answered' || c.state.kind === 'on_phone'),
-    );
+  /** Whether this node runs the call. */
+  runs(callId: string): boolean {
+    return this.#calls.has(callId);
+  }
+
+  #callsOf(accountId: number): LiveCall[] {
+    return [...this.#calls.values()].filter((call) => call.accountId === accountId);
   }
 
   async start(
-    socket: VoxSocket,
+    socket: Peer,
     request: { link: Link; callerName: string; video: boolean },
   ): Promise<StartCallResult> {
     const { link } = request;
@@ -168,6 +185,8 @@ export class CallOrchestrator {
       const account = await this.#deps.accounts.findById(link.accountId);
       if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
       const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
+      const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
+      const senderBusy = await this.#deps.callDirectory.busy(account.id);
 
       const id = randomToken(12);
       room = await this.#createRoom(id);
@@ -179,14 +198,14 @@ export class CallOrchestrator {
       const media = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
 
       const call: LiveCall = {
-        ...this.#newCall(id, account, room),
+        ...this.#newCall(id, account, room, connected),
         incoming: {
           callId: id,
           callerName: request.callerName,
           callerEmail: link.recipientEmail,
           subject: link.subject,
           video: request.video,
-          senderBusy: this.inCall(account.id),
+          senderBusy,
           canSendToPhone: numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false),
         },
         caller: new PageCaller(socket, room, this.#deps.signaling),
@@ -200,8 +219,12 @@ export class CallOrchestrator {
         group,
       };
       recorded = await this.#record(call, account, link.id);
+      await this.#open(call);
       // The caller may have left while this was set up: nothing may ring then.
-      if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
+      if (!socket.connected) {
+        this.#persist('aborted call', [this.#deps.callDirectory.close(id)]);
+        throw new RequestError(ErrorCode.Forbidden, 'disconnected');
+      }
       this.#launch(call, account);
       // Off the ring path: the link's usage.
       this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
@@ -248,18 +271,20 @@ export class CallOrchestrator {
     const id = randomToken(12);
     let room: Room | undefined;
     try {
+      const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
+      const senderBusy = await this.#deps.callDirectory.busy(account.id);
       room = await this.#createRoom(id);
       await inbound.attach(room);
       if (gone()) throw new Error('the phone hung up');
       const call: LiveCall = {
-        ...this.#newCall(id, account, room),
+        ...this.#newCall(id, account, room, connected),
         incoming: {
           callId: id,
           callerName: `Phone ${inbound.from}`,
           callerEmail: null,
           subject: `Call to ${inbound.number}`,
           video: false,
-          senderBusy: this.inCall(account.id),
+          senderBusy,
           canSendToPhone: false,
         },
         caller: new PhoneCaller(inbound),
@@ -268,7 +293,9 @@ export class CallOrchestrator {
         group: undefined,
       };
       await this.#record(call, account, null);
+      await this.#open(call);
       if (gone()) {
+        this.#persist('aborted call', [this.#deps.callDirectory.close(id)]);
         this.#persist('aborted call', [
           this.#deps.calls.ended(id, { outcome: 'cancelled', endedAt: new Date() }),
         ]);
@@ -283,7 +310,7 @@ export class CallOrchestrator {
     }
   }
 
-  async answer(socket: VoxSocket, callId: string, video: boolean): Promise<AnswerCallResult> {
+  async answer(socket: Peer, callId: string, video: boolean): Promise<AnswerCallResult> {
     const { call, deviceId } = this.#ownCall(socket, callId);
     if ([...this.#calls.values()].some((c) => c.answer?.socket.id === socket.id)) {
       throw new RequestError(ErrorCode.Conflict, 'hang up the current call first');
@@ -325,14 +352,14 @@ export class CallOrchestrator {
     };
   }
 
-  decline(socket: VoxSocket, callId: string): void {
+  decline(socket: Peer, callId: string): void {
     const { call, deviceId } = this.#ownCall(socket, callId);
     if (!this.#dispatch(call, { type: 'declined', deviceId })) {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }
   }
 
-  sendToPhone(socket: VoxSocket, callId: string): void {
+  sendToPhone(socket: Peer, callId: string): void {
     const { call, deviceId } = this.#ownCall(socket, callId);
     if (!this.#dispatch(call, { type: 'send_to_phone', deviceId })) {
       throw new RequestError(ErrorCode.Conflict, 'this call cannot be sent to a phone now');
@@ -340,7 +367,7 @@ export class CallOrchestrator {
   }
 
   /** Keypad tones from the reply page to the phone it talks to. */
-  sendTones(socket: VoxSocket, callId: string, digits: string): void {
+  sendTones(socket: Peer, callId: string, digits: string): void {
     const call = this.#calls.get(callId);
     if (!call || !isCaller(call, socket))
       throw new RequestError(ErrorCode.NotFound, 'no such call here');
@@ -349,7 +376,7 @@ export class CallOrchestrator {
     }
   }
 
-  hangup(socket: VoxSocket, callId: string): void {
+  hangup(socket: Peer, callId: string): void {
     const call = this.#calls.get(callId);
     if (call?.group?.guest(socket.id)) return this.#guestLeaves(call, socket.id);
     const caller = call && isCaller(call, socket);
@@ -365,7 +392,7 @@ export class CallOrchestrator {
 
   /** Another recipient of the email joins its running call from their reply page. */
   async join(
-    socket: VoxSocket,
+    socket: Peer,
     request: { link: Link; callId: string; callerName: string; video: boolean },
   ): Promise<StartCallResult> {
     const { link } = request;
@@ -433,7 +460,7 @@ export class CallOrchestrator {
   }
 
   /** The email's other recipients, for the sender's "Invite" (only the device in the call). */
-  async recipients(socket: VoxSocket, callId: string): Promise<CallRecipient[]> {
+  async recipients(socket: Peer, callId: string): Promise<CallRecipient[]> {
     const { call, group } = this.#groupCallAnsweredBy(socket, callId);
     if (!group) return [];
     const links = (await this.#deps.links.listForMessage(call.accountId, group.messageKey)).filter(
@@ -457,7 +484,7 @@ export class CallOrchestrator {
   }
 
   /** Rings another recipient's open reply pages with "join the call". */
-  async invite(socket: VoxSocket, callId: string, linkId: number): Promise<InviteResult> {
+  async invite(socket: Peer, callId: string, linkId: number): Promise<InviteResult> {
     const { call, group } = this.#groupCallAnsweredBy(socket, callId);
     const link = await this.#deps.links.findOwned(call.accountId, linkId);
     if (!group || !link || !inGroup(link) || link.messageKey !== group.messageKey) {
@@ -490,7 +517,7 @@ export class CallOrchestrator {
   }
 
   #groupCallAnsweredBy(
-    socket: VoxSocket,
+    socket: Peer,
     callId: string,
   ): { call: LiveCall; group: GroupCall | undefined } {
     const call = this.#calls.get(callId);
@@ -577,15 +604,16 @@ export class CallOrchestrator {
     );
   }
 
-  /** The parts of a live call every kind of caller shares, devices ranked now. */
+  /** The parts of a live call every kind of caller shares, `connected` devices ranked now. */
   #newCall(
     id: string,
     account: Account,
     room: Room,
+    connected: DeviceActivity[],
   ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'group'> {
     const startedAt = Date.now();
-    // Ranked from presence in memory: only connected devices can ring.
-    const ranking = rankDevices(this.#deps.presence.connectedActivities(account.id), startedAt);
+    // Only connected devices can ring.
+    const ranking = rankDevices(connected, startedAt);
     return {
       id,
       accountId: account.id,
@@ -596,8 +624,16 @@ export class CallOrchestrator {
       timers: [],
       labels: new Map(ranking.ranked.map((d) => [d.deviceId, d.label])),
       ranked: ranking.ranked,
+      online: new Set(ranking.ranked.map((d) => d.deviceId)),
       reasons: ranking.reasons,
     };
+  }
+
+  /** Enters the call in the directory, so other nodes find it (before anything rings). */
+  async #open(call: LiveCall): Promise<void> {
+    if (!(await this.#deps.callDirectory.open(call.id, call.accountId))) {
+      throw new Error(`call id ${call.id} is taken`);
+    }
   }
 
   /** The call's record, before anything rings; returns its id. */
@@ -632,14 +668,14 @@ export class CallOrchestrator {
   }
 
   /** The call this reply page is in, as its caller or as a guest. */
-  #callOfCaller(socket: VoxSocket): LiveCall | undefined {
+  #callOfCaller(socket: Peer): LiveCall | undefined {
     return [...this.#calls.values()].find(
       (c) => isCaller(c, socket) || c.group?.guest(socket.id) !== undefined,
     );
   }
 
   /** A socket went away: whatever call it was part of ends (or its ring stops, or it leaves a group). */
-  disconnected(socket: VoxSocket): void {
+  disconnected(socket: Peer): void {
     for (const call of [...this.#calls.values()]) {
       if (isCaller(call, socket)) this.#hangup(call, 'caller');
       else if (call.group?.guest(socket.id)) this.#guestLeaves(call, socket.id);
@@ -690,7 +726,7 @@ export class CallOrchestrator {
     else this.#announce(call);
   }
 
-  #ownCall(socket: VoxSocket, callId: string): { call: LiveCall; deviceId: string } {
+  #ownCall(socket: Peer, callId: string): { call: LiveCall; deviceId: string } {
     const { accountId, deviceId } = socket.data;
     const call = this.#calls.get(callId);
     if (accountId === undefined || !deviceId)
@@ -709,8 +745,7 @@ export class CallOrchestrator {
   /** Applies an event to a call's plan; returns whether it was accepted. */
   #dispatch(call: LiveCall, event: RingPlanEvent): boolean {
     if (!this.#calls.has(call.id)) return false;
-    const candidates = (): RankedDevice[] =>
-      call.ranked.filter((d) => this.#deps.presence.connected(call.accountId, d.deviceId));
+    const candidates = (): RankedDevice[] => call.ranked.filter((d) => call.online.has(d.deviceId));
     const result = transition(call.state, event, call.stages, candidates);
     if (!result.accepted) return false;
     call.state = result.state;
@@ -849,6 +884,7 @@ export class CallOrchestrator {
     const label = call.labels.get(deviceId) ?? deviceId;
     this.#persist('answered', [
       this.#deps.calls.answered(call.id, { deviceId, label }, new Date()),
+      this.#deps.callDirectory.answered(call.id),
     ]);
     this.#log.info({ callId: call.id, deviceId }, 'call answered');
   }
@@ -867,7 +903,10 @@ export class CallOrchestrator {
     if (call.answer) this.#deps.signaling.leave(call.answer.socket, call.room);
     call.room.close();
     if (call.group) this.#announceGroup(call.accountId, call.group.messageKey);
-    this.#persist('ended', [this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() })]);
+    this.#persist('ended', [
+      this.#deps.calls.ended(call.id, { outcome, endedAt: new Date() }),
+      this.#deps.callDirectory.close(call.id),
+    ]);
     this.#log.info({ callId: call.id, outcome }, 'call ended');
     if (outcome === 'missed') {
       this.#deps.onMissed?.({
@@ -889,7 +928,7 @@ export class CallOrchestrator {
 }
 
 /** The first caller, while still in the call (a group call may go on without them). */
-function isCaller(call: LiveCall, socket: VoxSocket): boolean {
+function isCaller(call: LiveCall, socket: Peer): boolean {
   return call.caller.socketId === socket.id && (call.group?.callerPresent ?? true);
 }
 

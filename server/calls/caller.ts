@@ -6,7 +6,7 @@ import type { SendCodecRequest } from '../../protocol/media.js';
 import type { InboundCall } from '../../gateway/inbound-call.js';
 import type { Room } from '../../media/room.js';
 import type { MediaSignaling } from '../realtime/media-signaling.js';
-import type { VoxSocket } from '../realtime/typed-server.js';
+import type { Peer } from '../realtime/peer.js';
 
 export interface Caller {
   /** Its peer in the call's room. */
@@ -26,11 +26,11 @@ export interface Caller {
 /** A reply page: its socket gets the progress and sets up its own media. */
 export class PageCaller implements Caller {
   readonly answererCodec = undefined;
-  readonly #socket: VoxSocket;
+  readonly #socket: Peer;
   #room: Room;
   readonly #signaling: MediaSignaling;
 
-  constructor(socket: VoxSocket, room: Room, signaling: MediaSignaling) {
+  constructor(socket: Peer, room: Room, signaling: MediaSignaling) {
     this.#socket = socket;
     this.#room = room;
     this.#signaling = signaling;

@@ -2,7 +2,6 @@
 // which device, the last activity beat, and the derived device states and
 // sender status. Durable facts (labels, preferences) live in the DeviceStore.
 import { EventEmitter } from 'node:events';
-import type { SenderStatus } from '../../protocol/accounts.js';
 import type {
   ActivityBeat,
   DeviceState,
@@ -33,6 +32,10 @@ export interface PresenceEvents {
   changed: [accountId: number];
   /** A device's last socket disconnected (before the grace period). */
   deviceLeft: [accountId: number, deviceId: string];
+  /** A device that had no socket here got one. */
+  deviceJoined: [accountId: number, deviceId: string];
+  /** Anything about a connected device changed (for nodes that publish it). */
+  deviceUpdated: [accountId: number, deviceId: string];
 }
 
 export class Presence extends EventEmitter<PresenceEvents> {
@@ -70,7 +73,10 @@ export class Presence extends EventEmitter<PresenceEvents> {
     });
     clearTimeout(device.offlineTimer);
     device.offlineTimer = undefined;
+    const joined = device.sockets.size === 0;
     device.sockets.add(socketId);
+    if (joined) this.emit('deviceJoined', accountId, stored.deviceId);
+    this.emit('deviceUpdated', accountId, stored.deviceId);
     this.emit('changed', accountId);
   }
 
@@ -84,6 +90,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     device.focused = beat.focused;
     device.visible = beat.visible;
     const isActive = now - device.lastInputAt < ACTIVE_WITHIN_MS;
+    this.emit('deviceUpdated', accountId, deviceId);
     if (isActive !== wasActive) this.emit('changed', accountId);
     return !wasActive && isActive;
   }
@@ -94,29 +101,30 @@ export class Presence extends EventEmitter<PresenceEvents> {
     change: { label?: string; ringPreference?: RingPreference },
   ): void {
     const device = this.#accounts.get(accountId)?.get(deviceId);
-    if (device) Object.assign(device, stripUndefined(change));
+    if (device) {
+      Object.assign(device, stripUndefined(change));
+      this.emit('deviceUpdated', accountId, deviceId);
+    }
     this.emit('changed', accountId);
   }
 
   answered(accountId: number, deviceId: string): void {
     const device = this.#accounts.get(accountId)?.get(deviceId);
-    if (device) device.lastAnsweredAt = this.#now();
+    if (!device) return;
+    device.lastAnsweredAt = this.#now();
+    this.emit('deviceUpdated', accountId, deviceId);
   }
 
   disconnect(accountId: number, deviceId: string, socketId: string): void {
     const device = this.#accounts.get(accountId)?.get(deviceId);
     if (!device?.sockets.delete(socketId) || device.sockets.size > 0) return;
     this.emit('deviceLeft', accountId, deviceId);
+    this.emit('deviceUpdated', accountId, deviceId);
     device.offlineTimer = setTimeout(() => {
       device.offlineTimer = undefined;
       this.emit('changed', accountId);
     }, OFFLINE_GRACE_MS);
     device.offlineTimer.unref();
-  }
-
-  /** Whether a device has a socket right now (no grace: for ringing). */
-  connected(accountId: number, deviceId: string): boolean {
-    return (this.#accounts.get(accountId)?.get(deviceId)?.sockets.size ?? 0) > 0;
   }
 
   /** Activity of every known device, for ranking. */
@@ -141,18 +149,22 @@ export class Presence extends EventEmitter<PresenceEvents> {
   connectedActivities(accountId: number): DeviceActivity[] {
     const live = this.#accounts.get(accountId);
     if (!live) return [];
-    return [...live.values()]
-      .filter((device) => device.sockets.size > 0)
-      .map((device) => ({
-        deviceId: device.deviceId,
-        label: device.label,
-        online: true,
-        ringPreference: device.ringPreference,
-        lastInputAt: device.lastInputAt,
-        focused: device.focused,
-        visible: device.visible,
-        lastAnsweredAt: device.lastAnsweredAt,
-      }));
+    return [...live.values()].flatMap((device) => connectedActivityOf(device) ?? []);
+  }
+
+  /** One device's activity, if it is connected here. */
+  connectedActivity(accountId: number, deviceId: string): DeviceActivity | undefined {
+    const device = this.#accounts.get(accountId)?.get(deviceId);
+    return device && connectedActivityOf(device);
+  }
+
+  /** Every connected device, by account (to publish them again after Redis lost them). */
+  *allConnected(): Generator<[accountId: number, deviceId: string]> {
+    for (const [accountId, devices] of this.#accounts) {
+      for (const device of devices.values()) {
+        if (device.sockets.size > 0) yield [accountId, device.deviceId];
+      }
+    }
   }
 
   /** The desk app's device list. */
@@ -188,20 +200,6 @@ export class Presence extends EventEmitter<PresenceEvents> {
     });
   }
 
-  status(
-    accountId: number,
-    stored: StoredDevice[],
-    settings: { doNotDisturb: boolean; awayAfterMinutes: number },
-    inCall: boolean,
-  ): SenderStatus {
-    if (inCall) return 'busy';
-    if (settings.doNotDisturb) return 'do_not_disturb';
-    const activities = this.activities(accountId, stored).filter((a) => a.online);
-    if (activities.length === 0) return 'offline';
-    const lastInput = Math.max(...activities.map((a) => a.lastInputAt ?? 0));
-    return this.#now() - lastInput > settings.awayAfterMinutes * 60_000 ? 'away' : 'available';
-  }
-
   close(): void {
     for (const devices of this.#accounts.values()) {
       for (const device of devices.values()) clearTimeout(device.offlineTimer);
@@ -216,6 +214,20 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     return devices;
   }
+}
+
+function connectedActivityOf(device: LiveDevice): DeviceActivity | undefined {
+  if (device.sockets.size === 0) return undefined;
+  return {
+    deviceId: device.deviceId,
+    label: device.label,
+    online: true,
+    ringPreference: device.ringPreference,
+    lastInputAt: device.lastInputAt,
+    focused: device.focused,
+    visible: device.visible,
+    lastAnsweredAt: device.lastAnsweredAt,
+  };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,19 +1,26 @@
 // The call events, from the reply page (start, join, hang up) and the desk app
-// (answer, decline, send to phone, hang up) and keypad tones to a phone. Rate-limited per IP and per link.
+// (answer, decline, send to phone, hang up, the email's recipients, invite)
+// and keypad tones to a phone. Starts and joins are rate-limited per IP and
+// per link. With several nodes, requests about a call another node runs are
+// forwarded to it (forwarding.ts).
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   answerCallSchema,
   callDtmfSchema,
   callIdRequestSchema,
   startCallSchema,
+  type CallIdRequest,
 } from '../../protocol/call.js';
-import { joinCallSchema } from '../../protocol/group.js';
+import { inviteToCallSchema, joinCallSchema } from '../../protocol/group.js';
+import type { z } from 'zod';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { hashToken } from '../security/tokens.js';
 import type { Link, LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
+import { FORWARDED_CALL_EVENTS, type ForwardedCallEvent, type Forwarding } from './forwarding.js';
+import type { Peer } from './peer.js';
 import type { VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
@@ -22,12 +29,20 @@ export class CallHandlers {
   readonly #links: LinkStore;
   readonly #limits: RateLimits;
   readonly #logger: Logger;
+  readonly #forwarding: Forwarding | undefined;
 
-  constructor(calls: CallOrchestrator, links: LinkStore, limits: RateLimits, logger: Logger) {
+  constructor(
+    calls: CallOrchestrator,
+    links: LinkStore,
+    limits: RateLimits,
+    logger: Logger,
+    forwarding?: Forwarding,
+  ) {
     this.#calls = calls;
     this.#links = links;
     this.#limits = limits;
     this.#logger = logger.child({ component: 'call-events' });
+    this.#forwarding = forwarding;
   }
 
   attach(socket: VoxSocket): void {
@@ -54,26 +69,14 @@ export class CallHandlers {
         }),
       ),
     );
-    socket.on(
-      'call:answer',
-      validated('call:answer', answerCallSchema, log, (request) =>
-        this.#calls.answer(socket, request.callId, request.video),
-      ),
-    );
-    socket.on(
-      'call:decline',
-      validated('call:decline', callIdRequestSchema, log, (request) => {
-        this.#calls.decline(socket, request.callId);
-        return null;
-      }),
-    );
-    socket.on(
-      'call:sendToPhone',
-      validated('call:sendToPhone', callIdRequestSchema, log, (request) => {
-        this.#calls.sendToPhone(socket, request.callId);
-        return null;
-      }),
-    );
+    // The requests of a call this socket is in, wherever that call runs.
+    for (const event of FORWARDED_CALL_EVENTS) {
+      const { schema } = this.#operations[event];
+      socket.on(
+        event,
+        validated(event, schema, log, (request) => this.#route(socket, event, request)),
+      );
+    }
     socket.on(
       'call:dtmf',
       validated('call:dtmf', callDtmfSchema, log, async (request) => {
@@ -82,15 +85,52 @@ export class CallHandlers {
         return null;
       }),
     );
-    socket.on(
-      'call:hangup',
-      validated('call:hangup', callIdRequestSchema, log, (request) => {
-        this.#calls.hangup(socket, request.callId);
-        return null;
-      }),
-    );
     socket.on('disconnect', () => this.#calls.disconnected(socket));
   }
+
+  /** A call request of a socket connected to another node, forwarded by that node. */
+  runForwarded(peer: Peer, event: ForwardedCallEvent, payload: unknown): Promise<unknown> {
+    const operation = this.#operations[event];
+    const parsed = operation.schema.safeParse(payload);
+    if (!parsed.success) throw new RequestError(ErrorCode.BadRequest, `invalid ${event}`);
+    return operation.run(peer, parsed.data);
+  }
+
+  /** Runs a request here when this node runs the call, else on the node that does. */
+  async #route(socket: VoxSocket, event: ForwardedCallEvent, request: CallIdRequest) {
+    const owner =
+      this.#forwarding && !this.#calls.runs(request.callId)
+        ? await this.#forwarding.ownerOf(request.callId)
+        : undefined;
+    return owner && this.#forwarding
+      ? this.#forwarding.forward(owner, event, socket, request)
+      : this.#operations[event].run(socket, request);
+  }
+
+  /** Each request about a call the socket is in (the desk that answers, mostly). */
+  readonly #operations: Record<ForwardedCallEvent, CallOperation> = {
+    'call:answer': operation(answerCallSchema, (peer, request) =>
+      this.#calls.answer(peer, request.callId, request.video),
+    ),
+    'call:decline': operation(callIdRequestSchema, (peer, request) => {
+      this.#calls.decline(peer, request.callId);
+      return Promise.resolve(null);
+    }),
+    'call:sendToPhone': operation(callIdRequestSchema, (peer, request) => {
+      this.#calls.sendToPhone(peer, request.callId);
+      return Promise.resolve(null);
+    }),
+    'call:hangup': operation(callIdRequestSchema, (peer, request) => {
+      this.#calls.hangup(peer, request.callId);
+      return Promise.resolve(null);
+    }),
+    'call:recipients': operation(callIdRequestSchema, (peer, request) =>
+      this.#calls.recipients(peer, request.callId),
+    ),
+    'call:invite': operation(inviteToCallSchema, (peer, request) =>
+      this.#calls.invite(peer, request.callId, request.linkId),
+    ),
+  };
 
   /** A reply page's link, once the call limits (per address, per link) allow one more call. */
   async #callerLink(socket: VoxSocket, token: string): Promise<Link> {
@@ -100,4 +140,17 @@ export class CallHandlers {
     if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
     return link;
   }
+}
+
+interface CallOperation {
+  schema: z.ZodType<CallIdRequest>;
+  run: (peer: Peer, request: CallIdRequest) => Promise<unknown>;
+}
+
+function operation<S extends z.ZodType<CallIdRequest>>(
+  schema: S,
+  run: (peer: Peer, request: z.output<S>) => Promise<unknown>,
+): CallOperation {
+  // The request reaching run() has been parsed with this very schema.
+  return { schema, run: run as (peer: Peer, request: CallIdRequest) => Promise<unknown> };
 }

@@ -1,9 +1,8 @@
-// Group replies' events: a reply page watches its email's call (joining it
-// is a call event, call-handlers.ts); the sender's device in the call lists the email's other recipients and
-// invites one. Strangers' events are rate-limited per address and per link.
+// Group replies' events: a reply page watches its email's call (joining it,
+// listing the email's recipients and inviting one are call events,
+// call-handlers.ts). Strangers' events are rate-limited per address.
 import { ErrorCode } from '../../protocol/errors.js';
-import { groupWatchSchema, inviteToCallSchema } from '../../protocol/group.js';
-import { callIdRequestSchema } from '../../protocol/call.js';
+import { groupWatchSchema } from '../../protocol/group.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import { groupChannel, groupLinkChannel } from '../calls/group-call.js';
 import type { Logger } from '../logger.js';
@@ -50,18 +49,6 @@ export class GroupHandlers {
         ]);
         return this.#calls.groupState(link);
       }),
-    );
-    socket.on(
-      'call:recipients',
-      validated('call:recipients', callIdRequestSchema, log, (request) =>
-        this.#calls.recipients(socket, request.callId),
-      ),
-    );
-    socket.on(
-      'call:invite',
-      validated('call:invite', inviteToCallSchema, log, (request) =>
-        this.#calls.invite(socket, request.callId, request.linkId),
-      ),
     );
   }
 

@@ -19,7 +19,10 @@ import { RoomRequestError, type Room } from '../../media/room.js';
 import type { IceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { iceServersFor } from '../security/turn-credentials.js';
+import type { Peer } from './peer.js';
+import { FORWARDED_MEDIA_EVENTS, type ForwardedMediaEvent, type Forwarding } from './forwarding.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
+import type { z } from 'zod';
 import { RequestError, validated } from './validated-handler.js';
 
 /** How long a request waits for its socket's call to move off a dead worker. */
@@ -39,11 +42,13 @@ export class MediaSignaling {
   /** Requests waiting for their socket's room to be replaced, by socket id. */
   readonly #waitingForMove = new Map<string, (() => void)[]>();
   readonly #ice: IceConfig;
+  readonly #forwarding: Forwarding | undefined;
 
-  constructor(io: VoxServer, logger: Logger, ice: IceConfig) {
+  constructor(io: VoxServer, logger: Logger, ice: IceConfig, forwarding?: Forwarding) {
     this.#io = io;
     this.#logger = logger;
     this.#ice = ice;
+    this.#forwarding = forwarding;
   }
 
   /** Announces the room's producers to its members; call once per room. */
@@ -65,7 +70,7 @@ export class MediaSignaling {
    * consume now, its ICE servers. A socket is in one room at most.
    */
   async join(
-    socket: VoxSocket,
+    socket: Peer,
     room: Room,
     channel: string,
     kinds: readonly MediaKind[] = ['audio', 'video'],
@@ -82,7 +87,7 @@ export class MediaSignaling {
    * Moves a socket from its room to `room` (its worker died): same channel,
    * same kinds; the client is told to set its media up again there.
    */
-  move(socket: VoxSocket, room: Room): void {
+  move(socket: Peer, room: Room): void {
     const membership = this.#members.get(socket.id);
     if (!membership) return;
     if (!membership.room.closed) membership.room.removePeer(socket.id);
@@ -125,7 +130,7 @@ export class MediaSignaling {
     for (const wake of waiters) wake();
   }
 
-  #joined(socket: VoxSocket, room: Room, kinds: readonly MediaKind[]): JoinRoomResult {
+  #joined(socket: Peer, room: Room, kinds: readonly MediaKind[]): JoinRoomResult {
     return {
       routerRtpCapabilities: { ...room.rtpCapabilities },
       producers: room.addPeer(socket.id, kinds),
@@ -138,7 +143,7 @@ export class MediaSignaling {
    * Takes a socket out of its room (its transports close); returns that room.
    * With `only`, does nothing unless the socket is in that very room.
    */
-  leave(socket: VoxSocket, only?: Room): Room | undefined {
+  leave(socket: Peer, only?: Room): Room | undefined {
     const membership = this.#members.get(socket.id);
     if (!membership || (only && membership.room !== only)) return undefined;
     this.#members.delete(socket.id);
@@ -148,87 +153,112 @@ export class MediaSignaling {
     return membership.room;
   }
 
+  /** Registers the media requests of one socket connected here. */
   attach(socket: VoxSocket): void {
-    const log = this.#logger;
-    const peerId = socket.id;
-    const attempt = async <T>(room: Room, operation: (room: Room) => Promise<T>): Promise<T> => {
-      try {
-        return await operation(room);
-      } catch (error) {
-        if (error instanceof RoomRequestError)
-          throw new RequestError(ErrorCode.BadRequest, error.message);
-        throw error;
-      }
-    };
-    const inRoom = async <T>(operation: (room: Room) => Promise<T>): Promise<T> => {
-      // Its worker just died: the call is being moved to a new room; wait for it.
-      const room = await this.#openRoom(peerId);
-      if (!room) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
-      try {
-        return await attempt(room, operation);
-      } catch (error) {
-        // The worker died during the request: once the call has moved, try there.
-        const moved = room.closed ? await this.#openRoom(peerId) : undefined;
-        if (!moved || moved === room) throw error;
-        return attempt(moved, operation);
-      }
-    };
+    for (const event of FORWARDED_MEDIA_EVENTS) {
+      const { schema } = this.#operations[event];
+      socket.on(
+        event,
+        validated(event, schema, this.#logger, (request) => this.#route(socket, event, request)),
+      );
+    }
+  }
 
-    socket.on(
-      'media:createTransport',
-      validated('media:createTransport', createTransportSchema, log, (request) =>
-        inRoom((room) => room.createTransport(peerId, request.direction, request.policy)),
+  /** A media request of a socket connected to another node, forwarded by that node. */
+  runForwarded(peerId: string, event: ForwardedMediaEvent, payload: unknown): Promise<unknown> {
+    const operation = this.#operations[event];
+    const parsed = operation.schema.safeParse(payload);
+    if (!parsed.success) throw new RequestError(ErrorCode.BadRequest, `invalid ${event}`);
+    return operation.run(peerId, parsed.data);
+  }
+
+  /** Runs a request here, or on the node whose room the socket is in. */
+  #route(socket: VoxSocket, event: ForwardedMediaEvent, request: unknown): Promise<unknown> {
+    const home = this.#members.has(socket.id)
+      ? undefined
+      : this.#forwarding?.mediaHomeOf(socket.id);
+    return home && this.#forwarding
+      ? this.#forwarding.forward(home, event, socket, request)
+      : this.#operations[event].run(socket.id, request);
+  }
+
+  /** Each media request, run for a peer of this node's rooms. */
+  readonly #operations: Record<ForwardedMediaEvent, MediaOperation> = {
+    'media:createTransport': operation(createTransportSchema, (peerId, request) =>
+      this.#inRoom(peerId, (room) =>
+        room.createTransport(peerId, request.direction, request.policy),
       ),
-    );
-    socket.on(
-      'media:connectTransport',
-      validated('media:connectTransport', connectTransportSchema, log, async (request) => {
-        await inRoom((room) =>
-          room.connectTransport(peerId, request.transportId, request.dtlsParameters),
-        );
-        return null;
-      }),
-    );
-    socket.on(
-      'media:produce',
-      validated('media:produce', produceSchema, log, async (request) => {
-        const producerId = await inRoom((room) =>
-          room.produce(peerId, request.transportId, request.kind, request.rtpParameters),
-        );
-        return { producerId };
-      }),
-    );
-    socket.on(
-      'media:consume',
-      validated('media:consume', consumeSchema, log, (request) =>
-        inRoom((room) =>
-          room.consume(peerId, request.transportId, request.producerId, request.rtpCapabilities),
-        ),
+    ),
+    'media:connectTransport': operation(connectTransportSchema, async (peerId, request) => {
+      await this.#inRoom(peerId, (room) =>
+        room.connectTransport(peerId, request.transportId, request.dtlsParameters),
+      );
+      return null;
+    }),
+    'media:produce': operation(produceSchema, async (peerId, request) => ({
+      producerId: await this.#inRoom(peerId, (room) =>
+        room.produce(peerId, request.transportId, request.kind, request.rtpParameters),
       ),
-    );
-    socket.on(
-      'media:resumeConsumer',
-      validated('media:resumeConsumer', resumeConsumerSchema, log, async (request) => {
-        await inRoom((room) => room.resumeConsumer(peerId, request.consumerId));
-        return null;
-      }),
-    );
-    socket.on(
-      'media:closeProducer',
-      validated('media:closeProducer', closeProducerSchema, log, async (request) => {
-        await inRoom((room) => {
-          room.closeProducer(peerId, request.producerId);
-          return Promise.resolve();
-        });
-        return null;
-      }),
-    );
-    socket.on(
-      'media:restartIce',
-      validated('media:restartIce', restartIceSchema, log, async (request) => ({
-        iceParameters: await inRoom((room) => room.restartIce(peerId, request.transportId)),
-      })),
-    );
-    // Whoever put the socket in a room takes it out (on hang-up, disconnect, ...).
+    })),
+    'media:consume': operation(consumeSchema, (peerId, request) =>
+      this.#inRoom(peerId, (room) =>
+        room.consume(peerId, request.transportId, request.producerId, request.rtpCapabilities),
+      ),
+    ),
+    'media:resumeConsumer': operation(resumeConsumerSchema, async (peerId, request) => {
+      await this.#inRoom(peerId, (room) => room.resumeConsumer(peerId, request.consumerId));
+      return null;
+    }),
+    'media:closeProducer': operation(closeProducerSchema, async (peerId, request) => {
+      await this.#inRoom(peerId, (room) => {
+        room.closeProducer(peerId, request.producerId);
+        return Promise.resolve();
+      });
+      return null;
+    }),
+    'media:restartIce': operation(restartIceSchema, async (peerId, request) => ({
+      iceParameters: await this.#inRoom(peerId, (room) =>
+        room.restartIce(peerId, request.transportId),
+      ),
+    })),
+  };
+
+  /** Runs an operation in the peer's room, following the room if its worker died meanwhile. */
+  async #inRoom<T>(peerId: string, operation: (room: Room) => Promise<T>): Promise<T> {
+    // Its worker just died: the call is being moved to a new room; wait for it.
+    const room = await this.#openRoom(peerId);
+    if (!room) throw new RequestError(ErrorCode.Forbidden, 'join a room first');
+    try {
+      return await attempt(room, operation);
+    } catch (error) {
+      // The worker died during the request: once the call has moved, try there.
+      const moved = room.closed ? await this.#openRoom(peerId) : undefined;
+      if (!moved || moved === room) throw error;
+      return attempt(moved, operation);
+    }
+  }
+}
+
+interface MediaOperation {
+  schema: z.ZodType;
+  run: (peerId: string, request: unknown) => Promise<unknown>;
+}
+
+function operation<S extends z.ZodType>(
+  schema: S,
+  run: (peerId: string, request: z.output<S>) => Promise<unknown>,
+): MediaOperation {
+  // The request reaching run() has been parsed with this very schema.
+  return { schema, run: run as (peerId: string, request: unknown) => Promise<unknown> };
+}
+
+/** Room errors are the client's (unknown ids, wrong kinds): told as bad requests. */
+async function attempt<T>(room: Room, operation: (room: Room) => Promise<T>): Promise<T> {
+  try {
+    return await operation(room);
+  } catch (error) {
+    if (error instanceof RoomRequestError)
+      throw new RequestError(ErrorCode.BadRequest, error.message);
+    throw error;
   }
 }

@@ -4,11 +4,15 @@
 // connections reconnect by themselves when Redis restarts; until then each
 // node still serves its own sockets.
 import { createAdapter } from '@socket.io/redis-adapter';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from '../logger.js';
 import type { VoxServer } from './typed-server.js';
 
 export interface RedisLink {
+  /** Commands and publishes (the adapter's, and the node bus's: one ordered stream). */
+  publisher: RedisClientType;
+  /** Subscriptions only. */
+  subscriber: RedisClientType;
   close(): Promise<void>;
 }
 
@@ -23,7 +27,10 @@ export async function useRedisAdapter(
   logger: Logger,
 ): Promise<RedisLink> {
   const log = logger.child({ component: 'redis' });
-  const publisher = createClient({ url, socket: { reconnectStrategy: reconnectDelay } });
+  const publisher: RedisClientType = createClient({
+    url,
+    socket: { reconnectStrategy: reconnectDelay },
+  });
   const subscriber = publisher.duplicate();
   for (const [role, client] of [
     ['publisher', publisher],
@@ -55,6 +62,8 @@ export async function useRedisAdapter(
   }
   io.adapter(createAdapter(publisher, subscriber));
   return {
+    publisher,
+    subscriber,
     close: async () => {
       await Promise.all([publisher.close(), subscriber.close()]);
     },

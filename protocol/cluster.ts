@@ -1,0 +1,54 @@
+// Messages between signaling nodes (over Redis pub/sub) and the device
+// presence each node publishes. Nodes trust each other, but a message is
+// still parsed before use: a node of another version must fail loudly.
+import { z } from 'zod';
+import { voxErrorSchema } from './errors.js';
+import { ringPreferenceSchema } from './presence.js';
+
+/** What a node forwards about the socket a request came from. */
+export const forwardedPeerSchema = z.object({
+  id: z.string().min(1),
+  data: z.object({
+    clientAddress: z.string().optional(),
+    accountId: z.number().int().optional(),
+    deviceId: z.string().optional(),
+  }),
+});
+export type ForwardedPeer = z.infer<typeof forwardedPeerSchema>;
+
+export const busMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('request'),
+    id: z.number().int(),
+    from: z.string().min(1),
+    event: z.string().min(1),
+    peer: forwardedPeerSchema,
+    payload: z.unknown(),
+  }),
+  z.object({
+    type: z.literal('reply'),
+    id: z.number().int(),
+    result: z.unknown(),
+    error: voxErrorSchema.optional(),
+  }),
+  z.object({
+    type: z.enum(['deviceJoined', 'deviceLeft']),
+    from: z.string().min(1),
+    accountId: z.number().int(),
+    deviceId: z.string().min(1),
+  }),
+]);
+export type BusMessage = z.infer<typeof busMessageSchema>;
+export type BusRequest = Extract<BusMessage, { type: 'request' }>;
+export type DeviceNotice = Extract<BusMessage, { type: 'deviceJoined' | 'deviceLeft' }>;
+
+/** One connected device as its node publishes it (for ranking on any node). */
+export const publishedDeviceSchema = z.object({
+  deviceId: z.string().min(1),
+  label: z.string(),
+  ringPreference: ringPreferenceSchema,
+  lastInputAt: z.number().nullable(),
+  focused: z.boolean(),
+  visible: z.boolean(),
+  lastAnsweredAt: z.number().nullable(),
+});

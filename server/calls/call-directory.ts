@@ -1,0 +1,66 @@
+// Which node runs each live call, and which senders are talking right now.
+// A call lives on the node its caller reached; a desk app connected to
+// another node finds it here and has its requests forwarded there. One node
+// keeps this in memory; several keep it in Redis (server/cluster/).
+// Both pass test/calls/call-directory.contract.ts.
+
+export interface CallDirectory {
+  /** This node runs the call; false (nothing changed) if the id is taken already. */
+  open(callId: string, accountId: number): Promise<boolean>;
+  /** The call was answered: its sender is busy until it closes. */
+  answered(callId: string): Promise<void>;
+  /** The call ended; only the node running it may close it. */
+  close(callId: string): Promise<void>;
+  /** The node running the call, if it is live. */
+  owner(callId: string): Promise<string | undefined>;
+  /** The sender is in an answered call on some node. */
+  busy(accountId: number): Promise<boolean>;
+  /** Stops refreshing (a node's entries then expire). */
+  stop(): void;
+}
+
+export interface DirectoryEntry {
+  node: string;
+  accountId: number;
+  answered: boolean;
+}
+
+/** The single-node directory; `shared` lets a test give several "nodes" one memory. */
+export class MemoryCallDirectory implements CallDirectory {
+  readonly #node: string;
+  readonly #calls: Map<string, DirectoryEntry>;
+
+  constructor(node = 'local', shared = new Map<string, DirectoryEntry>()) {
+    this.#node = node;
+    this.#calls = shared;
+  }
+
+  open(callId: string, accountId: number): Promise<boolean> {
+    if (this.#calls.has(callId)) return Promise.resolve(false);
+    this.#calls.set(callId, { node: this.#node, accountId, answered: false });
+    return Promise.resolve(true);
+  }
+
+  answered(callId: string): Promise<void> {
+    const entry = this.#calls.get(callId);
+    if (entry?.node === this.#node) entry.answered = true;
+    return Promise.resolve();
+  }
+
+  close(callId: string): Promise<void> {
+    if (this.#calls.get(callId)?.node === this.#node) this.#calls.delete(callId);
+    return Promise.resolve();
+  }
+
+  owner(callId: string): Promise<string | undefined> {
+    return Promise.resolve(this.#calls.get(callId)?.node);
+  }
+
+  busy(accountId: number): Promise<boolean> {
+    return Promise.resolve(
+      [...this.#calls.values()].some((entry) => entry.accountId === accountId && entry.answered),
+    );
+  }
+
+  stop(): void {}
+}

@@ -1,0 +1,211 @@
+// Requests about calls another node runs (several nodes, one Redis).
+//
+// A call lives on the node its caller reached: its ring plan, its media room
+// and its record are there. A desk app connected to another node is rung
+// through the Socket.IO adapter; what it then asks about that call (answer,
+// decline, hang up, its media transports) is forwarded over the NodeBus to
+// the call's node, which acts for it through a RemotePeer. Every transition
+// of a call therefore happens on one node's event loop, in arrival order:
+// two devices on two nodes answering at once are serialised there, and the
+// first answer wins.
+//
+//   this node (the socket's)                 the call's node
+//   call:answer ─ ownerOf(callId) ─ request ──> CallHandlers.runForwarded(RemotePeer)
+//   media:*     ─ mediaHomeOf(socket) ─ request ──> MediaSignaling.runForwarded(peer id)
+//   disconnect  ─ peer:gone ──────────────────> orchestrator.disconnected(RemotePeer)
+import type { CallEnded } from '../../protocol/call.js';
+import type { BusRequest } from '../../protocol/cluster.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { CallDirectory } from '../calls/call-directory.js';
+import type { CallOrchestrator } from '../calls/call-orchestrator.js';
+import type { Logger } from '../logger.js';
+import type { CallHandlers } from '../realtime/call-handlers.js';
+import {
+  FORWARDED_CALL_EVENTS,
+  FORWARDED_MEDIA_EVENTS,
+  type ForwardedCallEvent,
+  type ForwardedEvent,
+  type ForwardedMediaEvent,
+  type Forwarding,
+} from '../realtime/forwarding.js';
+import type { MediaSignaling } from '../realtime/media-signaling.js';
+import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
+import { RequestError } from '../realtime/validated-handler.js';
+import type { NodeBus } from './node-bus.js';
+import { RemotePeer } from './remote-peer.js';
+
+/** Sent by a socket's node when the socket has gone. */
+const PEER_GONE = 'peer:gone';
+/** How often nodes holding each other's sockets check that the other is alive. */
+const WATCH_MS = 5_000;
+
+export interface RoutedServices {
+  calls: CallHandlers;
+  signaling: MediaSignaling;
+  orchestrator: CallOrchestrator;
+}
+
+/** A socket of this node in a call another node runs. */
+interface AnsweredElsewhere {
+  node: string;
+  callId: string;
+}
+
+export class CallRouting implements Forwarding {
+  readonly #io: VoxServer;
+  readonly #bus: NodeBus;
+  readonly #directory: CallDirectory;
+  readonly #log: Logger;
+  /** This node's sockets: the calls they answered on other nodes. */
+  readonly #answered = new Map<string, AnsweredElsewhere>();
+  /** This node's sockets: the nodes that may hold a RemotePeer for them. */
+  readonly #contacted = new Map<string, Set<string>>();
+  /** Other nodes' sockets acting in this node's calls. */
+  readonly #peers = new Map<string, RemotePeer>();
+  #services: RoutedServices | undefined;
+  readonly #watch: NodeJS.Timeout;
+
+  constructor(io: VoxServer, bus: NodeBus, directory: CallDirectory, logger: Logger) {
+    this.#io = io;
+    this.#bus = bus;
+    this.#directory = directory;
+    this.#log = logger.child({ component: 'call-routing' });
+    this.#watch = setInterval(() => void this.#checkNodes(), WATCH_MS);
+    this.#watch.unref();
+  }
+
+  /** Starts answering other nodes' requests with these services. */
+  serve(services: RoutedServices): void {
+    this.#services = services;
+    this.#bus.serve((request) => this.#run(request));
+  }
+
+  async ownerOf(callId: string): Promise<string | undefined> {
+    const node = await this.#directory.owner(callId);
+    return node === this.#bus.nodeId ? undefined : node;
+  }
+
+  mediaHomeOf(socketId: string): string | undefined {
+    return this.#answered.get(socketId)?.node;
+  }
+
+  async forward(
+    node: string,
+    event: ForwardedEvent,
+    socket: VoxSocket,
+    request: unknown,
+  ): Promise<unknown> {
+    const nodes = this.#contacted.get(socket.id) ?? new Set();
+    nodes.add(node);
+    this.#contacted.set(socket.id, nodes);
+    const { accountId, deviceId, clientAddress } = socket.data;
+    const result = await this.#bus.request(
+      node,
+      event,
+      { id: socket.id, data: { accountId, deviceId, clientAddress } },
+      request,
+    );
+    // Its media room is there now: media requests follow.
+    if (event === 'call:answer' && isCallRequest(request)) {
+      this.#answered.set(socket.id, { node, callId: request.callId });
+    }
+    return result;
+  }
+
+  /** Tells the nodes this socket acted on that it has gone. */
+  attach(socket: VoxSocket): void {
+    socket.on('disconnect', () => {
+      const nodes = this.#contacted.get(socket.id) ?? new Set();
+      this.#contacted.delete(socket.id);
+      this.#answered.delete(socket.id);
+      for (const node of nodes) {
+        this.#bus
+          .request(node, PEER_GONE, { id: socket.id, data: {} }, null)
+          .catch((error: unknown) =>
+            this.#log.warn({ err: error, node }, 'could not tell a node a socket has gone'),
+          );
+      }
+    });
+  }
+
+  close(): void {
+    clearInterval(this.#watch);
+  }
+
+  async #run(request: BusRequest): Promise<unknown> {
+    const services = this.#services;
+    if (!services) throw new RequestError(ErrorCode.Internal, 'node not ready');
+    const { event } = request;
+    if (event === PEER_GONE) {
+      const peer = this.#peers.get(request.peer.id);
+      if (peer) this.#gone(peer, services);
+      return null;
+    }
+    const peer = this.#peerFor(request);
+    if (isMediaEvent(event))
+      return services.signaling.runForwarded(peer.id, event, request.payload);
+    if (isCallEvent(event)) return services.calls.runForwarded(peer, event, request.payload);
+    throw new RequestError(ErrorCode.BadRequest, `unknown forwarded event ${event}`);
+  }
+
+  #peerFor(request: BusRequest): RemotePeer {
+    let peer = this.#peers.get(request.peer.id);
+    if (!peer) {
+      peer = new RemotePeer(this.#io, request.from, request.peer.id, request.peer.data);
+      this.#peers.set(peer.id, peer);
+    }
+    return peer;
+  }
+
+  /** A socket of another node left: as if it had disconnected here. */
+  #gone(peer: RemotePeer, services: RoutedServices): void {
+    peer.connected = false;
+    this.#peers.delete(peer.id);
+    services.orchestrator.disconnected(peer);
+    services.signaling.leave(peer);
+  }
+
+  /**
+   * A node that died says nothing: its sockets are gone from our calls, and
+   * our sockets' calls on it are over.
+   */
+  async #checkNodes(): Promise<void> {
+    const peerNodes = [...this.#peers.values()].map((peer) => peer.node);
+    const callNodes = [...this.#answered.values()].map((answered) => answered.node);
+    const nodes = [...new Set([...peerNodes, ...callNodes])];
+    if (nodes.length === 0) return;
+    let alive: Set<string>;
+    try {
+      alive = await this.#bus.alive(nodes);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not check the other nodes');
+      return;
+    }
+    const services = this.#services;
+    for (const peer of [...this.#peers.values()]) {
+      if (!alive.has(peer.node) && services) this.#gone(peer, services);
+    }
+    for (const [socketId, answered] of [...this.#answered]) {
+      if (alive.has(answered.node)) continue;
+      this.#answered.delete(socketId);
+      this.#log.warn(
+        { callId: answered.callId, node: answered.node },
+        'the node running a call died',
+      );
+      const ended: CallEnded = { callId: answered.callId, by: 'system' };
+      this.#io.to(socketId).emit('call:ended', ended);
+    }
+  }
+}
+
+function isMediaEvent(event: string): event is ForwardedMediaEvent {
+  return (FORWARDED_MEDIA_EVENTS as readonly string[]).includes(event);
+}
+
+function isCallEvent(event: string): event is ForwardedCallEvent {
+  return (FORWARDED_CALL_EVENTS as readonly string[]).includes(event);
+}
+
+function isCallRequest(request: unknown): request is { callId: string } {
+  return typeof request === 'object' && request !== null && 'callId' in request;
+}

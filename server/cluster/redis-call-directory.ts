@@ -1,0 +1,137 @@
+// The call directory in Redis, for several nodes. Each transition is one
+// atomic step (a Lua script or a single command), so two nodes racing on
+// one call id or one account can never both win:
+//   voxreply:call:<id>        hash {node, account, answered}  (open: only if absent)
+//   voxreply:busy:<account>   sorted set: answered call id -> expiry (ms)
+// The owner refreshes its entries every few seconds; the entries of a node
+// that died expire (30 s), and after a Redis restart the owner writes its
+// calls again (it is the only one that knows them).
+import type { CallDirectory } from '../calls/call-directory.js';
+import type { Logger } from '../logger.js';
+import type { RedisClient } from './node-bus.js';
+
+const ENTRY_TTL_MS = 30_000;
+const REFRESH_MS = 5_000;
+
+const callKey = (callId: string): string => `voxreply:call:${callId}`;
+const busyKey = (accountId: number): string => `voxreply:busy:${accountId}`;
+
+/** Creates the entry only if no node has it; returns 1 when created. */
+const OPEN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** Marks it answered and the sender busy, only for the node that runs it. */
+const ANSWERED = `
+if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'answered', '1')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return 1`;
+
+/** Removes it, only for the node that runs it. */
+const CLOSE = `
+if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1`;
+
+/** Writes an entry again (refresh, or rebuild after Redis lost it), unless another node has it. */
+const REFRESH = `
+local node = redis.call('HGET', KEYS[1], 'node')
+if node and node ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6]) end
+return 1`;
+
+interface OwnCall {
+  accountId: number;
+  answered: boolean;
+}
+
+export class RedisCallDirectory implements CallDirectory {
+  readonly #redis: RedisClient;
+  readonly #node: string;
+  readonly #log: Logger;
+  readonly #mine = new Map<string, OwnCall>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(redis: RedisClient, node: string, logger: Logger) {
+    this.#redis = redis;
+    this.#node = node;
+    this.#log = logger.child({ component: 'call-directory' });
+    this.#timer = setInterval(() => void this.#refreshAll(), REFRESH_MS);
+    this.#timer.unref();
+    redis.on('ready', () => void this.#refreshAll());
+  }
+
+  async open(callId: string, accountId: number): Promise<boolean> {
+    const created = await this.#redis.eval(OPEN, {
+      keys: [callKey(callId)],
+      arguments: [this.#node, String(accountId), String(ENTRY_TTL_MS)],
+    });
+    if (created === 1) this.#mine.set(callId, { accountId, answered: false });
+    return created === 1;
+  }
+
+  async answered(callId: string): Promise<void> {
+    const own = this.#mine.get(callId);
+    if (!own) return;
+    own.answered = true;
+    await this.#redis.eval(ANSWERED, {
+      keys: [callKey(callId), busyKey(own.accountId)],
+      arguments: [this.#node, callId, String(Date.now() + ENTRY_TTL_MS)],
+    });
+  }
+
+  async close(callId: string): Promise<void> {
+    const own = this.#mine.get(callId);
+    if (!own) return;
+    this.#mine.delete(callId);
+    await this.#redis.eval(CLOSE, {
+      keys: [callKey(callId), busyKey(own.accountId)],
+      arguments: [this.#node, callId],
+    });
+  }
+
+  async owner(callId: string): Promise<string | undefined> {
+    return (await this.#redis.hGet(callKey(callId), 'node')) ?? undefined;
+  }
+
+  async busy(accountId: number): Promise<boolean> {
+    const key = busyKey(accountId);
+    const now = Date.now();
+    // Expired members are calls of a node that died: dropped on the way.
+    await this.#redis.zRemRangeByScore(key, 0, now);
+    return (await this.#redis.zCard(key)) > 0;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async #refreshAll(): Promise<void> {
+    const expiry = String(Date.now() + ENTRY_TTL_MS);
+    try {
+      await Promise.all(
+        [...this.#mine].map(([callId, own]) =>
+          this.#redis.eval(REFRESH, {
+            keys: [callKey(callId), busyKey(own.accountId)],
+            arguments: [
+              this.#node,
+              String(own.accountId),
+              own.answered ? '1' : '0',
+              String(ENTRY_TTL_MS),
+              expiry,
+              callId,
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not refresh the live calls in Redis');
+    }
+  }
+}
