@@ -1,13 +1,26 @@
-// Two signaling nodes sharing PostgreSQL and Redis (the Socket.IO Redis
-// adapter): what one node emits to a room reaches sockets on the other. A
-// reply page on node A and the sender's desk app on node B chat both ways,
-// and keep doing so after Redis restarts.
+// Two signaling nodes sharing PostgreSQL and Redis: what one node emits to a
+// room reaches sockets on the other (chat, before and after a Redis restart),
+// and a call from a reply page on node A rings, is answered and hung up by
+// the sender's devices on node B (forwarded to A, which runs the call), with
+// one winner when devices on both nodes answer at once.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecordView } from '../../protocol/call.js';
 import type { ChatMessage } from '../../protocol/chat.js';
+import type { ReplyPageInfo } from '../../protocol/links.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 import { startRedis, type Redis } from '../support/redis.js';
-import { connect, connectDevice, createLink, ok, signUp } from '../support/sender.js';
+import {
+  connect,
+  connectCaller,
+  connectDevice,
+  createLink,
+  ok,
+  signUp,
+  type Sender,
+  type TestCaller,
+  type TestSocket,
+} from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
 let postgres: Postgres;
@@ -28,6 +41,12 @@ beforeAll(async () => {
   // One after the other: the first runs the migrations.
   nodeA = await startServer(shared);
   nodeB = await startServer(shared);
+});
+
+const sockets: TestSocket[] = [];
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
 });
 
 afterAll(async () => {
@@ -75,5 +94,137 @@ describe('two nodes through Redis', () => {
       .toBe(true);
     page.disconnect();
     desk.socket.disconnect();
+  });
+});
+
+/** A sender whose link is called from a page on node A; devices connect where each test says. */
+async function senderWithLink(plan = { firstStageSeconds: 5, totalSeconds: 20 }) {
+  const sender = await signUp(nodeA.url, 'Sam Sender');
+  expect((await sender.api('PATCH', '/api/me/settings', { ringPlan: plan })).status).toBe(200);
+  const link = await createLink(sender, { recipientName: 'Grace', subject: 'Q3 plan' });
+  const caller = await connectCaller(nodeA.url);
+  sockets.push(caller.socket);
+  return { sender, link, caller };
+}
+
+async function device(url: string, sender: Sender, label: string) {
+  const connected = await connectDevice(url, sender, label);
+  sockets.push(connected.socket);
+  return connected;
+}
+
+async function startCall(caller: TestCaller, token: string): Promise<string> {
+  return ok(
+    await caller.socket.emitWithAck('call:start', { token, callerName: 'Grace', video: false }),
+  ).callId;
+}
+
+async function history(sender: Sender): Promise<CallRecordView[]> {
+  return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+}
+
+describe('a call across two nodes', () => {
+  it('rings a desk on node B for a page on node A; B answers, sets up media, hangs up', async () => {
+    const { sender, link, caller } = await senderWithLink();
+    const laptop = await device(nodeB.url, sender, 'Laptop on B');
+    await laptop.beat(500, true);
+    // The reply page on A counts the desk connected to B.
+    const page = (await (
+      await fetch(`${nodeA.url}/api/reply/${link.token}`)
+    ).json()) as ReplyPageInfo;
+    expect(page.senderStatus).toBe('available');
+
+    const callId = await startCall(caller, link.token);
+    await expect.poll(() => laptop.rings.map((ring) => ring.callId)).toEqual([callId]);
+    expect(laptop.rings[0]).toMatchObject({ callerName: 'Grace', subject: 'Q3 plan' });
+
+    const answered = ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+    expect(answered.callId).toBe(callId);
+    expect(answered.media.routerRtpCapabilities.codecs?.length).toBeGreaterThan(0);
+    await expect.poll(() => caller.stages.at(-1)).toBe('connected');
+    // B's media requests reach the room on A's worker.
+    const transport = ok(
+      await laptop.socket.emitWithAck('media:createTransport', { direction: 'recv' }),
+    );
+    expect(transport.id).toMatch(/./);
+    // The sender is busy for pages on either node.
+    const busy = (await (
+      await fetch(`${nodeB.url}/api/reply/${link.token}`)
+    ).json()) as ReplyPageInfo;
+    expect(busy.senderStatus).toBe('busy');
+
+    const ended: unknown[] = [];
+    caller.socket.on('call:ended', (event) => ended.push(event));
+    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+    await expect
+      .poll(async () => (await history(sender))[0])
+      .toMatchObject({
+        id: callId,
+        outcome: 'answered',
+        answeredOn: 'Laptop on B',
+      });
+  });
+
+  it('lets exactly one of two devices on two nodes win when both answer at once', async () => {
+    const { sender, link, caller } = await senderWithLink();
+    // Both ring from the start (ring preference "always").
+    const onA = await device(nodeA.url, sender, 'Desk on A');
+    const onB = await device(nodeB.url, sender, 'Desk on B');
+    for (const desk of [onA, onB]) {
+      ok(
+        await desk.socket.emitWithAck('device:update', {
+          deviceId: desk.deviceId,
+          ringPreference: 'always',
+        }),
+      );
+    }
+    for (let round = 0; round < 5; round++) {
+      const callId = await startCall(caller, link.token);
+      await expect
+        .poll(() => [onA, onB].map((desk) => desk.rings.some((ring) => ring.callId === callId)))
+        .toEqual([true, true]);
+      const [a, b] = await Promise.all([
+        onA.socket.emitWithAck('call:answer', { callId, video: false }),
+        onB.socket.emitWithAck('call:answer', { callId, video: false }),
+      ]);
+      expect([a, b].filter((ack) => ack.ok)).toHaveLength(1);
+      expect([a, b].find((ack) => !ack.ok)).toEqual({
+        ok: false,
+        error: { code: 'conflict', message: 'this call is no longer ringing here' },
+      });
+      const [winner, loser, label] = a.ok ? [onA, onB, 'Desk on A'] : [onB, onA, 'Desk on B'];
+      await expect
+        .poll(() => loser.ringEnds)
+        .toContainEqual({ callId, reason: 'answered_elsewhere', answeredOn: label });
+      ok(await winner.socket.emitWithAck('call:hangup', { callId }));
+      await expect
+        .poll(async () => (await history(sender))[0])
+        .toMatchObject({
+          id: callId,
+          outcome: 'answered',
+          answeredOn: label,
+        });
+    }
+  });
+
+  it('ends the call for the page on A when the desk on B disconnects', async () => {
+    const { link, sender, caller } = await senderWithLink();
+    const laptop = await device(nodeB.url, sender, 'Laptop on B');
+    const callId = await startCall(caller, link.token);
+    await expect.poll(() => laptop.rings.length).toBe(1);
+    ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+    const ended: unknown[] = [];
+    caller.socket.on('call:ended', (event) => ended.push(event));
+    laptop.socket.disconnect();
+    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+  });
+
+  it('refuses requests about a call no node runs, with a clear error', async () => {
+    const { sender } = await senderWithLink();
+    const laptop = await device(nodeB.url, sender, 'Laptop on B');
+    expect(
+      await laptop.socket.emitWithAck('call:answer', { callId: 'no-such-call-id', video: false }),
+    ).toEqual({ ok: false, error: { code: 'not_found', message: 'no such call' } });
   });
 });
