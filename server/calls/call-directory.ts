@@ -2,7 +2,7 @@
 // A call lives on the node its caller reached; a desk app connected to
 // another node finds it here and has its requests forwarded there. One node
 // keeps this in memory; several keep it in Redis (server/cluster/).
-// Both pass test/calls/call-directory.contract.ts.
+// Both pass test/calls/live-state.contract.test.ts.
 
 export interface CallDirectory {
   /** This node runs the call; false (nothing changed) if the id is taken already. */

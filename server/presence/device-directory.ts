@@ -1,6 +1,6 @@
 // The sender's connected devices as the ring plan sees them: on one node,
 // this node's Presence; on several, every node's (server/cluster/
-// redis-device-directory.ts). Both pass test/presence/device-directory.contract.ts.
+// redis-device-directory.ts). Both pass test/calls/live-state.contract.test.ts.
 import { EventEmitter } from 'node:events';
 import type { SenderStatus } from '../../protocol/accounts.js';
 import type { Presence } from './presence.js';
