@@ -205,7 +205,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     ...(mail ? { onNew: (message) => mail.notices.voiceMessage(message) } : {}),
     logger: logger.child({ component: 'voicemail' }),
   });
-  const deviceHandlers = new DeviceHandlers(io, presence, deviceStore, logger);
+  const deviceHandlers = new DeviceHandlers(
+    io,
+    presence,
+    cluster.deviceDirectory,
+    deviceStore,
+    logger,
+  );
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger, cluster.routing);
   cluster.routing?.serve({ calls: callHandlers, signaling, orchestrator: calls });
   const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);

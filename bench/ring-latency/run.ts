@@ -1,8 +1,10 @@
 // Ring latency: N sender devices connected (socket.io-client in worker
 // processes), M concurrent call:start; time from emitting call:start to the
-// ringing device receiving call:ring. Starts the built server itself.
+// ringing device receiving call:ring. Starts the built server itself; with
+// nodes=2, two servers sharing a throwaway Redis and PostgreSQL: the callers
+// on node A, every device on node B (ranked from Redis, rung through the adapter).
 //
-//   npx tsx bench/ring-latency/run.ts [devices=1000,5000] [concurrency=1,10] [calls=200]
+//   npx tsx bench/ring-latency/run.ts [devices=1000,5000] [concurrency=1,10] [calls=200] [nodes=1]
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -10,14 +12,58 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
-import { startServer, type RunningServer } from '../../test/support/server-process.js';
+import { startPostgres } from '../../test/support/postgres.js';
+import { startRedis } from '../../test/support/redis.js';
+import { startServer } from '../../test/support/server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FLEETS = 4;
 const DEVICES_PER_SENDER = 100;
 
-const [deviceCounts = '1000,5000', concurrencies = '1,10', callsArg = '200'] =
+const [deviceCounts = '1000,5000', concurrencies = '1,10', callsArg = '200', nodesArg = '1'] =
   process.argv.slice(2);
+const NODES = Number(nodesArg);
+if (NODES !== 1 && NODES !== 2) throw new Error('nodes must be 1 or 2');
+
+/** Where callers and devices connect (the same server with one node). */
+interface Nodes {
+  callerUrl: string;
+  deviceUrl: string;
+  stop: () => Promise<void>;
+}
+
+async function startNodes(): Promise<Nodes> {
+  const settings = { RATE_LIMIT_MULTIPLIER: '10000', MEDIASOUP_WORKERS: '1' };
+  if (NODES === 1) {
+    const server = await startServer(settings);
+    return {
+      callerUrl: server.url,
+      deviceUrl: server.url,
+      stop: async () => {
+        await server.stop();
+      },
+    };
+  }
+  const postgres = await startPostgres();
+  const redis = await startRedis();
+  const shared = {
+    ...settings,
+    DATABASE_URL: await postgres.newDatabase(),
+    REDIS_URL: redis.url,
+    SECRET_KEY: randomBytes(32).toString('base64'),
+  };
+  const a = await startServer(shared);
+  const b = await startServer(shared);
+  return {
+    callerUrl: a.url,
+    deviceUrl: b.url,
+    stop: async () => {
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.stop();
+      postgres.stop();
+    },
+  };
+}
 
 interface Result {
   devices: number;
@@ -53,16 +99,16 @@ async function signUp(url: string): Promise<{ cookie: string; token: string }> {
 }
 
 async function measure(
-  server: RunningServer,
+  nodes: Nodes,
   devices: number,
   concurrency: number,
   calls: number,
 ): Promise<Result> {
   const senders = await Promise.all(
-    Array.from({ length: Math.ceil(devices / DEVICES_PER_SENDER) }, () => signUp(server.url)),
+    Array.from({ length: Math.ceil(devices / DEVICES_PER_SENDER) }, () => signUp(nodes.callerUrl)),
   );
   const plans = Array.from({ length: FLEETS }, () => ({
-    url: server.url,
+    url: nodes.deviceUrl,
     devices: [] as object[],
   }));
   for (let i = 0; i < devices; i++) {
@@ -94,7 +140,7 @@ async function measure(
 
   const callers: Socket<ServerToClientEvents, ClientToServerEvents>[] = await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.url, {
+      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(nodes.callerUrl, {
         transports: ['websocket'],
       });
       await new Promise((resolve) => socket.once('connect', () => resolve(undefined)));
@@ -141,11 +187,11 @@ async function measure(
 const results: Result[] = [];
 for (const devices of deviceCounts.split(',').map(Number)) {
   for (const concurrency of concurrencies.split(',').map(Number)) {
-    const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000', MEDIASOUP_WORKERS: '1' });
+    const nodes = await startNodes();
     try {
-      results.push(await measure(server, devices, concurrency, Number(callsArg)));
+      results.push(await measure(nodes, devices, concurrency, Number(callsArg)));
     } finally {
-      await server.stop();
+      await nodes.stop();
     }
     const r = results.at(-1);
     if (r)
@@ -155,7 +201,7 @@ for (const devices of deviceCounts.split(',').map(Number)) {
   }
 }
 console.log(
-  `\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+  `\nNodes: ${NODES}. Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
 );
 console.log(
   '| devices connected | concurrent call:start | calls | p50 (ms) | p99 (ms) | max (ms) |',

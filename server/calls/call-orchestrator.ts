@@ -185,8 +185,7 @@ export class CallOrchestrator {
       const account = await this.#deps.accounts.findById(link.accountId);
       if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
       const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
-      const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
-      const senderBusy = await this.#deps.callDirectory.busy(account.id);
+      const [connected, senderBusy] = await this.#senderNow(account.id);
 
       const id = randomToken(12);
       room = await this.#createRoom(id);
@@ -271,8 +270,7 @@ export class CallOrchestrator {
     const id = randomToken(12);
     let room: Room | undefined;
     try {
-      const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
-      const senderBusy = await this.#deps.callDirectory.busy(account.id);
+      const [connected, senderBusy] = await this.#senderNow(account.id);
       room = await this.#createRoom(id);
       await inbound.attach(room);
       if (gone()) throw new Error('the phone hung up');
@@ -627,6 +625,14 @@ export class CallOrchestrator {
       online: new Set(ranking.ranked.map((d) => d.deviceId)),
       reasons: ranking.reasons,
     };
+  }
+
+  /** The sender's connected devices (on any node) and whether they are in a call. */
+  #senderNow(accountId: number): Promise<[DeviceActivity[], boolean]> {
+    return Promise.all([
+      this.#deps.deviceDirectory.connectedActivities(accountId),
+      this.#deps.callDirectory.busy(accountId),
+    ]);
   }
 
   /** Enters the call in the directory, so other nodes find it (before anything rings). */

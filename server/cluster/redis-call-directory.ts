@@ -102,10 +102,13 @@ export class RedisCallDirectory implements CallDirectory {
 
   async busy(accountId: number): Promise<boolean> {
     const key = busyKey(accountId);
-    const now = Date.now();
-    // Expired members are calls of a node that died: dropped on the way.
-    await this.#redis.zRemRangeByScore(key, 0, now);
-    return (await this.#redis.zCard(key)) > 0;
+    // Expired members are calls of a node that died: dropped on the way (one round trip).
+    const [, count] = await this.#redis
+      .multi()
+      .zRemRangeByScore(key, 0, Date.now())
+      .zCard(key)
+      .exec();
+    return Number(count) > 0;
   }
 
   stop(): void {

@@ -168,14 +168,24 @@ export class Presence extends EventEmitter<PresenceEvents> {
   }
 
   /** The desk app's device list. */
-  view(accountId: number, stored: StoredDevice[]): DeviceView[] {
+  /**
+   * The desk app's device list; `elsewhere` are the account's devices
+   * connected to any node (the device directory), so every node shows the same.
+   */
+  view(accountId: number, stored: StoredDevice[], elsewhere: DeviceActivity[] = []): DeviceView[] {
     const now = this.#now();
     const live = this.#accounts.get(accountId);
+    const remote = new Map(elsewhere.map((a) => [a.deviceId, a]));
+    const here = (id: string) => (live?.get(id)?.sockets.size ?? 0) > 0;
     const online = (id: string) => {
       const device = live?.get(id);
-      return Boolean(device && (device.sockets.size > 0 || device.offlineTimer));
+      return Boolean(remote.has(id) || (device && (here(id) || device.offlineTimer)));
     };
-    const activities = this.activities(accountId, stored);
+    // A device connected to another node only: as that node publishes it.
+    const activities = this.activities(accountId, stored).map((a) => {
+      const there = remote.get(a.deviceId);
+      return there && !here(a.deviceId) ? there : a;
+    });
     const active = new Set(
       activities
         .filter(

@@ -7,6 +7,7 @@ import {
 } from '../../protocol/presence.js';
 import type { DeviceView } from '../../protocol/presence.js';
 import type { Logger } from '../logger.js';
+import type { DeviceDirectory } from '../presence/device-directory.js';
 import type { Presence } from '../presence/presence.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { deviceChannel } from '../calls/call-orchestrator.js';
@@ -21,16 +22,27 @@ export const accountChannel = (accountId: number): string => `account:${accountI
 export class DeviceHandlers {
   readonly #io: VoxServer;
   readonly #presence: Presence;
+  readonly #directory: DeviceDirectory;
   readonly #devices: DeviceStore;
   readonly #logger: Logger;
 
-  constructor(io: VoxServer, presence: Presence, devices: DeviceStore, logger: Logger) {
+  constructor(
+    io: VoxServer,
+    presence: Presence,
+    directory: DeviceDirectory,
+    devices: DeviceStore,
+    logger: Logger,
+  ) {
     this.#io = io;
     this.#presence = presence;
+    this.#directory = directory;
     this.#devices = devices;
     this.#logger = logger.child({ component: 'devices' });
     // Several changes in a burst (page loads, a beat storm) make one broadcast.
     presence.on('changed', (accountId) => this.#schedulePublish(accountId));
+    // A device came or went on another node.
+    directory.on('deviceJoined', (accountId) => this.#schedulePublish(accountId));
+    directory.on('deviceLeft', (accountId) => this.#schedulePublish(accountId));
   }
 
   readonly #pending = new Map<number, NodeJS.Timeout>();
@@ -122,6 +134,10 @@ export class DeviceHandlers {
   }
 
   async #list(accountId: number): Promise<DeviceView[]> {
-    return this.#presence.view(accountId, await this.#devices.list(accountId));
+    const [stored, connected] = await Promise.all([
+      this.#devices.list(accountId),
+      this.#directory.connectedActivities(accountId),
+    ]);
+    return this.#presence.view(accountId, stored, connected);
   }
 }

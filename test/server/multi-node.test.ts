@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
+import type { DeviceView } from '../../protocol/presence.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 import { startRedis, type Redis } from '../support/redis.js';
 import {
@@ -218,6 +219,27 @@ describe('a call across two nodes', () => {
     caller.socket.on('call:ended', (event) => ended.push(event));
     laptop.socket.disconnect();
     await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+  });
+
+  it("shows every desk the account's devices on both nodes, and when one goes", async () => {
+    const { sender } = await senderWithLink();
+    const laptop = await device(nodeA.url, sender, 'Laptop on A');
+    const lists: DeviceView[][] = [];
+    laptop.socket.on('devices:list', (list) => lists.push(list));
+    const phone = await device(nodeB.url, sender, 'Phone on B');
+    const stateOf = (id: string) => lists.at(-1)?.find((d) => d.deviceId === id)?.state;
+    await expect.poll(() => stateOf(phone.deviceId)).toMatch(/^(active|idle|sleeping)$/);
+    // The list node A itself computes (the ack of a change made there) counts the phone too.
+    const fromA = ok(
+      await laptop.socket.emitWithAck('device:update', {
+        deviceId: laptop.deviceId,
+        label: 'Laptop on A',
+      }),
+    );
+    expect(fromA.find((d) => d.deviceId === phone.deviceId)?.state).not.toBe('offline');
+    phone.socket.disconnect();
+    await expect.poll(() => stateOf(phone.deviceId), { timeout: 10_000 }).toBe('offline');
+    expect(stateOf(laptop.deviceId)).not.toBe('offline');
   });
 
   it('refuses requests about a call no node runs, with a clear error', async () => {
