@@ -12,9 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
-import { startPostgres } from '../../test/support/postgres.js';
-import { startRedis } from '../../test/support/redis.js';
 import { startServer } from '../../test/support/server-process.js';
+import { startTwoNodes } from '../../test/support/two-nodes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FLEETS = 4;
@@ -44,25 +43,8 @@ async function startNodes(): Promise<Nodes> {
       },
     };
   }
-  const postgres = await startPostgres();
-  const redis = await startRedis();
-  const shared = {
-    ...settings,
-    DATABASE_URL: await postgres.newDatabase(),
-    REDIS_URL: redis.url,
-    SECRET_KEY: randomBytes(32).toString('base64'),
-  };
-  const a = await startServer(shared);
-  const b = await startServer(shared);
-  return {
-    callerUrl: a.url,
-    deviceUrl: b.url,
-    stop: async () => {
-      await Promise.all([a.stop(), b.stop()]);
-      await redis.stop();
-      postgres.stop();
-    },
-  };
+  const two = await startTwoNodes(settings);
+  return { callerUrl: two.nodeA.url, deviceUrl: two.nodeB.url, stop: () => two.stop() };
 }
 
 interface Result {

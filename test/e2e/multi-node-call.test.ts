@@ -3,7 +3,6 @@
 // and its media room), the sender's desk app by node B. The desk rings,
 // answers through B, and each side hears the other's tone; hanging up on the
 // page ends the call on the desk; the history has one answered call.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import {
@@ -11,55 +10,32 @@ import {
   SENDER_HZ,
   callAndAnswer,
   launchCallBrowsers,
-  openDesk,
+  replyPageAndDesk,
   type CallBrowsers,
 } from '../support/browser-call.js';
 import { expectTone } from '../support/media-probe.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
-import { startRedis, type Redis } from '../support/redis.js';
-import { createLink, signUp } from '../support/sender.js';
-import { startServer, type RunningServer } from '../support/server-process.js';
+import { startTwoNodes, type TwoNodes } from '../support/two-nodes.js';
 
-let postgres: Postgres;
-let redis: Redis;
-let nodeA: RunningServer;
-let nodeB: RunningServer;
+let nodes: TwoNodes;
 let browsers: CallBrowsers;
 
 beforeAll(async () => {
-  postgres = await startPostgres();
-  redis = await startRedis();
-  const shared = {
-    DATABASE_URL: await postgres.newDatabase(),
-    REDIS_URL: redis.url,
-    SECRET_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_MULTIPLIER: '100',
-  };
-  nodeA = await startServer(shared);
-  nodeB = await startServer(shared);
+  nodes = await startTwoNodes();
   browsers = await launchCallBrowsers();
 });
 
 afterAll(async () => {
   await browsers.close();
-  await Promise.all([nodeA.stop(), nodeB.stop()]);
-  await redis.stop();
-  postgres.stop();
+  await nodes.stop();
 });
 
 describe('a reply call across two nodes', () => {
   it('rings the desk on node B for the page on node A; both hear each other', async () => {
-    const sender = await signUp(nodeA.url, 'Ada Lovelace');
-    const link = await createLink(sender, { recipientName: 'Grace' });
-    const { page: desk, close: closeDesk } = await openDesk(
-      browsers.sender,
-      nodeB.url,
-      sender.cookie,
-    );
-    const caller = await browsers.caller.newPage();
-    const errors: string[] = [];
-    for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
-    await caller.goto(`${nodeA.url}/r/${link.token}`);
+    const { nodeA, nodeB } = nodes;
+    const { sender, desk, caller, errors, closeDesk } = await replyPageAndDesk(browsers, {
+      deskUrl: nodeB.url,
+      pageUrl: nodeA.url,
+    });
     // The page on A counts the desk connected to B (not "offline").
     await expect
       .poll(() => caller.locator('#sender-line').textContent())

@@ -9,11 +9,10 @@ import {
   SENDER_HZ,
   callAndAnswer,
   launchCallBrowsers,
-  openDesk,
+  replyPageAndDesk as openCallPages,
   type CallBrowsers,
 } from '../support/browser-call.js';
 import { expectTone } from '../support/media-probe.js';
-import { createLink, signUp } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
 let server: RunningServer;
@@ -65,21 +64,8 @@ function logged(message: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** A sender's desk app and a reply page on one of their links, page errors collected. */
-async function replyPageAndDesk() {
-  const sender = await signUp(server.url, 'Ada Lovelace');
-  const link = await createLink(sender, { recipientName: 'Grace' });
-  const { page: desk, close: closeDesk } = await openDesk(
-    browsers.sender,
-    server.url,
-    sender.cookie,
-  );
-  const caller = await browsers.caller.newPage();
-  const errors: string[] = [];
-  for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
-  await caller.goto(`${server.url}/r/${link.token}`);
-  return { sender, desk, caller, errors, closeDesk };
-}
+const replyPageAndDesk = () =>
+  openCallPages(browsers, { deskUrl: server.url, pageUrl: server.url });
 
 describe('a media worker dying mid-call', () => {
   it('moves the call to another worker; both sides hear each other again', async () => {

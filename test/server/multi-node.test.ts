@@ -9,8 +9,6 @@ import type { CallRecordView } from '../../protocol/call.js';
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import type { DeviceView } from '../../protocol/presence.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
-import { startRedis, type Redis } from '../support/redis.js';
 import {
   connect,
   connectCaller,
@@ -23,25 +21,15 @@ import {
   type TestSocket,
 } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
+import { startTwoNodes, type TwoNodes } from '../support/two-nodes.js';
 
-let postgres: Postgres;
-let redis: Redis;
+let nodes: TwoNodes;
 let nodeA: RunningServer;
 let nodeB: RunningServer;
 
 beforeAll(async () => {
-  postgres = await startPostgres();
-  redis = await startRedis();
-  const shared = {
-    DATABASE_URL: await postgres.newDatabase(),
-    REDIS_URL: redis.url,
-    // Every node seals and opens values with the same key.
-    SECRET_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_MULTIPLIER: '100',
-  };
-  // One after the other: the first runs the migrations.
-  nodeA = await startServer(shared);
-  nodeB = await startServer(shared);
+  nodes = await startTwoNodes();
+  ({ nodeA, nodeB } = nodes);
 });
 
 const sockets: TestSocket[] = [];
@@ -51,9 +39,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await Promise.all([nodeA.stop(), nodeB.stop()]);
-  await redis.stop();
-  postgres.stop();
+  await nodes.stop();
 });
 
 describe('two nodes through Redis', () => {
@@ -81,7 +67,7 @@ describe('two nodes through Redis', () => {
     await expect.poll(() => atPage.map((m) => m.text)).toEqual(['Hi from B']);
 
     // Redis goes away and comes back: the nodes reconnect and carry messages again.
-    await redis.restart();
+    await nodes.redis.restart();
     await expect
       .poll(
         async () => {

@@ -3,6 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { launchChromium, loggedInContext } from './chromium.js';
+import { createLink, signUp } from './sender.js';
 import { toneWav } from './tones.js';
 
 /** What the sender's and the caller's fake microphones play. */
@@ -54,4 +55,26 @@ export async function callAndAnswer(caller: Page, desk: Page): Promise<void> {
   await caller.getByRole('button', { name: 'Call', exact: true }).click();
   const dialog = desk.getByRole('dialog', { name: 'Incoming call' });
   await dialog.getByRole('button', { name: 'Answer', exact: true }).click({ timeout: 10_000 });
+}
+
+/**
+ * A new sender's desk app (served by `deskUrl`) and a reply page on one of
+ * their links (served by `pageUrl`), page errors collected.
+ */
+export async function replyPageAndDesk(
+  browsers: CallBrowsers,
+  urls: { deskUrl: string; pageUrl: string },
+) {
+  const sender = await signUp(urls.pageUrl, 'Ada Lovelace');
+  const link = await createLink(sender, { recipientName: 'Grace' });
+  const { page: desk, close: closeDesk } = await openDesk(
+    browsers.sender,
+    urls.deskUrl,
+    sender.cookie,
+  );
+  const caller = await browsers.caller.newPage();
+  const errors: string[] = [];
+  for (const page of [desk, caller]) page.on('pageerror', (error) => errors.push(error.message));
+  await caller.goto(`${urls.pageUrl}/r/${link.token}`);
+  return { sender, desk, caller, errors, closeDesk };
 }
