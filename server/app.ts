@@ -239,11 +239,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const senderStatus = async (accountId: number) => {
     const account = await accounts.findById(accountId);
     if (!account) return 'offline' as const;
-    return senderStatusOf(
-      await cluster.deviceDirectory.connectedActivities(accountId),
-      account.settings,
-      await cluster.callDirectory.busy(accountId),
-    );
+    const [connected, busy] = await Promise.all([
+      cluster.deviceDirectory.connectedActivities(accountId),
+      cluster.callDirectory.busy(accountId),
+    ]);
+    return senderStatusOf(connected, account.settings, busy);
   };
 
   const metrics = createMetrics({

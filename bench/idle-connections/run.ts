@@ -6,11 +6,13 @@
 //   npx tsx bench/idle-connections/run.ts [devices=5000,10000,15000]
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { signUp } from '../../test/support/sender.js';
 import { startServer, type RunningServer } from '../../test/support/server-process.js';
+import { processUsage } from '../lib/proc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FLEET = path.join(here, '..', 'ring-latency', 'device-fleet.ts');
@@ -19,28 +21,6 @@ const DEVICES_PER_SENDER = 100;
 const GiB = 2 ** 30;
 
 const [deviceCounts = '5000,10000,15000'] = process.argv.slice(2);
-
-/** Resident memory of a process, bytes (VmRSS). */
-function rss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return Number(kb) * 1024;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function senderCookie(url: string): Promise<string> {
-  const response = await fetch(`${url}/api/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: 'Bench Sender',
-      email: `bench-${randomBytes(6).toString('hex')}@example.org`,
-      password: 'benchmark password',
-    }),
-  });
-  return (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-}
 
 interface Result {
   devices: number;
@@ -53,10 +33,13 @@ interface Result {
 async function measure(server: RunningServer, devices: number): Promise<Result> {
   const pid = server.process.pid ?? 0;
   const cookies = await Promise.all(
-    Array.from({ length: Math.ceil(devices / DEVICES_PER_SENDER) }, () => senderCookie(server.url)),
+    Array.from(
+      { length: Math.ceil(devices / DEVICES_PER_SENDER) },
+      async () => (await signUp(server.url, 'Bench Sender')).cookie,
+    ),
   );
   await sleep(2000);
-  const base = rss(pid);
+  const base = processUsage(pid).rssBytes;
   const plans = Array.from({ length: FLEETS }, () => ({
     url: server.url,
     devices: [] as object[],
@@ -87,7 +70,7 @@ async function measure(server: RunningServer, devices: number): Promise<Result> 
     throw new Error(`only ${registered} of ${devices} devices registered`);
   // Idle: let the connect burst's garbage be collected before reading.
   await sleep(10_000);
-  const loaded = rss(pid);
+  const loaded = processUsage(pid).rssBytes;
   for (const fleet of fleets) fleet.send({ type: 'close' });
   const perConnection = (loaded - base) / devices;
   return {

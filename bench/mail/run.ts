@@ -7,12 +7,12 @@
 //
 //   npm run bench:mail -- [messages=300] [connections=4]
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import { freePort } from '../../test/support/free-port.js';
 import { startMailSink } from '../../test/support/mail-sink.js';
 import { randomEmail, signUp } from '../../test/support/sender.js';
 import { startServer } from '../../test/support/server-process.js';
+import { processUsage } from '../lib/proc.js';
 
 const messages = Number(process.argv[2] ?? 300);
 const connections = Number(process.argv[3] ?? 4);
@@ -20,14 +20,6 @@ const PASSWORD = 'correct horse battery';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** CPU seconds (user + system) and resident MiB of one process, from /proc. */
-function processUsage(pid: number): { cpu: number; rssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, rssMiB: Number(rss) / 1024 };
 }
 
 const sink = await startMailSink();
@@ -123,7 +115,7 @@ async function step(name: string, count: number, attachmentBytes: number): Promi
     deliveredP50: percentile(delivered, 50),
     deliveredP99: percentile(delivered, 99),
     cpuPercent: ((after.cpu - before.cpu) / elapsed) * 100,
-    rssMiB: after.rssMiB,
+    rssMiB: after.rssBytes / 2 ** 20,
   };
 }
 

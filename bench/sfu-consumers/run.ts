@@ -7,23 +7,15 @@
 //
 //   npx tsx bench/sfu-consumers/run.ts [producers=20,50] [receivers=5,10] [seconds=10]
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { routerMediaCodecs } from '../../media/codecs.js';
+import { processUsage } from '../lib/proc.js';
 
 const [producersArg = '20,50', receiversArg = '5,10', secondsArg = '10'] = process.argv.slice(2);
-const TICKS_PER_SECOND = 100; // _SC_CLK_TCK on Linux
 const OPUS_PT = 100;
-
-/** CPU seconds a process has used (user + system). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function bind(socket: dgram.Socket): Promise<number> {
   return new Promise((resolve) =>
@@ -127,13 +119,13 @@ async function measure(
     const packets = await packetsSent(consumers);
     return { packets, at: Number((from + process.hrtime.bigint()) / 2n) / 1e9 };
   };
-  const cpuBefore = cpuSeconds(worker.pid);
+  const cpuBefore = processUsage(worker.pid).cpu;
   const cpuFrom = process.hrtime.bigint();
   const before = await count();
   await sleep(seconds * 1000);
   const after = await count();
   const cpu =
-    (cpuSeconds(worker.pid) - cpuBefore) / (Number(process.hrtime.bigint() - cpuFrom) / 1e9);
+    (processUsage(worker.pid).cpu - cpuBefore) / (Number(process.hrtime.bigint() - cpuFrom) / 1e9);
   const packetsPerSecondOut = (after.packets - before.packets) / (after.at - before.at);
   clearInterval(tick);
   sender.close();

@@ -52,6 +52,8 @@ export class CallInvites {
       item.append('— in the call');
       return item;
     }
+    // An open reply page rings at once; otherwise they can join from the email's link.
+    if (recipient.pageOpen) item.append('(reply page open) ');
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = 'Invite';

@@ -37,6 +37,7 @@ const ui = {
 };
 
 /** A group call's video tiles are all taken: this page joins with its voice. */
+// Four is MAX_VIDEO_SENDERS (protocol/group.ts): importing the value would bring zod into the page.
 const VIDEO_FULL = `Four people already send video: you are in the call with your voice.`;
 
 const STATUS_TEXT: Record<SenderStatus, string> = {

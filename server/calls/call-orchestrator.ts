@@ -224,7 +224,7 @@ export class CallOrchestrator {
         this.#persist('aborted call', [this.#deps.callDirectory.close(id)]);
         throw new RequestError(ErrorCode.Forbidden, 'disconnected');
       }
-      this.#launch(call, account);
+      this.#launch(call, account, connected);
       // Off the ring path: the link's usage.
       this.#persist('link use', [this.#deps.links.recordCall(link.id)]);
       return {
@@ -293,14 +293,14 @@ export class CallOrchestrator {
       await this.#record(call, account, null);
       await this.#open(call);
       if (gone()) {
-        this.#persist('aborted call', [this.#deps.callDirectory.close(id)]);
         this.#persist('aborted call', [
+          this.#deps.callDirectory.close(id),
           this.#deps.calls.ended(id, { outcome: 'cancelled', endedAt: new Date() }),
         ]);
         throw new Error('the phone hung up');
       }
       phone.live = call;
-      this.#launch(call, account);
+      this.#launch(call, account, connected);
     } catch (error) {
       this.#log.warn({ err: error, number: inbound.number }, 'an incoming phone call failed');
       room?.close();
@@ -661,13 +661,13 @@ export class CallOrchestrator {
   }
 
   /** Makes the call live and starts its ring plan. */
-  #launch(call: LiveCall, account: Account): void {
+  #launch(call: LiveCall, account: Account, connected: DeviceActivity[]): void {
     this.#calls.set(call.id, call);
     this.#watchRoom(call);
     // Off the ring path: the full explanation (with the devices that were
     // offline) for the call's record.
     if (!account.settings.doNotDisturb)
-      this.#persist('ring reasons', [this.#recordAllReasons(call)]);
+      this.#persist('ring reasons', [this.#recordAllReasons(call, connected)]);
     this.#log.info({ callId: call.id, accountId: account.id }, 'call started');
     // A page caller gets its ack (with the call id) before the first progress event.
     setImmediate(() => this.#dispatch(call, { type: 'start' }));
@@ -741,9 +741,10 @@ export class CallOrchestrator {
     return { call, deviceId };
   }
 
-  async #recordAllReasons(call: LiveCall): Promise<void> {
+  /** `connected`: the devices the call was ranked from (on any node); the others were offline. */
+  async #recordAllReasons(call: LiveCall, connected: DeviceActivity[]): Promise<void> {
     const stored = await this.#deps.devices.list(call.accountId);
-    const activities = this.#deps.presence.activities(call.accountId, stored);
+    const activities = this.#deps.presence.activities(call.accountId, stored, connected);
     const { reasons } = rankDevices(activities, call.startedAt);
     await this.#deps.calls.setRingReasons(call.id, reasons);
   }

@@ -21,7 +21,7 @@ import { randomToken } from '../security/tokens.js';
 export type RedisClient = RedisClientType;
 
 /** A node whose heartbeat is older than this counts as dead. */
-export const NODE_TTL_MS = 15_000;
+const NODE_TTL_MS = 15_000;
 const HEARTBEAT_MS = 5_000;
 /** A request to another node fails after this long without a reply. */
 const REQUEST_TIMEOUT_MS = 5_000;

@@ -127,11 +127,22 @@ export class Presence extends EventEmitter<PresenceEvents> {
     device.offlineTimer.unref();
   }
 
-  /** Activity of every known device, for ranking. */
-  activities(accountId: number, stored: StoredDevice[]): DeviceActivity[] {
+  /**
+   * Activity of every known device, for ranking and the device list;
+   * `elsewhere` are the account's devices connected to any node (the device
+   * directory): one connected to another node only is as that node publishes it.
+   */
+  activities(
+    accountId: number,
+    stored: StoredDevice[],
+    elsewhere: DeviceActivity[] = [],
+  ): DeviceActivity[] {
     const live = this.#accounts.get(accountId);
+    const remote = new Map(elsewhere.map((a) => [a.deviceId, a]));
     return stored.map((device) => {
       const current = live?.get(device.deviceId);
+      const there = remote.get(device.deviceId);
+      if (there && !current?.sockets.size) return there;
       return {
         deviceId: device.deviceId,
         label: current?.label ?? device.label,
@@ -167,25 +178,21 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
   }
 
-  /** The desk app's device list. */
   /**
-   * The desk app's device list; `elsewhere` are the account's devices
-   * connected to any node (the device directory), so every node shows the same.
+   * The desk app's device list; with `elsewhere` (the device directory), the
+   * same whichever node computes it.
    */
   view(accountId: number, stored: StoredDevice[], elsewhere: DeviceActivity[] = []): DeviceView[] {
     const now = this.#now();
     const live = this.#accounts.get(accountId);
-    const remote = new Map(elsewhere.map((a) => [a.deviceId, a]));
-    const here = (id: string) => (live?.get(id)?.sockets.size ?? 0) > 0;
+    const elsewhereIds = new Set(elsewhere.map((a) => a.deviceId));
     const online = (id: string) => {
       const device = live?.get(id);
-      return Boolean(remote.has(id) || (device && (here(id) || device.offlineTimer)));
+      return Boolean(
+        elsewhereIds.has(id) || (device && (device.sockets.size > 0 || device.offlineTimer)),
+      );
     };
-    // A device connected to another node only: as that node publishes it.
-    const activities = this.activities(accountId, stored).map((a) => {
-      const there = remote.get(a.deviceId);
-      return there && !here(a.deviceId) ? there : a;
-    });
+    const activities = this.activities(accountId, stored, elsewhere);
     const active = new Set(
       activities
         .filter(

@@ -12,7 +12,6 @@ import {
   type CallIdRequest,
 } from '../../protocol/call.js';
 import { inviteToCallSchema, joinCallSchema } from '../../protocol/group.js';
-import type { z } from 'zod';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -22,6 +21,7 @@ import { clientAddress } from './socket-server.js';
 import { FORWARDED_CALL_EVENTS, type ForwardedCallEvent, type Forwarding } from './forwarding.js';
 import type { Peer } from './peer.js';
 import type { VoxSocket } from './typed-server.js';
+import { operation, runOperation, type Operation } from './forwardable-operation.js';
 import { RequestError, validated } from './validated-handler.js';
 
 export class CallHandlers {
@@ -90,10 +90,7 @@ export class CallHandlers {
 
   /** A call request of a socket connected to another node, forwarded by that node. */
   runForwarded(peer: Peer, event: ForwardedCallEvent, payload: unknown): Promise<unknown> {
-    const operation = this.#operations[event];
-    const parsed = operation.schema.safeParse(payload);
-    if (!parsed.success) throw new RequestError(ErrorCode.BadRequest, `invalid ${event}`);
-    return operation.run(peer, parsed.data);
+    return runOperation(this.#operations[event], event, peer, payload);
   }
 
   /** Runs a request here when this node runs the call, else on the node that does. */
@@ -108,7 +105,7 @@ export class CallHandlers {
   }
 
   /** Each request about a call the socket is in (the desk that answers, mostly). */
-  readonly #operations: Record<ForwardedCallEvent, CallOperation> = {
+  readonly #operations: Record<ForwardedCallEvent, Operation<Peer, CallIdRequest>> = {
     'call:answer': operation(answerCallSchema, (peer, request) =>
       this.#calls.answer(peer, request.callId, request.video),
     ),
@@ -140,17 +137,4 @@ export class CallHandlers {
     if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
     return link;
   }
-}
-
-interface CallOperation {
-  schema: z.ZodType<CallIdRequest>;
-  run: (peer: Peer, request: CallIdRequest) => Promise<unknown>;
-}
-
-function operation<S extends z.ZodType<CallIdRequest>>(
-  schema: S,
-  run: (peer: Peer, request: z.output<S>) => Promise<unknown>,
-): CallOperation {
-  // The request reaching run() has been parsed with this very schema.
-  return { schema, run: run as (peer: Peer, request: CallIdRequest) => Promise<unknown> };
 }

@@ -22,7 +22,7 @@ import { iceServersFor } from '../security/turn-credentials.js';
 import type { Peer } from './peer.js';
 import { FORWARDED_MEDIA_EVENTS, type ForwardedMediaEvent, type Forwarding } from './forwarding.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
-import type { z } from 'zod';
+import { operation, runOperation, type Operation } from './forwardable-operation.js';
 import { RequestError, validated } from './validated-handler.js';
 
 /** How long a request waits for its socket's call to move off a dead worker. */
@@ -166,10 +166,7 @@ export class MediaSignaling {
 
   /** A media request of a socket connected to another node, forwarded by that node. */
   runForwarded(peerId: string, event: ForwardedMediaEvent, payload: unknown): Promise<unknown> {
-    const operation = this.#operations[event];
-    const parsed = operation.schema.safeParse(payload);
-    if (!parsed.success) throw new RequestError(ErrorCode.BadRequest, `invalid ${event}`);
-    return operation.run(peerId, parsed.data);
+    return runOperation(this.#operations[event], event, peerId, payload);
   }
 
   /** Runs a request here, or on the node whose room the socket is in. */
@@ -183,7 +180,7 @@ export class MediaSignaling {
   }
 
   /** Each media request, run for a peer of this node's rooms. */
-  readonly #operations: Record<ForwardedMediaEvent, MediaOperation> = {
+  readonly #operations: Record<ForwardedMediaEvent, Operation<string>> = {
     'media:createTransport': operation(createTransportSchema, (peerId, request) =>
       this.#inRoom(peerId, (room) =>
         room.createTransport(peerId, request.direction, request.policy),
@@ -237,19 +234,6 @@ export class MediaSignaling {
       return attempt(moved, operation);
     }
   }
-}
-
-interface MediaOperation {
-  schema: z.ZodType;
-  run: (peerId: string, request: unknown) => Promise<unknown>;
-}
-
-function operation<S extends z.ZodType>(
-  schema: S,
-  run: (peerId: string, request: z.output<S>) => Promise<unknown>,
-): MediaOperation {
-  // The request reaching run() has been parsed with this very schema.
-  return { schema, run: run as (peerId: string, request: unknown) => Promise<unknown> };
 }
 
 /** Room errors are the client's (unknown ids, wrong kinds): told as bad requests. */

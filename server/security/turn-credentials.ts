@@ -6,12 +6,12 @@ import { createHmac } from 'node:crypto';
 import type { IceServer } from '../../protocol/media.js';
 import type { IceConfig } from '../config.js';
 
-export interface TurnCredentials {
+interface TurnCredentials {
   username: string;
   credential: string;
 }
 
-export function turnCredentials(
+function turnCredentials(
   secret: string,
   user: string,
   ttlMs: number,

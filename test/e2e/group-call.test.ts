@@ -114,6 +114,14 @@ describe('a group reply', () => {
       .poll(() => prompt.textContent(), { timeout: 10_000 })
       .toContain('Ada is talking with Sam Sender about this email. Join?');
     expect(await bob.getByRole('button', { name: 'Call', exact: true }).isVisible()).toBe(false);
+    // The sender sees that Bob has the email's reply page open, ready to be invited.
+    const invites = desk.getByRole('region', { name: 'Others who got this email' });
+    await expect
+      .poll(() => invites.locator('li').allTextContents())
+      .toEqual([
+        'Ada (ada@example.org) — in the call',
+        'Bob (bob@example.org) (reply page open) Invite',
+      ]);
     await prompt.getByRole('button', { name: 'Join the call' }).click();
     await expect
       .poll(() => bob.locator('#call-status').textContent())
@@ -138,7 +146,6 @@ describe('a group reply', () => {
       .toMatch(/^(Sam Sender|Ada|Bob) \(speaking\)$/);
 
     // The sender sees the email's recipients, both in the call.
-    const invites = desk.getByRole('region', { name: 'Others who got this email' });
     await expect
       .poll(() => invites.locator('li').allTextContents())
       .toEqual(['Ada (ada@example.org) — in the call', 'Bob (bob@example.org) — in the call']);

@@ -151,6 +151,10 @@ describe('a call across two nodes', () => {
         outcome: 'answered',
         answeredOn: 'Laptop on B',
       });
+    // The record explains the ring with the desk as node B saw it (not "offline").
+    await expect
+      .poll(async () => (await history(sender))[0]?.ringReasons)
+      .toEqual([expect.stringMatching(/^Laptop on B: input \d+ s ago, focused$/)]);
   });
 
   it('lets exactly one of two devices on two nodes win when both answer at once', async () => {
