@@ -34,6 +34,25 @@ export interface StartCallResult {
   maySendVideo: boolean;
   /** The call's media room: the caller sets up media while it rings. */
   media: JoinRoomResult;
+  /**
+   * Proves this page placed the call: after its connection drops (the node
+   * it reached died) the page resumes the call on another node with it.
+   * Absent for a joined group call (a guest cannot resume).
+   */
+  resumeToken?: string;
+}
+
+/** A reply page, reconnected (to any node), takes its call back. */
+export const resumeCallSchema = z.object({
+  callId,
+  resumeToken: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is not a resume token'),
+});
+export type ResumeCallRequest = z.infer<typeof resumeCallSchema>;
+
+export interface ResumeCallResult {
+  callId: string;
+  /** The call's new media room: the page sets its media up there (as after a room move). */
+  media: JoinRoomResult;
 }
 
 export interface AnswerCallResult {

@@ -52,3 +52,45 @@ export const publishedDeviceSchema = z.object({
   visible: z.boolean(),
   lastAnsweredAt: z.number().nullable(),
 });
+
+/**
+ * What another node needs to take a call over when the node running it dies
+ * (its caller's page reconnects there): written by the call's node into the
+ * call directory when the call opens and when it is answered.
+ */
+export const callSnapshotSchema = z.object({
+  accountId: z.number().int(),
+  /** The caller's link. */
+  linkId: z.number().int(),
+  /** The page proves it placed the call with the token whose hash this is. */
+  resumeTokenHash: z.string().min(1),
+  /** ms since the epoch: the ring plan's stages keep their times. */
+  startedAt: z.number(),
+  incoming: z.object({
+    callId: z.string().min(1),
+    callerName: z.string(),
+    callerEmail: z.string().nullable(),
+    subject: z.string().nullable(),
+    video: z.boolean(),
+    senderBusy: z.boolean(),
+    canSendToPhone: z.boolean(),
+  }),
+  /** The email's group (a To/Cc link): its other recipients may join. */
+  messageKey: z.string().nullable(),
+  /** The sender's device that answered, and where its socket is. */
+  answer: z
+    .object({
+      deviceId: z.string().min(1),
+      label: z.string(),
+      /** Its socket id (its peer id in the room). */
+      peerId: z.string().min(1),
+      /** The node its socket is connected to. */
+      node: z.string().min(1),
+      answeredAt: z.string(),
+      video: z.boolean(),
+    })
+    .nullable(),
+  /** A phone took the call: its leg was bound to the dead node's media. */
+  phone: z.boolean(),
+});
+export type CallSnapshot = z.infer<typeof callSnapshotSchema>;

@@ -12,6 +12,8 @@ import type {
   RingEnded,
   StartCallRequest,
   StartCallResult,
+  ResumeCallRequest,
+  ResumeCallResult,
 } from './call.js';
 import type {
   CallParticipants,
@@ -64,6 +66,8 @@ export interface ClientToServerEvents {
   'call:sendToPhone': (request: CallIdRequest, ack: AckCallback<null>) => void;
   // Reply page (anonymous caller holding a link token).
   'call:start': (request: StartCallRequest, ack: AckCallback<StartCallResult>) => void;
+  /** After a reconnect: the call this page placed goes on (on whichever node it reached). */
+  'call:resume': (request: ResumeCallRequest, ack: AckCallback<ResumeCallResult>) => void;
   /** Keypad tones to the phone the caller is connected to. */
   'call:dtmf': (request: CallDtmfRequest, ack: AckCallback<null>) => void;
   // Group replies: a reply page hears about its email's call and joins it;

@@ -180,6 +180,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     presence,
     deviceDirectory: cluster.deviceDirectory,
     callDirectory: cluster.callDirectory,
+    nodeId: cluster.nodeId,
     accounts,
     devices: deviceStore,
     links: linkStore,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
 import { startServer } from '../../test/support/server-process.js';
-import { startTwoNodes } from '../../test/support/two-nodes.js';
+import { startTwoNodes } from '../../test/support/nodes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FLEETS = 4;

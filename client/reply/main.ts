@@ -50,7 +50,10 @@ const STATUS_TEXT: Record<SenderStatus, string> = {
 
 const socket = connect(byId('connection'));
 let senderName = 'the sender';
-let call: { id: string; session: MediaSession } | undefined;
+/** `resumeToken`: takes the call back after the connection drops (the call this page placed). */
+let call: { id: string; session: MediaSession; resumeToken?: string } | undefined;
+/** While the connection is down in a call: gives up on the call when it fires. */
+let giveUp: number | undefined;
 /** Between pressing Call (or Join) and the call ending. */
 let busy = false;
 let timer: number | undefined;
@@ -97,6 +100,8 @@ function stageText(stage: CallerStage): string {
 
 function endCall(text: string): void {
   window.clearInterval(timer);
+  window.clearTimeout(giveUp);
+  giveUp = undefined;
   call?.session.close();
   call = undefined;
   busy = false;
@@ -195,7 +200,7 @@ async function enterCall(
   try {
     const started = unwrap(await request(callerName));
     callId = started.callId;
-    call = { id: started.callId, session };
+    call = { id: started.callId, session, resumeToken: started.resumeToken };
     show(ui.inCall, true);
     ui.hangUp.focus();
     const camera = video && started.maySendVideo;
@@ -255,9 +260,32 @@ async function load(): Promise<void> {
   showStart();
 }
 
+/** How long a call waits for the connection to come back (its node died, the network dropped). */
+const RECONNECT_GRACE_MS = 20_000;
+
 socket.on('call:progress', onProgress);
 socket.on('disconnect', () => {
-  if (call) endCall('Connection lost: call ended');
+  if (!call) return;
+  if (!call.resumeToken) return endCall('Connection lost: call ended');
+  // The call may go on through another node once the page reconnects.
+  window.clearInterval(timer);
+  ui.status.textContent = 'Connection lost, reconnecting…';
+  window.clearTimeout(giveUp);
+  giveUp = window.setTimeout(() => endCall('Connection lost: call ended'), RECONNECT_GRACE_MS);
+});
+socket.on('connect', () => {
+  const current = call;
+  if (giveUp === undefined || !current?.resumeToken) return;
+  window.clearTimeout(giveUp);
+  giveUp = undefined;
+  void socket
+    .emitWithAck('call:resume', { callId: current.id, resumeToken: current.resumeToken })
+    .then((ack) => {
+      if (call !== current) return;
+      // The server says where it stands next (connected since…, or ringing).
+      if (ack.ok) current.session.moveTo(ack.data.media);
+      else endCall(`Connection lost: call ended`);
+    });
 });
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();

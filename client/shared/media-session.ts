@@ -95,6 +95,11 @@ export class MediaSession {
     window.addEventListener('online', this.#onOnline);
   }
 
+  /** The call went on in another room (taken over by another node): set up again there. */
+  moveTo(joined: JoinRoomResult): void {
+    this.#onRoomMoved(joined);
+  }
+
   /** Restarts ICE on both transports (after a network change or a failed path). */
   async restartIce(): Promise<void> {
     for (const transport of [this.#sendTransport, this.#recvTransport]) {

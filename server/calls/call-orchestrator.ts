@@ -7,9 +7,11 @@ import type {
   AnswerCallResult,
   CallOutcome,
   IncomingCall,
+  ResumeCallResult,
   RingEndReason,
   StartCallResult,
 } from '../../protocol/call.js';
+import type { CallSnapshot } from '../../protocol/cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   type CallRecipient,
@@ -34,7 +36,7 @@ import type { MediaSignaling } from '../realtime/media-signaling.js';
 import type { Peer } from '../realtime/peer.js';
 import type { VoxServer } from '../realtime/typed-server.js';
 import { RequestError } from '../realtime/validated-handler.js';
-import { randomToken } from '../security/tokens.js';
+import { hashToken, randomToken } from '../security/tokens.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
 import type { CallDirectory } from './call-directory.js';
@@ -64,6 +66,8 @@ export interface CallOrchestratorDeps {
   deviceDirectory: DeviceDirectory;
   /** Which node runs each call, and which senders are busy, on every node. */
   callDirectory: CallDirectory;
+  /** This node's name in the cluster (the call directory's). */
+  nodeId: string;
   accounts: AccountStore;
   devices: DeviceStore;
   links: LinkStore;
@@ -104,7 +108,10 @@ interface LiveCall {
   timers: NodeJS.Timeout[];
   /** Device labels by id, for "Answered on Laptop". */
   labels: Map<string, string>;
-  answer?: { socket: Peer; deviceId: string };
+  /** The device that answered (`video`: it sends its camera). */
+  answer?: { socket: Peer; deviceId: string; video: boolean };
+  /** A reply page's call: its link, and the hash of the token that resumes it elsewhere. */
+  resume: { linkId: number; tokenHash: string } | undefined;
   /** The devices ranked when the call started (later stages ring those still online). */
   ranked: RankedDevice[];
   /** Which of them are connected now (on any node). */
@@ -188,6 +195,7 @@ export class CallOrchestrator {
       const [connected, senderBusy] = await this.#senderNow(account.id);
 
       const id = randomToken(12);
+      const resumeToken = randomToken(18);
       room = await this.#createRoom(id);
       const group = inGroup(link) ? new GroupCall(link.messageKey, link.id) : undefined;
       // Several people may talk: everyone sees who is speaking.
@@ -208,14 +216,10 @@ export class CallOrchestrator {
           canSendToPhone: numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false),
         },
         caller: new PageCaller(socket, room, this.#deps.signaling),
-        stages: account.settings.doNotDisturb
-          ? []
-          : [
-              ...deviceStages(ringPlanMs(account.settings)),
-              phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
-            ],
+        stages: this.#pageStages(account, numbers),
         numbers,
         group,
+        resume: { linkId: link.id, tokenHash: hashToken(resumeToken) },
       };
       recorded = await this.#record(call, account, link.id);
       await this.#open(call);
@@ -232,6 +236,7 @@ export class CallOrchestrator {
         senderName: account.displayName,
         maySendVideo: request.video,
         media,
+        resumeToken,
       };
     } catch (error) {
       if (room) {
@@ -246,6 +251,90 @@ export class CallOrchestrator {
       throw error;
     } finally {
       this.#starting.delete(socket.id);
+    }
+  }
+
+  /**
+   * Takes over a reply page's call whose node died, from its snapshot (the
+   * directory already names this node). The page, reconnected here, and the
+   * device that answered set their media up again in a new room on this
+   * node; a call still ringing rings on, its stages keeping their times.
+   * `answerer`: the answering device's socket, wherever it is connected.
+   */
+  async resume(
+    socket: Peer,
+    snapshot: CallSnapshot,
+    answerer: Peer | undefined,
+  ): Promise<ResumeCallResult> {
+    const id = snapshot.incoming.callId;
+    const account = await this.#deps.accounts.findById(snapshot.accountId);
+    if (!account) throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
+    const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
+    const room = await this.#createRoom(id);
+    try {
+      if (snapshot.messageKey) await room.detectSpeakers();
+      const channel = `call:${id}`;
+      const media = await this.#deps.signaling.join(
+        socket,
+        room,
+        channel,
+        kindsOf(snapshot.incoming.video),
+      );
+      const call: LiveCall = {
+        ...this.#newCall(id, account, room, connected),
+        startedAt: snapshot.startedAt,
+        incoming: snapshot.incoming,
+        caller: new PageCaller(socket, room, this.#deps.signaling),
+        stages: this.#pageStages(account, numbers),
+        numbers,
+        group: snapshot.messageKey
+          ? new GroupCall(snapshot.messageKey, snapshot.linkId)
+          : undefined,
+        resume: { linkId: snapshot.linkId, tokenHash: snapshot.resumeTokenHash },
+      };
+      const answer = snapshot.answer;
+      if (answer) {
+        if (!answerer?.connected) throw new RequestError(ErrorCode.NotFound, 'the call ended');
+        // Answered before the node died: it goes on as it was.
+        call.state = { kind: 'answered', deviceId: answer.deviceId };
+        call.answer = { socket: answerer, deviceId: answer.deviceId, video: answer.video };
+        call.answeredAt = answer.answeredAt;
+        call.labels.set(answer.deviceId, answer.label);
+        await this.#deps.signaling.adopt(answerer, room, channel, kindsOf(answer.video));
+      }
+      this.#calls.set(id, call);
+      this.#watchRoom(call);
+      this.#log.warn(
+        { callId: id, answered: answer !== null },
+        'call taken over from a node that died',
+      );
+      setImmediate(() => {
+        if (call.state.kind !== 'answered') return void this.#dispatch(call, { type: 'start' });
+        call.caller.progress({
+          callId: id,
+          stage: 'connected',
+          senderName: call.senderName,
+          answeredAt: call.answeredAt,
+        });
+        this.#announce(call);
+      });
+      return { callId: id, media };
+    } catch (error) {
+      if (!this.#calls.has(id)) {
+        this.#deps.signaling.leave(socket, room);
+        if (answerer) this.#deps.signaling.leave(answerer, room);
+        room.close();
+        // Nobody will resume it again: its record ends here.
+        this.#persist('ended', [
+          this.#deps.calls.ended(id, {
+            outcome: snapshot.answer ? 'answered' : 'cancelled',
+            endedAt: new Date(),
+          }),
+          this.#deps.callDirectory.close(id),
+        ]);
+      }
+      throw error;
     }
   }
 
@@ -289,6 +378,8 @@ export class CallOrchestrator {
         stages: account.settings.doNotDisturb ? [] : deviceStages(ringPlanMs(account.settings)),
         numbers: [],
         group: undefined,
+        // Its SIP leg lives on this node: nothing another node could take over.
+        resume: undefined,
       };
       await this.#record(call, account, null);
       await this.#open(call);
@@ -316,7 +407,8 @@ export class CallOrchestrator {
     if (!this.#dispatch(call, { type: 'answered', deviceId })) {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }
-    call.answer = { socket, deviceId };
+    call.answer = { socket, deviceId, video };
+    this.#persist('answered', [this.#deps.callDirectory.answered(call.id, this.#snapshot(call))]);
     // A phone caller: the device sends with the phone's codec, and the phone is answered.
     const codec = call.caller.answererCodec;
     if (codec) socket.emit('media:sendCodec', codec);
@@ -608,7 +700,7 @@ export class CallOrchestrator {
     account: Account,
     room: Room,
     connected: DeviceActivity[],
-  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'group'> {
+  ): Omit<LiveCall, 'incoming' | 'caller' | 'stages' | 'numbers' | 'group' | 'resume'> {
     const startedAt = Date.now();
     // Only connected devices can ring.
     const ranking = rankDevices(connected, startedAt);
@@ -635,9 +727,43 @@ export class CallOrchestrator {
     ]);
   }
 
+  /** A reply page's ring plan: the devices, then the sender's phones. */
+  #pageStages(account: Account, numbers: PhoneTarget[]): RingStage[] {
+    if (account.settings.doNotDisturb) return [];
+    return [
+      ...deviceStages(ringPlanMs(account.settings)),
+      phoneStage(() => numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false)),
+    ];
+  }
+
+  /** What another node needs to take the call over if this one dies (a reply page's only). */
+  #snapshot(call: LiveCall): CallSnapshot | undefined {
+    if (!call.resume) return undefined;
+    const answer = call.answer;
+    return {
+      accountId: call.accountId,
+      linkId: call.resume.linkId,
+      resumeTokenHash: call.resume.tokenHash,
+      startedAt: call.startedAt,
+      incoming: call.incoming,
+      messageKey: call.group?.messageKey ?? null,
+      answer: answer
+        ? {
+            deviceId: answer.deviceId,
+            label: call.labels.get(answer.deviceId) ?? answer.deviceId,
+            peerId: answer.socket.id,
+            node: answer.socket.node ?? this.#deps.nodeId,
+            answeredAt: call.answeredAt ?? new Date().toISOString(),
+            video: answer.video,
+          }
+        : null,
+      phone: call.state.kind === 'on_phone',
+    };
+  }
+
   /** Enters the call in the directory, so other nodes find it (before anything rings). */
   async #open(call: LiveCall): Promise<void> {
-    if (!(await this.#deps.callDirectory.open(call.id, call.accountId))) {
+    if (!(await this.#deps.callDirectory.open(call.id, call.accountId, this.#snapshot(call)))) {
       throw new Error(`call id ${call.id} is taken`);
     }
   }
@@ -859,6 +985,7 @@ export class CallOrchestrator {
       if (!this.#dispatch(call, { type: 'phone_answered' })) return phone.hangup();
       call.labels.set(`phone:${attempt.number}`, `${attempt.label} (${attempt.number})`);
       this.#recordAnswer(call, `phone:${attempt.number}`);
+      this.#persist('answered', [this.#deps.callDirectory.answered(call.id, this.#snapshot(call))]);
       phone.once('ended', () => {
         legWrite(attempt, (leg) =>
           this.#deps.calls.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
@@ -891,7 +1018,6 @@ export class CallOrchestrator {
     const label = call.labels.get(deviceId) ?? deviceId;
     this.#persist('answered', [
       this.#deps.calls.answered(call.id, { deviceId, label }, new Date()),
-      this.#deps.callDirectory.answered(call.id),
     ]);
     this.#log.info({ callId: call.id, deviceId }, 'call answered');
   }
@@ -976,6 +1102,10 @@ function participantsOf(call: LiveCall): Participant[] {
     role: 'recipient',
   }));
   return [...sender, ...first, ...guests];
+}
+
+function kindsOf(video: boolean): ('audio' | 'video')[] {
+  return video ? ['audio', 'video'] : ['audio'];
 }
 
 function ringPlanMs(settings: AccountSettings): { firstStageMs: number; totalMs: number } {

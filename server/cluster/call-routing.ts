@@ -13,8 +13,24 @@
 //   call:answer ─ ownerOf(callId) ─ request ──> CallHandlers.runForwarded(RemotePeer)
 //   media:*     ─ mediaHomeOf(socket) ─ request ──> MediaSignaling.runForwarded(peer id)
 //   disconnect  ─ peer:gone ──────────────────> orchestrator.disconnected(RemotePeer)
-import type { CallEnded } from '../../protocol/call.js';
-import type { BusRequest } from '../../protocol/cluster.js';
+//
+// When a call's node dies, its caller's page reconnects to another node and
+// asks for the call back (call:resume, with the token only that page holds).
+// That node pings the call's node; with no answer it takes the call over in
+// the directory (compare-and-set: one node wins), tells the answering
+// device's node where the call runs now, and runs the call in a new room.
+//
+//   page ─ call:resume ─> this node ─ node:ping ─X (dead)
+//                         directory.takeOver(callId, dead → this node)
+//                         ─ call:moved ─> the desk's node (its media requests follow)
+//                         orchestrator.resume: new room; page and desk set media up there
+import {
+  callIdRequestSchema,
+  type CallEnded,
+  type ResumeCallRequest,
+  type ResumeCallResult,
+} from '../../protocol/call.js';
+import type { BusRequest, CallSnapshot } from '../../protocol/cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { CallDirectory } from '../calls/call-directory.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
@@ -29,6 +45,8 @@ import {
   type Forwarding,
 } from '../realtime/forwarding.js';
 import type { MediaSignaling } from '../realtime/media-signaling.js';
+import type { Peer } from '../realtime/peer.js';
+import { hashToken } from '../security/tokens.js';
 import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import type { NodeBus } from './node-bus.js';
@@ -36,6 +54,12 @@ import { RemotePeer } from './remote-peer.js';
 
 /** Sent by a socket's node when the socket has gone. */
 const PEER_GONE = 'peer:gone';
+/** Asked of a call's node before another takes the call over: "are you there?" */
+const NODE_PING = 'node:ping';
+/** Sent to an answering device's node: its call runs on the sender now. */
+const CALL_MOVED = 'call:moved';
+/** How long a call's node has to answer the ping before it counts as dead. */
+const PING_TIMEOUT_MS = 750;
 /** How often nodes holding each other's sockets check that the other is alive. */
 const WATCH_MS = 5_000;
 
@@ -112,6 +136,81 @@ export class CallRouting implements Forwarding {
     return result;
   }
 
+  async resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult> {
+    const services = this.#services;
+    if (!services) throw new RequestError(ErrorCode.Internal, 'node not ready');
+    const entry = await this.#directory.entry(request.callId);
+    const snapshot = entry?.snapshot;
+    // The same answer for a wrong token as for no call: the id alone proves nothing.
+    if (!entry || !snapshot || hashToken(request.resumeToken) !== snapshot.resumeTokenHash) {
+      throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    }
+    if (snapshot.phone) {
+      throw new RequestError(ErrorCode.NotFound, 'the call ended: the phone leg was lost');
+    }
+    if (entry.node === this.#bus.nodeId || (await this.#answers(entry.node))) {
+      // Its node is alive: it ends the call itself (the page's socket there dropped).
+      throw new RequestError(ErrorCode.Conflict, 'the call is ending on its node');
+    }
+    if (!(await this.#directory.takeOver(request.callId, entry.node, snapshot))) {
+      throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    }
+    this.#log.warn({ callId: request.callId, from: entry.node }, 'taking over a call');
+    const answerer = snapshot.answer
+      ? await this.#moveAnswerer(request.callId, snapshot.accountId, snapshot.answer)
+      : undefined;
+    return services.orchestrator.resume(socket, snapshot, answerer);
+  }
+
+  /** Whether `node` answers a ping in time. */
+  async #answers(node: string): Promise<boolean> {
+    try {
+      await this.#bus.request(node, NODE_PING, { id: 'ping', data: {} }, null, PING_TIMEOUT_MS);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The answering device's socket, its node told that the call runs here now
+   * (before the device hears of its new room, so its media requests come
+   * here); undefined if it has gone or its call ended meanwhile.
+   */
+  async #moveAnswerer(
+    callId: string,
+    accountId: number,
+    answer: NonNullable<CallSnapshot['answer']>,
+  ): Promise<Peer | undefined> {
+    if (answer.node === this.#bus.nodeId) {
+      if (this.#answered.get(answer.peerId)?.callId !== callId) return undefined;
+      this.#answered.delete(answer.peerId);
+      return this.#io.sockets.sockets.get(answer.peerId);
+    }
+    try {
+      await this.#bus.request(answer.node, CALL_MOVED, { id: answer.peerId, data: {} }, { callId });
+    } catch (error) {
+      this.#log.warn({ err: error, callId }, 'the answering device of a call taken over is gone');
+      return undefined;
+    }
+    return this.#peerFor(answer.node, answer.peerId, { accountId, deviceId: answer.deviceId });
+  }
+
+  /** Another node took over the call this node's socket answered: follow it there. */
+  #callMoved(request: BusRequest): null {
+    const { callId } = callIdRequestSchema.parse(request.payload);
+    const socketId = request.peer.id;
+    if (
+      this.#answered.get(socketId)?.callId !== callId ||
+      !this.#io.sockets.sockets.has(socketId)
+    ) {
+      throw new RequestError(ErrorCode.NotFound, 'that device is no longer in the call');
+    }
+    this.#answered.set(socketId, { node: request.from, callId });
+    this.#contacted.set(socketId, (this.#contacted.get(socketId) ?? new Set()).add(request.from));
+    return null;
+  }
+
   /** Tells the nodes this socket acted on that it has gone. */
   attach(socket: VoxSocket): void {
     socket.on('disconnect', () => {
@@ -141,17 +240,19 @@ export class CallRouting implements Forwarding {
       if (peer) this.#gone(peer, services);
       return null;
     }
-    const peer = this.#peerFor(request);
+    if (event === NODE_PING) return null;
+    if (event === CALL_MOVED) return this.#callMoved(request);
+    const peer = this.#peerFor(request.from, request.peer.id, request.peer.data);
     if (isMediaEvent(event))
       return services.signaling.runForwarded(peer.id, event, request.payload);
     if (isCallEvent(event)) return services.calls.runForwarded(peer, event, request.payload);
     throw new RequestError(ErrorCode.BadRequest, `unknown forwarded event ${event}`);
   }
 
-  #peerFor(request: BusRequest): RemotePeer {
-    let peer = this.#peers.get(request.peer.id);
+  #peerFor(node: string, id: string, data: BusRequest['peer']['data']): RemotePeer {
+    let peer = this.#peers.get(id);
     if (!peer) {
-      peer = new RemotePeer(this.#io, request.from, request.peer.id, request.peer.data);
+      peer = new RemotePeer(this.#io, node, id, data);
       this.#peers.set(peer.id, peer);
     }
     return peer;

@@ -12,6 +12,8 @@ import { RedisCallDirectory } from './redis-call-directory.js';
 import { RedisDeviceDirectory } from './redis-device-directory.js';
 
 export interface Cluster {
+  /** This node's name (in the directories and on the bus). */
+  nodeId: string;
   deviceDirectory: DeviceDirectory;
   callDirectory: CallDirectory;
   /** With several nodes: forwards requests about other nodes' calls. */
@@ -19,11 +21,14 @@ export interface Cluster {
   close(): void;
 }
 
+const LOCAL_NODE = 'local';
+
 /** One node: everything in this process. */
 export function singleNode(presence: Presence): Cluster {
   const deviceDirectory = new LocalDeviceDirectory(presence);
-  const callDirectory = new MemoryCallDirectory();
+  const callDirectory = new MemoryCallDirectory(LOCAL_NODE);
   return {
+    nodeId: LOCAL_NODE,
     deviceDirectory,
     callDirectory,
     routing: undefined,
@@ -48,6 +53,7 @@ export async function joinCluster(
   const routing = new CallRouting(io, bus, callDirectory, logger);
   logger.info({ node: bus.nodeId }, 'joined the cluster');
   return {
+    nodeId: bus.nodeId,
     deviceDirectory,
     callDirectory,
     routing,

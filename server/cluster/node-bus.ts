@@ -79,14 +79,20 @@ export class NodeBus {
   }
 
   /** Runs `event` on `node` for `peer`; rejects with the RequestError that node answered. */
-  request(node: string, event: string, peer: ForwardedPeer, payload: unknown): Promise<unknown> {
+  request(
+    node: string,
+    event: string,
+    peer: ForwardedPeer,
+    payload: unknown,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
     const id = this.#nextId++;
     const message: BusMessage = { type: 'request', id, from: this.nodeId, event, peer, payload };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new RequestError(ErrorCode.Internal, 'the node running this call did not answer'));
-      }, REQUEST_TIMEOUT_MS);
+      }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       this.#publish(nodeChannel(node), message);
     });

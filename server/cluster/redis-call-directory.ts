@@ -1,11 +1,13 @@
 // The call directory in Redis, for several nodes. Each transition is one
 // atomic step (a Lua script or a single command), so two nodes racing on
 // one call id or one account can never both win:
-//   voxreply:call:<id>        hash {node, account, answered}  (open: only if absent)
+//   voxreply:call:<id>        hash {node, account, answered, snapshot}  (open: only if absent)
 //   voxreply:busy:<account>   sorted set: answered call id -> expiry (ms)
 // The owner refreshes its entries every few seconds; the entries of a node
 // that died expire (30 s), and after a Redis restart the owner writes its
-// calls again (it is the only one that knows them).
+// calls again (it is the only one that knows them). A node takes over the
+// call of a node that died by compare-and-set on `node`.
+import { callSnapshotSchema, type CallSnapshot } from '../../protocol/cluster.js';
 import type { CallDirectory } from '../calls/call-directory.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from './node-bus.js';
@@ -19,7 +21,7 @@ const busyKey = (accountId: number): string => `voxreply:busy:${accountId}`;
 /** Creates the entry only if no node has it; returns 1 when created. */
 const OPEN = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', '0')
+redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', '0', 'snapshot', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
@@ -27,6 +29,7 @@ return 1`;
 const ANSWERED = `
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'answered', '1')
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[4]) end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 return 1`;
 
@@ -41,14 +44,24 @@ return 1`;
 const REFRESH = `
 local node = redis.call('HGET', KEYS[1], 'node')
 if node and node ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', ARGV[3])
+redis.call('HSET', KEYS[1], 'node', ARGV[1], 'account', ARGV[2], 'answered', ARGV[3], 'snapshot', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6]) end
+return 1`;
+
+/** Moves the call from a node that died to this one, only if that node still has it. */
+const TAKE_OVER = `
+if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'node', ARGV[2], 'snapshot', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if redis.call('HGET', KEYS[1], 'answered') == '1' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6]) end
 return 1`;
 
 interface OwnCall {
   accountId: number;
   answered: boolean;
+  /** JSON, or '' when the call cannot be taken over (a phone calling in). */
+  snapshot: string;
 }
 
 export class RedisCallDirectory implements CallDirectory {
@@ -67,22 +80,29 @@ export class RedisCallDirectory implements CallDirectory {
     redis.on('ready', () => void this.#refreshAll());
   }
 
-  async open(callId: string, accountId: number): Promise<boolean> {
+  async open(callId: string, accountId: number, snapshot?: CallSnapshot): Promise<boolean> {
+    const json = snapshot ? JSON.stringify(snapshot) : '';
     const created = await this.#redis.eval(OPEN, {
       keys: [callKey(callId)],
-      arguments: [this.#node, String(accountId), String(ENTRY_TTL_MS)],
+      arguments: [this.#node, String(accountId), String(ENTRY_TTL_MS), json],
     });
-    if (created === 1) this.#mine.set(callId, { accountId, answered: false });
+    if (created === 1) this.#mine.set(callId, { accountId, answered: false, snapshot: json });
     return created === 1;
   }
 
-  async answered(callId: string): Promise<void> {
+  async answered(callId: string, snapshot?: CallSnapshot): Promise<void> {
     const own = this.#mine.get(callId);
     if (!own) return;
     own.answered = true;
+    if (snapshot) own.snapshot = JSON.stringify(snapshot);
     await this.#redis.eval(ANSWERED, {
       keys: [callKey(callId), busyKey(own.accountId)],
-      arguments: [this.#node, callId, String(Date.now() + ENTRY_TTL_MS)],
+      arguments: [
+        this.#node,
+        callId,
+        String(Date.now() + ENTRY_TTL_MS),
+        snapshot ? own.snapshot : '',
+      ],
     });
   }
 
@@ -98,6 +118,39 @@ export class RedisCallDirectory implements CallDirectory {
 
   async owner(callId: string): Promise<string | undefined> {
     return (await this.#redis.hGet(callKey(callId), 'node')) ?? undefined;
+  }
+
+  async entry(
+    callId: string,
+  ): Promise<{ node: string; snapshot: CallSnapshot | undefined } | undefined> {
+    const { node, snapshot } = await this.#redis.hGetAll(callKey(callId));
+    if (!node) return undefined;
+    return {
+      node,
+      snapshot: snapshot ? callSnapshotSchema.parse(JSON.parse(snapshot)) : undefined,
+    };
+  }
+
+  async takeOver(callId: string, from: string, snapshot: CallSnapshot): Promise<boolean> {
+    const json = JSON.stringify(snapshot);
+    const taken = await this.#redis.eval(TAKE_OVER, {
+      keys: [callKey(callId), busyKey(snapshot.accountId)],
+      arguments: [
+        from,
+        this.#node,
+        json,
+        String(ENTRY_TTL_MS),
+        String(Date.now() + ENTRY_TTL_MS),
+        callId,
+      ],
+    });
+    if (taken !== 1) return false;
+    this.#mine.set(callId, {
+      accountId: snapshot.accountId,
+      answered: snapshot.answer !== null || snapshot.phone,
+      snapshot: json,
+    });
+    return true;
   }
 
   async busy(accountId: number): Promise<boolean> {
@@ -123,6 +176,7 @@ export class RedisCallDirectory implements CallDirectory {
               String(ENTRY_TTL_MS),
               expiry,
               callId,
+              own.snapshot,
             ],
           }),
         ),

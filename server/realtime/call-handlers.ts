@@ -1,6 +1,7 @@
 // The call events, from the reply page (start, join, hang up) and the desk app
 // (answer, decline, send to phone, hang up, the email's recipients, invite)
-// and keypad tones to a phone. Starts and joins are rate-limited per IP and
+// and keypad tones to a phone; a reply page resuming its call after its node
+// died. Starts and joins are rate-limited per IP and
 // per link. With several nodes, requests about a call another node runs are
 // forwarded to it (forwarding.ts).
 import { ErrorCode } from '../../protocol/errors.js';
@@ -8,6 +9,7 @@ import {
   answerCallSchema,
   callDtmfSchema,
   callIdRequestSchema,
+  resumeCallSchema,
   startCallSchema,
   type CallIdRequest,
 } from '../../protocol/call.js';
@@ -68,6 +70,16 @@ export class CallHandlers {
           video: request.video,
         }),
       ),
+    );
+    // A page whose connection dropped (its node died) takes its call back here.
+    socket.on(
+      'call:resume',
+      validated('call:resume', resumeCallSchema, log, async (request) => {
+        await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
+        // One node: the call ended when the page's connection dropped.
+        if (!this.#forwarding) throw new RequestError(ErrorCode.NotFound, 'the call ended');
+        return this.#forwarding.resume(socket, request);
+      }),
     );
     // The requests of a call this socket is in, wherever that call runs.
     for (const event of FORWARDED_CALL_EVENTS) {

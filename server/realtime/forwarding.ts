@@ -3,6 +3,7 @@
 // a desk app connected elsewhere answers it, and later talks to its media
 // room, through that node. server/cluster/call-routing.ts implements this
 // over Redis; a single node has no forwarding at all.
+import type { ResumeCallRequest, ResumeCallResult } from '../../protocol/call.js';
 import type { VoxSocket } from './typed-server.js';
 
 /** The socket requests that may belong to a call another node runs. */
@@ -41,4 +42,6 @@ export interface Forwarding {
     socket: VoxSocket,
     request: unknown,
   ): Promise<unknown>;
+  /** A reply page reconnected here takes back its call, whose node may have died. */
+  resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult>;
 }

@@ -101,6 +101,14 @@ export class MediaSignaling {
     this.#wakeWaiters(socket.id);
   }
 
+  /**
+   * Puts a socket whose room was lost with another node (that node died)
+   * into `room`: as after a move, its client sets its media up again there.
+   */
+  async adopt(socket: Peer, room: Room, channel: string, kinds: readonly MediaKind[]) {
+    socket.emit('media:roomMoved', await this.join(socket, room, channel, kinds));
+  }
+
   /** The socket's room, open; if it closed, the one a move puts it in (or nothing after 5 s). */
   async #openRoom(socketId: string): Promise<Room | undefined> {
     const room = this.#members.get(socketId)?.room;

@@ -10,6 +10,8 @@ export interface Peer {
   readonly data: SocketData;
   /** False once the socket has gone (its node says so, or the node died). */
   readonly connected: boolean;
+  /** The node the socket is connected to, when it is not this one. */
+  readonly node?: string;
   emit: VoxSocket['emit'];
   join(channel: string): Promise<void> | void;
   leave(channel: string): Promise<void> | void;

@@ -5,6 +5,7 @@
 // (two Redis clients and node buses against one real redis-server).
 import { once } from 'node:events';
 import { createClient, type RedisClientType } from 'redis';
+import type { CallSnapshot } from '../../protocol/cluster.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   MemoryCallDirectory,
@@ -103,6 +104,37 @@ const stored = (deviceId: string, label: string): StoredDevice => ({
   lastAnsweredAt: null,
 });
 
+/** A reply page's call as its node writes it for a takeover; `answeredBy`: a device id. */
+function snapshot(accountId: number, callId: string, answeredBy: string | null): CallSnapshot {
+  return {
+    accountId,
+    linkId: 7,
+    resumeTokenHash: 'hash',
+    startedAt: 1_700_000_000_000,
+    incoming: {
+      callId,
+      callerName: 'Grace',
+      callerEmail: null,
+      subject: 'Q3',
+      video: false,
+      senderBusy: false,
+      canSendToPhone: false,
+    },
+    messageKey: null,
+    answer: answeredBy
+      ? {
+          deviceId: answeredBy,
+          label: 'Laptop',
+          peerId: 'socket-1',
+          node: 'node-x',
+          answeredAt: new Date(1_700_000_001_000).toISOString(),
+          video: false,
+        }
+      : null,
+    phone: false,
+  };
+}
+
 /** Polls until `check` passes (Redis writes are asynchronous). */
 async function eventually(check: () => Promise<void>): Promise<void> {
   await expect
@@ -152,6 +184,34 @@ describe.each(Object.entries(implementations))('live state on %s', (_kind, makeN
     await one.calls.close('call-b');
     expect(await two.calls.owner('call-b')).toBeUndefined();
     expect(await two.calls.busy(id)).toBe(false);
+  });
+
+  it("hands a dead node's call to exactly one taker, with its snapshot; the taker runs it", async () => {
+    const [one, two] = await makeNodes();
+    if (!one || !two) throw new Error('two nodes');
+    const id = ++account;
+    const callId = `taken-${id}`;
+    const opened = snapshot(id, callId, null);
+    await one.calls.open(callId, id, opened);
+    expect(await two.calls.entry(callId)).toEqual({ node: one.name, snapshot: opened });
+    const answered = snapshot(id, callId, 'laptop');
+    await one.calls.answered(callId, answered);
+    expect((await two.calls.entry(callId))?.snapshot).toEqual(answered);
+    // Taking it from a node that does not run it changes nothing.
+    expect(await two.calls.takeOver(callId, 'some-other-node', answered)).toBe(false);
+    // "one" died: both racing takers ask; exactly one wins.
+    const takes = await Promise.all(
+      Array.from({ length: 10 }, () => two.calls.takeOver(callId, one.name, answered)),
+    );
+    expect(takes.filter(Boolean)).toHaveLength(1);
+    expect(await one.calls.owner(callId)).toBe(two.name);
+    // The sender stays busy; the old node can no longer close it, the taker can.
+    expect(await one.calls.busy(id)).toBe(true);
+    await one.calls.close(callId);
+    expect(await one.calls.owner(callId)).toBe(two.name);
+    await two.calls.close(callId);
+    expect(await one.calls.entry(callId)).toBeUndefined();
+    expect(await one.calls.busy(id)).toBe(false);
   });
 
   it('lists a connected device with its activity, and says when it leaves and comes back', async () => {

@@ -14,7 +14,7 @@ import {
   type CallBrowsers,
 } from '../support/browser-call.js';
 import { expectTone } from '../support/media-probe.js';
-import { startTwoNodes, type TwoNodes } from '../support/two-nodes.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 
 let nodes: TwoNodes;
 let browsers: CallBrowsers;

@@ -1,7 +1,6 @@
 // A mediasoup worker dies in the middle of a call (SIGKILL): the call moves to
 // a new room on the other worker, both browsers set their media up again
 // there, and each hears the other's tone again. The record stays one call.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import {
@@ -12,7 +11,7 @@ import {
   replyPageAndDesk as openCallPages,
   type CallBrowsers,
 } from '../support/browser-call.js';
-import { expectTone } from '../support/media-probe.js';
+import { expectTone, newAudioFlowing, remoteAudio } from '../support/media-probe.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
 let server: RunningServer;
@@ -32,25 +31,6 @@ afterAll(async () => {
   await browsers.close();
   await server.stop();
 });
-
-/** The remote audio track the page plays now, and whether media arrives on it. */
-function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean } | null> {
-  return page.evaluate(() => {
-    const element = document.querySelector<HTMLAudioElement>('#remote-media audio');
-    const track =
-      element?.srcObject instanceof MediaStream ? element.srcObject.getAudioTracks()[0] : undefined;
-    return track ? { id: track.id, flowing: track.readyState === 'live' && !track.muted } : null;
-  });
-}
-
-/** Resolves with the time a new remote audio track (not `oldId`) carries media. */
-async function newAudioFlowing(page: Page, oldId: string | undefined): Promise<number> {
-  for (;;) {
-    const now = await remoteAudio(page);
-    if (now && now.id !== oldId && now.flowing) return Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const MOVED = 'media worker lost: call moved to a new room';
 const CREATED = 'media room created';

@@ -21,7 +21,7 @@ import {
   type TestSocket,
 } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { startTwoNodes, type TwoNodes } from '../support/two-nodes.js';
+import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 
 let nodes: TwoNodes;
 let nodeA: RunningServer;

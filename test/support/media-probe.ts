@@ -87,3 +87,22 @@ export async function decodedFrames(page: Page, selector: string): Promise<numbe
     return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
   }, selector);
 }
+
+/** The remote audio track the page plays now, and whether media arrives on it. */
+export function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean } | null> {
+  return page.evaluate(() => {
+    const element = document.querySelector<HTMLAudioElement>('#remote-media audio');
+    const track =
+      element?.srcObject instanceof MediaStream ? element.srcObject.getAudioTracks()[0] : undefined;
+    return track ? { id: track.id, flowing: track.readyState === 'live' && !track.muted } : null;
+  });
+}
+
+/** Resolves with the time a new remote audio track (not `oldId`) carries media. */
+export async function newAudioFlowing(page: Page, oldId: string | undefined): Promise<number> {
+  for (;;) {
+    const now = await remoteAudio(page);
+    if (now && now.id !== oldId && now.flowing) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

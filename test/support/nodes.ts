@@ -1,0 +1,60 @@
+// Several server processes sharing a throwaway PostgreSQL and Redis, as the
+// nodes of one deployment do (the first runs the migrations).
+import { randomBytes } from 'node:crypto';
+import { startPostgres } from './postgres.js';
+import { startRedis, type Redis } from './redis.js';
+import { startServer, type RunningServer } from './server-process.js';
+
+export interface Nodes {
+  nodes: RunningServer[];
+  redis: Redis;
+  /** Starts one more node of the same deployment (a test that kills one needs a fresh one). */
+  add: () => Promise<RunningServer>;
+  stop: () => Promise<void>;
+}
+
+export interface TwoNodes extends Nodes {
+  nodeA: RunningServer;
+  nodeB: RunningServer;
+}
+
+export async function startNodes(
+  count: number,
+  settings: Record<string, string> = {},
+): Promise<Nodes> {
+  const postgres = await startPostgres();
+  const redis = await startRedis();
+  const shared = {
+    RATE_LIMIT_MULTIPLIER: '100',
+    ...settings,
+    DATABASE_URL: await postgres.newDatabase(),
+    REDIS_URL: redis.url,
+    // Every node seals and opens values with the same key.
+    SECRET_KEY: randomBytes(32).toString('base64'),
+  };
+  const nodes: RunningServer[] = [];
+  const add = async (): Promise<RunningServer> => {
+    const node = await startServer(shared);
+    nodes.push(node);
+    return node;
+  };
+  // One after the other: the first runs the migrations.
+  for (let i = 0; i < count; i += 1) await add();
+  return {
+    nodes,
+    redis,
+    add,
+    // A node a test killed already has exited: stopping it again is a no-op.
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await redis.stop();
+      postgres.stop();
+    },
+  };
+}
+
+export async function startTwoNodes(settings: Record<string, string> = {}): Promise<TwoNodes> {
+  const started = await startNodes(2, settings);
+  const [nodeA, nodeB] = started.nodes as [RunningServer, RunningServer];
+  return { ...started, nodeA, nodeB };
+}
