@@ -29,6 +29,11 @@ export interface CallDirectory {
   takeOver(callId: string, from: string, snapshot: CallSnapshot): Promise<boolean>;
   /** The sender is in an answered call on some node. */
   busy(accountId: number): Promise<boolean>;
+  /**
+   * Tells this node that another took over one of its calls (it stalled long
+   * enough to be taken for dead): it must let the call go without a word.
+   */
+  onLost(handler: (callId: string) => void): void;
   /** Stops refreshing (a node's entries then expire). */
   stop(): void;
 }
@@ -92,6 +97,9 @@ export class MemoryCallDirectory implements CallDirectory {
       [...this.#calls.values()].some((entry) => entry.accountId === accountId && entry.answered),
     );
   }
+
+  /** One process never stalls behind its own back: nothing is ever lost. */
+  onLost(): void {}
 
   stop(): void {}
 }

@@ -148,6 +148,7 @@ export class CallOrchestrator {
         this.#dispatch(call, { type: 'device_left', deviceId });
       }
     });
+    deps.callDirectory.onLost((callId) => this.#letGo(callId));
     // Back within the call (a page reload): later stages may ring it again.
     deps.deviceDirectory.on('deviceJoined', (accountId, deviceId) => {
       for (const call of this.#callsOf(accountId)) {
@@ -813,6 +814,19 @@ export class CallOrchestrator {
       else if (call.group?.guest(socket.id)) this.#guestLeaves(call, socket.id);
       else if (call.answer?.socket.id === socket.id) this.#hangup(call, 'sender');
     }
+  }
+
+  /**
+   * Another node runs this call now (this one stalled and was taken for
+   * dead): its people and its record are that node's; only the local
+   * remains (timers, room) go.
+   */
+  #letGo(callId: string): void {
+    const call = this.#calls.get(callId);
+    if (!call) return;
+    this.#calls.delete(callId);
+    this.#clearTimers(call);
+    call.room.close();
   }
 
   closeAll(): void {

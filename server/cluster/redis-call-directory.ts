@@ -70,6 +70,7 @@ export class RedisCallDirectory implements CallDirectory {
   readonly #log: Logger;
   readonly #mine = new Map<string, OwnCall>();
   readonly #timer: NodeJS.Timeout;
+  #onLost: (callId: string) => void = () => undefined;
 
   constructor(redis: RedisClient, node: string, logger: Logger) {
     this.#redis = redis;
@@ -158,6 +159,10 @@ export class RedisCallDirectory implements CallDirectory {
     return (await this.#redis.zCount(busyKey(accountId), Date.now(), '+inf')) > 0;
   }
 
+  onLost(handler: (callId: string) => void): void {
+    this.#onLost = handler;
+  }
+
   stop(): void {
     clearInterval(this.#timer);
   }
@@ -166,8 +171,8 @@ export class RedisCallDirectory implements CallDirectory {
     const expiry = String(Date.now() + ENTRY_TTL_MS);
     try {
       await Promise.all(
-        [...this.#mine].map(([callId, own]) =>
-          this.#redis.eval(REFRESH, {
+        [...this.#mine].map(async ([callId, own]) => {
+          const kept = await this.#redis.eval(REFRESH, {
             keys: [callKey(callId), busyKey(own.accountId)],
             arguments: [
               this.#node,
@@ -178,8 +183,13 @@ export class RedisCallDirectory implements CallDirectory {
               callId,
               own.snapshot,
             ],
-          }),
-        ),
+          });
+          // Another node took it over: this one had stalled and was taken for dead.
+          if (kept !== 1 && this.#mine.delete(callId)) {
+            this.#log.warn({ callId }, 'another node took over this call');
+            this.#onLost(callId);
+          }
+        }),
       );
     } catch (error) {
       this.#log.warn({ err: error }, 'could not refresh the live calls in Redis');

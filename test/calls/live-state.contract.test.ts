@@ -237,6 +237,22 @@ describe.each(Object.entries(implementations))('live state on %s', (_kind, makeN
 });
 
 describe('live state in Redis, across nodes', () => {
+  it('tells a node that stalled and lost a call to a taker, at its next refresh', async () => {
+    const [one, two] = await Promise.all([redisNode(), redisNode()]);
+    const id = ++account;
+    const lost: string[] = [];
+    one.calls.onLost((callId) => lost.push(callId));
+    await one.calls.open(`stalled-${id}`, id, snapshot(id, `stalled-${id}`, null));
+    await one.calls.open(`kept-${id}`, id, snapshot(id, `kept-${id}`, null));
+    expect(
+      await two.calls.takeOver(`stalled-${id}`, one.name, snapshot(id, `stalled-${id}`, null)),
+    ).toBe(true);
+    await expect.poll(() => lost, { timeout: 10_000 }).toEqual([`stalled-${id}`]);
+    // Its refresh no longer claims it back; the call it kept is still its own.
+    expect(await two.calls.owner(`stalled-${id}`)).toBe(two.name);
+    expect(await two.calls.owner(`kept-${id}`)).toBe(one.name);
+  });
+
   it("ranks a device connected to another node, and forgets a dead node's devices", async () => {
     const [one, two] = await Promise.all([redisNode(), redisNode()]);
     const id = ++account;
