@@ -130,7 +130,7 @@ export class CallRouting implements Forwarding {
       request,
     );
     // Its media room is there now: media requests follow.
-    if (event === 'call:answer' && isCallRequest(request)) {
+    if ((event === 'call:answer' || event === 'call:join') && isCallRequest(request)) {
       this.#answered.set(socket.id, { node, callId: request.callId });
     }
     return result;

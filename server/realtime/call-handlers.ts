@@ -59,18 +59,6 @@ export class CallHandlers {
         }),
       ),
     );
-    // Group replies: another recipient of the email joins its running call.
-    socket.on(
-      'call:join',
-      validated('call:join', joinCallSchema, log, async (request) =>
-        this.#calls.join(socket, {
-          link: await this.#callerLink(socket, request.token),
-          callId: request.callId,
-          callerName: request.callerName,
-          video: request.video,
-        }),
-      ),
-    );
     // A page whose connection dropped (its node died) takes its call back here.
     socket.on(
       'call:resume',
@@ -121,6 +109,15 @@ export class CallHandlers {
     'call:answer': operation(answerCallSchema, (peer, request) =>
       this.#calls.answer(peer, request.callId, request.video),
     ),
+    // Group replies: another recipient of the email joins its running call.
+    'call:join': operation(joinCallSchema, async (peer, request) =>
+      this.#calls.join(peer, {
+        link: await this.#callerLink(peer, request.token),
+        callId: request.callId,
+        callerName: request.callerName,
+        video: request.video,
+      }),
+    ),
     'call:decline': operation(callIdRequestSchema, (peer, request) => {
       this.#calls.decline(peer, request.callId);
       return Promise.resolve(null);
@@ -142,7 +139,7 @@ export class CallHandlers {
   };
 
   /** A reply page's link, once the call limits (per address, per link) allow one more call. */
-  async #callerLink(socket: VoxSocket, token: string): Promise<Link> {
+  async #callerLink(socket: Peer, token: string): Promise<Link> {
     await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
     await this.#limits.take(this.#limits.callStartPerLink, hashToken(token));
     const link = await this.#links.findByToken(token);

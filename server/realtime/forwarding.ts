@@ -9,6 +9,8 @@ import type { VoxSocket } from './typed-server.js';
 /** The socket requests that may belong to a call another node runs. */
 export const FORWARDED_CALL_EVENTS = [
   'call:answer',
+  // Another recipient's reply page joins the email's group call, wherever it runs.
+  'call:join',
   'call:decline',
   'call:sendToPhone',
   'call:hangup',

@@ -4,9 +4,10 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { SocketData } from '../../protocol/events.js';
 import type { Logger } from '../logger.js';
 import proxyaddr from '@fastify/proxy-addr';
-import type { VoxServer, VoxSocket } from './typed-server.js';
+import type { VoxServer } from './typed-server.js';
 
 export interface SocketServerOptions {
   version: string;
@@ -16,8 +17,9 @@ export interface SocketServerOptions {
 }
 
 /** The client's address, for rate limits: the peer, or what a trusted proxy says. */
-export function clientAddress(socket: VoxSocket): string {
-  return socket.data.clientAddress ?? socket.handshake.address;
+/** The client's address (behind trusted proxies), as the socket's own node saw it. */
+export function clientAddress(socket: { data: SocketData }): string {
+  return socket.data.clientAddress ?? 'unknown';
 }
 
 export function createSocketServer(http: HttpServer, options: SocketServerOptions): VoxServer {
@@ -26,7 +28,8 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
     // Payloads are small JSON; anything larger is abuse.
     maxHttpBufferSize: 64 * 1024,
     // No connection-state recovery: a reconnect runs the auth middleware again,
-    // and a caller's page that drops has hung up (ADR 005).
+    // and a caller's page that drops has hung up (ADR 005); a page whose node
+    // died resumes its call on another node explicitly (ADR 016).
   });
   const trust = proxyaddr.compile(options.trustProxy.length > 0 ? options.trustProxy : []);
   io.use((socket, next) => {

@@ -8,8 +8,11 @@ import { startServer, type RunningServer } from './server-process.js';
 export interface Nodes {
   nodes: RunningServer[];
   redis: Redis;
-  /** Starts one more node of the same deployment (a test that kills one needs a fresh one). */
-  add: () => Promise<RunningServer>;
+  /**
+   * Starts one more node of the same deployment (a test that kills one needs
+   * a fresh one); `own`: settings of this node only (its SMTP relay port).
+   */
+  add: (own?: Record<string, string>) => Promise<RunningServer>;
   stop: () => Promise<void>;
 }
 
@@ -33,8 +36,8 @@ export async function startNodes(
     SECRET_KEY: randomBytes(32).toString('base64'),
   };
   const nodes: RunningServer[] = [];
-  const add = async (): Promise<RunningServer> => {
-    const node = await startServer(shared);
+  const add = async (own: Record<string, string> = {}): Promise<RunningServer> => {
+    const node = await startServer({ ...shared, ...own });
     nodes.push(node);
     return node;
   };
