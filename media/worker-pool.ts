@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { WorkerLoadReport } from '../protocol/cluster.js';
 import type { MediaLogger } from './media-logger.js';
 
 export interface WebRtcServerOptions {
@@ -41,6 +42,10 @@ interface Slot {
   worker: types.Worker | undefined;
   webRtcServer: types.WebRtcServer | undefined;
   routers: number;
+  transports: number;
+  consumers: number;
+  /** The worker's CPU time (ms) at the previous load reading, and when that was. */
+  cpu: { ms: number; at: number };
   /** Consecutive deaths without a healthy minute in between (backs off respawns). */
   recentDeaths: number;
   respawnTimer: NodeJS.Timeout | undefined;
@@ -63,6 +68,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker: undefined,
       webRtcServer: undefined,
       routers: 0,
+      transports: 0,
+      consumers: 0,
+      cpu: { ms: 0, at: Date.now() },
       recentDeaths: 0,
       respawnTimer: undefined,
     }));
@@ -97,6 +105,31 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#slots.flatMap((slot) => (slot.worker ? [slot.worker.pid] : []));
   }
 
+  /** Configured workers (0: a signaling-only node, whose calls run on other nodes). */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Each live worker's load (for placement across nodes): what it carries, its CPU since the last reading. */
+  async loads(): Promise<WorkerLoadReport[]> {
+    const live = this.#slots.filter((slot) => slot.worker && !slot.worker.closed);
+    const readings = await Promise.all(
+      live.map(async (slot): Promise<WorkerLoadReport | undefined> => {
+        const worker = slot.worker;
+        if (!worker) return undefined;
+        const usage = await worker.getResourceUsage().catch(() => undefined);
+        if (!usage || slot.worker !== worker) return undefined;
+        const now = Date.now();
+        const ms = usage.ru_utime + usage.ru_stime;
+        const cpu = Math.max(0, (ms - slot.cpu.ms) / Math.max(1, now - slot.cpu.at));
+        slot.cpu = { ms, at: now };
+        const { routers, transports, consumers } = slot;
+        return { pid: worker.pid, routers, transports, consumers, cpu: Math.min(1, cpu) };
+      }),
+    );
+    return readings.filter((load): load is WorkerLoadReport => load !== undefined);
+  }
+
   /** Creates a router on the live worker with the fewest routers. */
   async createRouter(options: types.RouterOptions): Promise<PooledRouter> {
     const live = this.#slots.filter((slot) => slot.worker && !slot.worker.closed);
@@ -120,7 +153,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       // Routers of a dead worker close after the slot got its replacement.
       if (slot.worker === worker) slot.routers -= 1;
     });
+    this.#countMedia(slot, worker, router);
     return { router, webRtcServer, workerPid: worker.pid };
+  }
+
+  /** Counts the router's transports and consumers on its worker's slot while they live. */
+  #countMedia(slot: Slot, worker: types.Worker, router: types.Router): void {
+    const mine = (): boolean => slot.worker === worker;
+    router.observer.on('newtransport', (transport) => {
+      slot.transports += 1;
+      transport.observer.once('close', () => mine() && (slot.transports -= 1));
+      transport.observer.on('newconsumer', (consumer) => {
+        slot.consumers += 1;
+        consumer.observer.once('close', () => mine() && (slot.consumers -= 1));
+      });
+    });
   }
 
   /** Closes every worker and resolves once their processes have exited. */
@@ -166,6 +213,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     slot.webRtcServer = webRtcServer;
     slot.worker = worker;
     slot.routers = 0;
+    slot.transports = 0;
+    slot.consumers = 0;
+    slot.cpu = { ms: 0, at: Date.now() };
     const startedAt = Date.now();
     worker.on('died', (error) => {
       this.#onDied(slot, worker, error, Date.now() - startedAt);

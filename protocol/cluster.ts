@@ -94,3 +94,21 @@ export const callSnapshotSchema = z.object({
   phone: z.boolean(),
 });
 export type CallSnapshot = z.infer<typeof callSnapshotSchema>;
+
+/** One media worker's load, as its node publishes it for placement. */
+export const workerLoadSchema = z.object({
+  pid: z.number().int(),
+  routers: z.number().int().min(0),
+  transports: z.number().int().min(0),
+  consumers: z.number().int().min(0),
+  /** Share of one core used lately (0-1). */
+  cpu: z.number().min(0).max(1),
+});
+export type WorkerLoadReport = z.infer<typeof workerLoadSchema>;
+
+export const mediaLoadSchema = z.object({
+  /** When the node read its workers (ms since the epoch). */
+  at: z.number(),
+  workers: z.array(workerLoadSchema),
+});
+export type MediaLoadReport = z.infer<typeof mediaLoadSchema>;

@@ -118,7 +118,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const redis = config.redisUrl ? await useRedisAdapter(io, config.redisUrl, logger) : undefined;
   const presence = new Presence();
-  const cluster = redis ? await joinCluster(io, redis, presence, logger) : singleNode(presence);
+  const cluster = redis
+    ? await joinCluster(io, redis, presence, pool, config.mediaPlacement, logger)
+    : singleNode(presence);
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
   const publicOrigin = new URL(config.publicUrl).origin;
   io.use((socket, next) => {
@@ -261,6 +263,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   await http.register(healthRoutes, {
     version: projectVersion,
     workersAlive: () => pool.aliveCount,
+    workersConfigured: pool.size,
   });
   await http.register(metricsRoutes, { registry: metrics.registry });
   await http.register(accountRoutes, {

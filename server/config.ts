@@ -106,10 +106,15 @@ const environmentSchema = z
     DATA_DIR: z.string().min(1).default('data'),
     DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
+    // With several nodes: where a new call runs (ADR 017).
+    MEDIA_PLACEMENT: z
+      .enum(['cluster', 'local'], { message: "must be 'cluster' or 'local'" })
+      .default('cluster'),
     MEDIASOUP_WORKERS: z.coerce
       .number({ message: 'must be a number' })
       .int('must be an integer')
-      .min(1, 'must be at least 1')
+      // 0: a signaling-only node (its calls run on the media nodes; needs REDIS_URL).
+      .min(0, 'must be 0 or more')
       .max(64, 'must be at most 64')
       .default(os.availableParallelism()),
     RTC_LISTEN_IP: ipAddress.default('127.0.0.1'),
@@ -231,6 +236,21 @@ const environmentSchema = z
         message: `must not be greater than RTC_MAX_PORT (${env.RTC_MAX_PORT})`,
       });
     }
+    if (env.MEDIASOUP_WORKERS === 0 && env.REDIS_URL && env.MEDIA_PLACEMENT === 'local') {
+      context.addIssue({
+        code: 'custom',
+        path: ['MEDIA_PLACEMENT'],
+        message: "must be 'cluster' on a node without media workers (MEDIASOUP_WORKERS=0)",
+      });
+    }
+    if (env.MEDIASOUP_WORKERS === 0 && !env.REDIS_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MEDIASOUP_WORKERS'],
+        message:
+          'may be 0 only with REDIS_URL (the calls of a signaling-only node run on other nodes)',
+      });
+    }
     const lastServerPort = env.WEBRTC_SERVER_PORT + env.MEDIASOUP_WORKERS - 1;
     if (lastServerPort > 65535) {
       context.addIssue({
@@ -262,6 +282,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Where a new call runs: the least-loaded worker of any node, or this node's. */
+  mediaPlacement: 'cluster' | 'local';
   mediasoupWorkers: number;
   rtcListenIp: string;
   /** Worker i's WebRtcServer listens on this + i (UDP and TCP). */
@@ -361,6 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     dataDir: path.resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    mediaPlacement: e.MEDIA_PLACEMENT,
     mediasoupWorkers: e.MEDIASOUP_WORKERS,
     rtcListenIp: e.RTC_LISTEN_IP,
     webRtcServerPort: e.WEBRTC_SERVER_PORT,

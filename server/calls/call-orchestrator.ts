@@ -340,6 +340,47 @@ export class CallOrchestrator {
   }
 
   /**
+   * The page of a call running here reconnected through another node (the
+   * node it was connected to died): it takes the caller's place, with new
+   * transports in the same room. `tokenHash`: of the token it resumes with.
+   */
+  async reattach(socket: Peer, callId: string, tokenHash: string): Promise<ResumeCallResult> {
+    const call = this.#calls.get(callId);
+    const page = call?.caller;
+    const resumable =
+      call?.resume?.tokenHash === tokenHash &&
+      page instanceof PageCaller &&
+      (call.group?.callerPresent ?? true) &&
+      // A phone leg consumes the caller's own producer: it cannot follow a new page.
+      !call.phone;
+    if (!call || !resumable) throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    // The latest connection of the page wins; an older one still listening hears it is out.
+    page.ended({ callId, by: 'system' });
+    page.leave();
+    if (call.moving) await call.moving;
+    const media = await this.#deps.signaling.join(
+      socket,
+      call.room,
+      `call:${call.id}`,
+      kindsOf(call.incoming.video),
+    );
+    call.caller = new PageCaller(socket, call.room, this.#deps.signaling);
+    this.#log.warn({ callId }, 'the caller came back through another node');
+    setImmediate(() => {
+      const state = call.state;
+      const stage = state.kind === 'ringing' ? call.stages[state.stage]?.callerStage : 'connected';
+      call.caller.progress({
+        callId,
+        stage: stage ?? 'ringing',
+        senderName: call.senderName,
+        ...(state.kind === 'answered' ? { answeredAt: call.answeredAt } : {}),
+      });
+      this.#announce(call);
+    });
+    return { callId, media };
+  }
+
+  /**
    * A phone calls one of the sender's numbers: the same ring plan, devices
    * only (a phone call is never forwarded back out to a phone).
    */

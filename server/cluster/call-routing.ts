@@ -26,6 +26,7 @@
 //                         orchestrator.resume: new room; page and desk set media up there
 import {
   callIdRequestSchema,
+  resumeCallSchema,
   type CallEnded,
   type ResumeCallRequest,
   type ResumeCallResult,
@@ -49,6 +50,7 @@ import type { Peer } from '../realtime/peer.js';
 import { hashToken } from '../security/tokens.js';
 import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
 import { RequestError } from '../realtime/validated-handler.js';
+import type { MediaLoad } from './media-load.js';
 import type { NodeBus } from './node-bus.js';
 import { RemotePeer } from './remote-peer.js';
 
@@ -60,6 +62,13 @@ const NODE_PING = 'node:ping';
 const CALL_MOVED = 'call:moved';
 /** How long a call's node has to answer the ping before it counts as dead. */
 const PING_TIMEOUT_MS = 750;
+/** Requests after which the socket is in a media room on the node that ran them. */
+const MEDIA_FOLLOWS = new Set<ForwardedEvent>([
+  'call:start',
+  'call:answer',
+  'call:join',
+  'call:resume',
+]);
 /** How often nodes holding each other's sockets check that the other is alive. */
 const WATCH_MS = 5_000;
 
@@ -79,6 +88,8 @@ export class CallRouting implements Forwarding {
   readonly #io: VoxServer;
   readonly #bus: NodeBus;
   readonly #directory: CallDirectory;
+  /** Undefined: new calls run on this node (MEDIA_PLACEMENT=local). */
+  readonly #media: MediaLoad | undefined;
   readonly #log: Logger;
   /** This node's sockets: the calls they answered on other nodes. */
   readonly #answered = new Map<string, AnsweredElsewhere>();
@@ -89,10 +100,17 @@ export class CallRouting implements Forwarding {
   #services: RoutedServices | undefined;
   readonly #watch: NodeJS.Timeout;
 
-  constructor(io: VoxServer, bus: NodeBus, directory: CallDirectory, logger: Logger) {
+  constructor(
+    io: VoxServer,
+    bus: NodeBus,
+    directory: CallDirectory,
+    media: MediaLoad | undefined,
+    logger: Logger,
+  ) {
     this.#io = io;
     this.#bus = bus;
     this.#directory = directory;
+    this.#media = media;
     this.#log = logger.child({ component: 'call-routing' });
     this.#watch = setInterval(() => void this.#checkNodes(), WATCH_MS);
     this.#watch.unref();
@@ -102,6 +120,17 @@ export class CallRouting implements Forwarding {
   serve(services: RoutedServices): void {
     this.#services = services;
     this.#bus.serve((request) => this.#run(request));
+  }
+
+  async placeCall(): Promise<string | undefined> {
+    if (!this.#media) return undefined;
+    try {
+      const node = await this.#media.leastLoaded();
+      return node === this.#bus.nodeId ? undefined : node;
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not read the media load: the call runs here');
+      return undefined;
+    }
   }
 
   async ownerOf(callId: string): Promise<string | undefined> {
@@ -130,8 +159,9 @@ export class CallRouting implements Forwarding {
       request,
     );
     // Its media room is there now: media requests follow.
-    if ((event === 'call:answer' || event === 'call:join') && isCallRequest(request)) {
-      this.#answered.set(socket.id, { node, callId: request.callId });
+    const call = isCallRequest(request) ? request : isCallRequest(result) ? result : undefined;
+    if (MEDIA_FOLLOWS.has(event) && call) {
+      this.#answered.set(socket.id, { node, callId: call.callId });
     }
     return result;
   }
@@ -148,9 +178,13 @@ export class CallRouting implements Forwarding {
     if (snapshot.phone) {
       throw new RequestError(ErrorCode.NotFound, 'the call ended: the phone leg was lost');
     }
-    if (entry.node === this.#bus.nodeId || (await this.#answers(entry.node))) {
-      // Its node is alive: it ends the call itself (the page's socket there dropped).
-      throw new RequestError(ErrorCode.Conflict, 'the call is ending on its node');
+    const tokenHash = hashToken(request.resumeToken);
+    // Its node is alive (the page had reached it through another, which died): back in there.
+    if (entry.node === this.#bus.nodeId) {
+      return services.orchestrator.reattach(socket, request.callId, tokenHash);
+    }
+    if (await this.#answers(entry.node)) {
+      return (await this.forward(entry.node, 'call:resume', socket, request)) as ResumeCallResult;
     }
     if (!(await this.#directory.takeOver(request.callId, entry.node, snapshot))) {
       throw new RequestError(ErrorCode.NotFound, 'the call ended');
@@ -243,6 +277,10 @@ export class CallRouting implements Forwarding {
     if (event === NODE_PING) return null;
     if (event === CALL_MOVED) return this.#callMoved(request);
     const peer = this.#peerFor(request.from, request.peer.id, request.peer.data);
+    if (event === 'call:resume') {
+      const resume = resumeCallSchema.parse(request.payload);
+      return services.orchestrator.reattach(peer, resume.callId, hashToken(resume.resumeToken));
+    }
     if (isMediaEvent(event))
       return services.signaling.runForwarded(peer.id, event, request.payload);
     if (isCallEvent(event)) return services.calls.runForwarded(peer, event, request.payload);
@@ -307,6 +345,11 @@ function isCallEvent(event: string): event is ForwardedCallEvent {
   return (FORWARDED_CALL_EVENTS as readonly string[]).includes(event);
 }
 
-function isCallRequest(request: unknown): request is { callId: string } {
-  return typeof request === 'object' && request !== null && 'callId' in request;
+function isCallRequest(value: unknown): value is { callId: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'callId' in value &&
+    typeof value.callId === 'string'
+  );
 }

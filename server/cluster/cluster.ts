@@ -7,6 +7,7 @@ import type { Presence } from '../presence/presence.js';
 import type { RedisLink } from '../realtime/redis-adapter.js';
 import type { VoxServer } from '../realtime/typed-server.js';
 import { CallRouting } from './call-routing.js';
+import { MediaLoad, type LoadSource } from './media-load.js';
 import { NodeBus } from './node-bus.js';
 import { RedisCallDirectory } from './redis-call-directory.js';
 import { RedisDeviceDirectory } from './redis-device-directory.js';
@@ -44,13 +45,23 @@ export async function joinCluster(
   io: VoxServer,
   redis: RedisLink,
   presence: Presence,
+  workers: LoadSource,
+  placement: 'cluster' | 'local',
   logger: Logger,
 ): Promise<Cluster> {
   const bus = new NodeBus(redis.publisher, redis.subscriber, logger);
   await bus.start();
   const deviceDirectory = new RedisDeviceDirectory(presence, redis.publisher, bus, logger);
   const callDirectory = new RedisCallDirectory(redis.publisher, bus.nodeId, logger);
-  const routing = new CallRouting(io, bus, callDirectory, logger);
+  const media = new MediaLoad(redis.publisher, bus.nodeId, workers, logger);
+  await media.start();
+  const routing = new CallRouting(
+    io,
+    bus,
+    callDirectory,
+    placement === 'cluster' ? media : undefined,
+    logger,
+  );
   logger.info({ node: bus.nodeId }, 'joined the cluster');
   return {
     nodeId: bus.nodeId,
@@ -59,6 +70,7 @@ export async function joinCluster(
     routing,
     close: () => {
       routing.close();
+      media.close();
       deviceDirectory.close();
       callDirectory.stop();
       bus.close();

@@ -49,16 +49,6 @@ export class CallHandlers {
 
   attach(socket: VoxSocket): void {
     const log = this.#logger;
-    socket.on(
-      'call:start',
-      validated('call:start', startCallSchema, log, async (request) =>
-        this.#calls.start(socket, {
-          link: await this.#callerLink(socket, request.token),
-          callerName: request.callerName,
-          video: request.video,
-        }),
-      ),
-    );
     // A page whose connection dropped (its node died) takes its call back here.
     socket.on(
       'call:resume',
@@ -69,7 +59,7 @@ export class CallHandlers {
         return this.#forwarding.resume(socket, request);
       }),
     );
-    // The requests of a call this socket is in, wherever that call runs.
+    // The call requests, run wherever their call runs (a new call: where placement puts it).
     for (const event of FORWARDED_CALL_EVENTS) {
       const { schema } = this.#operations[event];
       socket.on(
@@ -77,14 +67,6 @@ export class CallHandlers {
         validated(event, schema, log, (request) => this.#route(socket, event, request)),
       );
     }
-    socket.on(
-      'call:dtmf',
-      validated('call:dtmf', callDtmfSchema, log, async (request) => {
-        await this.#limits.take(this.#limits.keypadPerSocket, socket.id);
-        this.#calls.sendTones(socket, request.callId, request.digits);
-        return null;
-      }),
-    );
     socket.on('disconnect', () => this.#calls.disconnected(socket));
   }
 
@@ -93,19 +75,38 @@ export class CallHandlers {
     return runOperation(this.#operations[event], event, peer, payload);
   }
 
-  /** Runs a request here when this node runs the call, else on the node that does. */
-  async #route(socket: VoxSocket, event: ForwardedCallEvent, request: CallIdRequest) {
-    const owner =
-      this.#forwarding && !this.#calls.runs(request.callId)
-        ? await this.#forwarding.ownerOf(request.callId)
-        : undefined;
-    return owner && this.#forwarding
-      ? this.#forwarding.forward(owner, event, socket, request)
+  /** Runs a request here, or on the node that runs (or is to run) its call. */
+  async #route(socket: VoxSocket, event: ForwardedCallEvent, request: unknown) {
+    const node = await this.#nodeFor(event, request);
+    return node && this.#forwarding
+      ? this.#forwarding.forward(node, event, socket, request)
       : this.#operations[event].run(socket, request);
   }
 
-  /** Each request about a call the socket is in (the desk that answers, mostly). */
-  readonly #operations: Record<ForwardedCallEvent, Operation<Peer, CallIdRequest>> = {
+  /** Another node for this request, if it must run there: a new call's media node, or the call's. */
+  async #nodeFor(event: ForwardedCallEvent, request: unknown): Promise<string | undefined> {
+    const forwarding = this.#forwarding;
+    if (!forwarding) return undefined;
+    if (event === 'call:start') return forwarding.placeCall();
+    const { callId } = request as CallIdRequest;
+    return this.#calls.runs(callId) ? undefined : forwarding.ownerOf(callId);
+  }
+
+  /** Each call request of a socket (the reply page's and the desk's). */
+  readonly #operations: Record<ForwardedCallEvent, Operation<Peer>> = {
+    // The call runs where it starts: the least-loaded media node (ADR 017).
+    'call:start': operation(startCallSchema, async (peer, request) =>
+      this.#calls.start(peer, {
+        link: await this.#callerLink(peer, request.token),
+        callerName: request.callerName,
+        video: request.video,
+      }),
+    ),
+    'call:dtmf': operation(callDtmfSchema, async (peer, request) => {
+      await this.#limits.take(this.#limits.keypadPerSocket, peer.id);
+      this.#calls.sendTones(peer, request.callId, request.digits);
+      return null;
+    }),
     'call:answer': operation(answerCallSchema, (peer, request) =>
       this.#calls.answer(peer, request.callId, request.video),
     ),

@@ -6,14 +6,17 @@
 import type { ResumeCallRequest, ResumeCallResult } from '../../protocol/call.js';
 import type { VoxSocket } from './typed-server.js';
 
-/** The socket requests that may belong to a call another node runs. */
+/** The socket requests that may run on another node: a new call, or one another node runs. */
 export const FORWARDED_CALL_EVENTS = [
+  // A new call runs on the node of the least-loaded media worker.
+  'call:start',
   'call:answer',
   // Another recipient's reply page joins the email's group call, wherever it runs.
   'call:join',
   'call:decline',
   'call:sendToPhone',
   'call:hangup',
+  'call:dtmf',
   'call:recipients',
   'call:invite',
 ] as const;
@@ -30,9 +33,12 @@ export const FORWARDED_MEDIA_EVENTS = [
 
 export type ForwardedCallEvent = (typeof FORWARDED_CALL_EVENTS)[number];
 export type ForwardedMediaEvent = (typeof FORWARDED_MEDIA_EVENTS)[number];
-export type ForwardedEvent = ForwardedCallEvent | ForwardedMediaEvent;
+/** call:resume goes to a live call's node when the page's own node died (ADR 016). */
+export type ForwardedEvent = ForwardedCallEvent | ForwardedMediaEvent | 'call:resume';
 
 export interface Forwarding {
+  /** The node a new call should run on, when that is another node (placement by media load). */
+  placeCall(): Promise<string | undefined>;
   /** The node running this call, when that is another node. */
   ownerOf(callId: string): Promise<string | undefined>;
   /** The node whose media room this socket was put in, when that is another node. */

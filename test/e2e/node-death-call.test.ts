@@ -22,7 +22,8 @@ let balancer: FailoverProxy;
 let browsers: CallBrowsers;
 
 beforeAll(async () => {
-  nodes = await startTwoNodes();
+  // The call runs where the page connects: node A, which the test kills.
+  nodes = await startTwoNodes({ MEDIA_PLACEMENT: 'local' });
   balancer = await startFailoverProxy([nodes.nodeA.port, nodes.nodeB.port]);
   browsers = await launchCallBrowsers();
 });

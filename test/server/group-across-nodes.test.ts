@@ -29,7 +29,8 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   sink = await startMailSink();
   relayPort = await freePort();
-  cluster = await startNodes(1);
+  // Each call runs where its page connects (node A, which B forwards the join to).
+  cluster = await startNodes(1, { MEDIA_PLACEMENT: 'local' });
   nodeB = cluster.nodes[0] as RunningServer;
   // Node A relays the sender's mail (the links go to the sink).
   nodeA = await cluster.add({ MAIL_SMARTHOST: sink.url, SMTP_RELAY_PORT: String(relayPort) });

@@ -1,0 +1,128 @@
+// Where a new call's media goes, cluster-wide. Every node with media workers
+// publishes their load to Redis every 2 s (routers, transports, consumers and
+// CPU per worker); a new call goes to the node whose least-loaded worker is
+// the least loaded of all, and that node runs the call (ADR 017).
+//   voxreply:media:nodes     set of the nodes that publish
+//   voxreply:media:<node>    {at, workers: WorkerLoad[]}, expires 6 s after the last publication
+import {
+  mediaLoadSchema,
+  type MediaLoadReport,
+  type WorkerLoadReport,
+} from '../../protocol/cluster.js';
+import type { Logger } from '../logger.js';
+import type { RedisClient } from './node-bus.js';
+
+const PUBLISH_MS = 2_000;
+const LOAD_TTL_MS = 6_000;
+const NODES_KEY = 'voxreply:media:nodes';
+const loadKey = (node: string): string => `voxreply:media:${node}`;
+
+/** The media workers of this node, as MediaLoad reads them. */
+export interface LoadSource {
+  readonly size: number;
+  loads(): Promise<WorkerLoadReport[]>;
+}
+
+/**
+ * Lower is less loaded: CPU first (in 10 % steps, so noise does not decide),
+ * then consumers, transports and routers.
+ */
+function loadOrder(worker: WorkerLoadReport): number[] {
+  return [Math.round(worker.cpu * 10), worker.consumers, worker.transports, worker.routers];
+}
+
+function lighter(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i += 1) {
+    const [x, y] = [a[i] ?? 0, b[i] ?? 0];
+    if (x !== y) return x < y;
+  }
+  return false;
+}
+
+export class MediaLoad {
+  readonly #redis: RedisClient;
+  readonly #node: string;
+  readonly #source: LoadSource;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  /**
+   * Calls placed on each node since the publication they were placed by
+   * (counted as routers): starts in one burst spread out instead of all
+   * going to the node that looked idlest 2 s ago.
+   */
+  readonly #placed = new Map<string, { at: number; calls: number }>();
+
+  constructor(redis: RedisClient, node: string, source: LoadSource, logger: Logger) {
+    this.#redis = redis;
+    this.#node = node;
+    this.#source = source;
+    this.#log = logger.child({ component: 'media-load' });
+  }
+
+  /** Publishes this node's load now and every 2 s (nothing for a signaling-only node). */
+  async start(): Promise<void> {
+    if (this.#source.size === 0) return;
+    await this.#publish();
+    this.#timer = setInterval(() => void this.#publish(), PUBLISH_MS);
+    this.#timer.unref();
+  }
+
+  /** The node a new call should run on; undefined when no node publishes a live worker. */
+  async leastLoaded(): Promise<string | undefined> {
+    const reports = await this.#read();
+    let best: { node: string; order: number[] } | undefined;
+    for (const [node, report] of reports) {
+      const placed = this.#placed.get(node);
+      const extra = placed?.at === report.at ? placed.calls : 0;
+      for (const worker of report.workers) {
+        const order = loadOrder({ ...worker, routers: worker.routers + extra });
+        // Ties stay on this node: no forwarding hop.
+        const better =
+          !best ||
+          lighter(order, best.order) ||
+          (!lighter(best.order, order) && node === this.#node);
+        if (better) best = { node, order };
+      }
+    }
+    if (best) {
+      const report = reports.get(best.node);
+      const placed = this.#placed.get(best.node);
+      const calls = placed && placed.at === report?.at ? placed.calls + 1 : 1;
+      this.#placed.set(best.node, { at: report?.at ?? 0, calls });
+    }
+    return best?.node;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  async #publish(): Promise<void> {
+    try {
+      const report: MediaLoadReport = { at: Date.now(), workers: await this.#source.loads() };
+      await this.#redis
+        .multi()
+        .set(loadKey(this.#node), JSON.stringify(report), { PX: LOAD_TTL_MS })
+        .sAdd(NODES_KEY, this.#node)
+        .exec();
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not publish the media load');
+    }
+  }
+
+  /** Every publishing node's last report; the nodes whose reports expired are forgotten. */
+  async #read(): Promise<Map<string, MediaLoadReport>> {
+    const nodes = await this.#redis.sMembers(NODES_KEY);
+    if (nodes.length === 0) return new Map();
+    const raw = await this.#redis.mGet(nodes.map(loadKey));
+    const reports = new Map<string, MediaLoadReport>();
+    const gone: string[] = [];
+    nodes.forEach((node, i) => {
+      const json = raw[i];
+      if (json) reports.set(node, mediaLoadSchema.parse(JSON.parse(json)));
+      else gone.push(node);
+    });
+    if (gone.length > 0) await this.#redis.sRem(NODES_KEY, gone);
+    return reports;
+  }
+}

@@ -1,0 +1,129 @@
+// Where a new call runs with several nodes: on the node whose media worker is
+// the least loaded (each node publishes its workers' load to Redis). Nodes
+// without workers (signaling only) run no call themselves: a page on one
+// calls, a desk on another answers, and the call, its room and its record
+// are on the media node. A second call goes to the idler of two media nodes.
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecordView } from '../../protocol/call.js';
+import { startNodes, type Nodes } from '../support/nodes.js';
+import {
+  connectCaller,
+  connectDevice,
+  createLink,
+  ok,
+  signUp,
+  sleep,
+  type Sender,
+  type TestCaller,
+  type TestDevice,
+  type TestSocket,
+} from '../support/sender.js';
+import type { RunningServer } from '../support/server-process.js';
+
+let cluster: Nodes;
+let nodeA: RunningServer;
+let nodeB: RunningServer;
+let redis: ReturnType<typeof createClient>;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  // A and B: signaling only; C: one media worker.
+  cluster = await startNodes(2, { MEDIASOUP_WORKERS: '0' });
+  [nodeA, nodeB] = cluster.nodes as [RunningServer, RunningServer];
+  await cluster.add({ MEDIASOUP_WORKERS: '1' });
+  redis = createClient({ url: cluster.redis.url });
+  await redis.connect();
+});
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await cluster.stop();
+});
+
+/** The node the call directory says runs the call. */
+async function ownerOf(callId: string): Promise<string | undefined> {
+  return (await redis.hGet(`voxreply:call:${callId}`, 'node')) ?? undefined;
+}
+
+/** The nodes that publish media load (those with workers). */
+async function mediaNodes(): Promise<string[]> {
+  return (await redis.sMembers('voxreply:media:nodes')).sort();
+}
+
+async function page(url: string): Promise<TestCaller> {
+  const connected = await connectCaller(url);
+  sockets.push(connected.socket);
+  return connected;
+}
+
+async function desk(url: string, sender: Sender): Promise<TestDevice> {
+  const connected = await connectDevice(url, sender, 'Laptop');
+  sockets.push(connected.socket);
+  return connected;
+}
+
+/** A page on `pageUrl` calls; the desk answers; both open their transports. */
+async function answeredCall(sender: Sender, pageUrl: string, laptop: TestDevice) {
+  const link = await createLink(sender, { recipientName: 'Grace' });
+  const caller = await page(pageUrl);
+  const { callId } = ok(
+    await caller.socket.emitWithAck('call:start', {
+      token: link.token,
+      callerName: 'Grace',
+      video: false,
+    }),
+  );
+  await expect.poll(() => laptop.rings.some((ring) => ring.callId === callId)).toBe(true);
+  ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
+  await expect.poll(() => caller.stages.at(-1)).toBe('connected');
+  for (const socket of [caller.socket, laptop.socket]) {
+    for (const direction of ['send', 'recv'] as const) {
+      ok(await socket.emitWithAck('media:createTransport', { direction }));
+    }
+  }
+  return { callId, caller };
+}
+
+describe('placing calls by media load', () => {
+  it('runs a call from a signaling-only node on the media node; desk and page elsewhere', async () => {
+    // Signaling-only nodes are healthy, and publish no media load.
+    expect((await fetch(`${nodeA.url}/healthz`)).status).toBe(200);
+    const [media] = await mediaNodes();
+    expect(await mediaNodes()).toHaveLength(1);
+
+    const sender = await signUp(nodeA.url, 'Sam Sender');
+    const laptop = await desk(nodeB.url, sender);
+    const { callId, caller } = await answeredCall(sender, nodeA.url, laptop);
+    expect(await ownerOf(callId)).toBe(media);
+
+    const ended: unknown[] = [];
+    caller.socket.on('call:ended', (event) => ended.push(event));
+    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+  });
+
+  it('puts a new call on the idler of two media nodes', async () => {
+    const nodeD = await cluster.add({ MEDIASOUP_WORKERS: '1' });
+    await expect.poll(mediaNodes).toHaveLength(2);
+    const [sam, ada] = await Promise.all([
+      signUp(nodeA.url, 'Sam Sender'),
+      signUp(nodeA.url, 'Ada Sender'),
+    ]);
+    const first = await answeredCall(sam, nodeA.url, await desk(nodeB.url, sam));
+    // Both nodes have published their load since (every 2 s).
+    await sleep(4_500);
+    const second = await answeredCall(ada, nodeA.url, await desk(nodeB.url, ada));
+    const [busy, idle] = [await ownerOf(first.callId), await ownerOf(second.callId)];
+    expect(busy).toBeDefined();
+    expect(idle).toBeDefined();
+    expect(idle).not.toBe(busy);
+    await nodeD.stop();
+  });
+});
