@@ -1,8 +1,10 @@
-// A reply call across two nodes in real Chromium: Redis, PostgreSQL and two
-// server processes; the reply page is served by node A (which runs the call
-// and its media room), the sender's desk app by node B. The desk rings,
-// answers through B, and each side hears the other's tone; hanging up on the
-// page ends the call on the desk; the history has one answered call.
+// A reply call across three nodes in real Chromium: Redis, PostgreSQL and
+// three server processes. The reply page is served by node A and the
+// sender's desk app by node B, both signaling only; the call and its media
+// room run on node C's worker (the only media node, so placement puts it
+// there). The desk rings, answers through B, and each side hears the other's
+// tone; hanging up on the page ends the call on the desk; the history has one
+// answered call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
 import {
@@ -14,24 +16,37 @@ import {
   type CallBrowsers,
 } from '../support/browser-call.js';
 import { expectTone } from '../support/media-probe.js';
-import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
+import { startNodes, type Nodes } from '../support/nodes.js';
+import type { RunningServer } from '../support/server-process.js';
 
-let nodes: TwoNodes;
+let cluster: Nodes;
+let nodeA: RunningServer;
+let nodeB: RunningServer;
+let nodeC: RunningServer;
 let browsers: CallBrowsers;
 
 beforeAll(async () => {
-  nodes = await startTwoNodes();
+  cluster = await startNodes(2, { MEDIASOUP_WORKERS: '0', LOG_LEVEL: 'info' });
+  [nodeA, nodeB] = cluster.nodes as [RunningServer, RunningServer];
+  nodeC = await cluster.add({ MEDIASOUP_WORKERS: '1' });
   browsers = await launchCallBrowsers();
 });
 
 afterAll(async () => {
   await browsers.close();
-  await nodes.stop();
+  await cluster.stop();
 });
 
-describe('a reply call across two nodes', () => {
-  it('rings the desk on node B for the page on node A; both hear each other', async () => {
-    const { nodeA, nodeB } = nodes;
+/** The nodes' log lines with this message. */
+function logged(node: RunningServer, message: string): string[] {
+  return node
+    .output()
+    .split('\n')
+    .filter((line) => line.includes(`"msg":"${message}"`));
+}
+
+describe('a reply call across three nodes', () => {
+  it("rings the desk on B for the page on A, in a room on C's worker; both hear each other", async () => {
     const { sender, desk, caller, errors, closeDesk } = await replyPageAndDesk(browsers, {
       deskUrl: nodeB.url,
       pageUrl: nodeA.url,
@@ -44,6 +59,9 @@ describe('a reply call across two nodes', () => {
     await callAndAnswer(caller, desk);
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
+    // The room is on C's worker; A and B have none.
+    expect(logged(nodeC, 'media room created')).toHaveLength(1);
+    expect([nodeA, nodeB].flatMap((node) => logged(node, 'media room created'))).toEqual([]);
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => desk.locator('#in-call').isVisible()).toBe(false);
