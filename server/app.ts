@@ -8,6 +8,7 @@ import { SipGateway } from '../gateway/sip-gateway.js';
 import { RtpRelay } from '../media/rtp-relay.js';
 import { WorkerPool } from '../media/worker-pool.js';
 import { CallOrchestrator } from './calls/call-orchestrator.js';
+import { UnfinishedCalls } from './calls/unfinished-calls.js';
 import type { Config } from './config.js';
 import { accountRoutes } from './http/account-routes.js';
 import { clientRoutes } from './http/client-routes.js';
@@ -215,6 +216,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     deviceStore,
     logger,
   );
+  // Ends the records of calls a dead node (or this one, before a restart) left open.
+  const unfinishedCalls = new UnfinishedCalls({
+    calls: callStore,
+    directory: cluster.callDirectory,
+    runsHere: (callId) => calls.runs(callId),
+    logger,
+  });
   const callHandlers = new CallHandlers(calls, linkStore, limits, logger, cluster.routing);
   cluster.routing?.serve({ calls: callHandlers, signaling, orchestrator: calls });
   const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);
@@ -316,6 +324,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       // Stop accepting, end calls, tell sockets goodbye, then free media and the store.
+      unfinishedCalls.close();
       calls.closeAll();
       diagnostics?.closeAll();
       presence.close();

@@ -32,7 +32,12 @@ interface Nodes {
 }
 
 async function startNodes(): Promise<Nodes> {
-  const settings = { RATE_LIMIT_MULTIPLIER: '10000', MEDIASOUP_WORKERS: '1' };
+  const settings = {
+    RATE_LIMIT_MULTIPLIER: '10000',
+    MEDIASOUP_WORKERS: '1',
+    // Two nodes: where new calls run (cluster, the default, or local).
+    ...(process.env.MEDIA_PLACEMENT ? { MEDIA_PLACEMENT: process.env.MEDIA_PLACEMENT } : {}),
+  };
   if (NODES === 1) {
     const server = await startServer(settings);
     return {
@@ -183,7 +188,7 @@ for (const devices of deviceCounts.split(',').map(Number)) {
   }
 }
 console.log(
-  `\nNodes: ${NODES}. Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+  `\nNodes: ${NODES}${NODES > 1 ? ` (MEDIA_PLACEMENT=${process.env.MEDIA_PLACEMENT ?? 'cluster'})` : ''}. Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
 );
 console.log(
   '| devices connected | concurrent call:start | calls | p50 (ms) | p99 (ms) | max (ms) |',

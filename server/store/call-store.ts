@@ -97,6 +97,30 @@ export class CallStore {
       .execute();
   }
 
+  /** Calls started before `before` that nothing ended (oldest first, at most `limit`). */
+  async unfinished(before: Date, limit: number): Promise<{ id: string; answered: boolean }[]> {
+    const rows = await this.#db
+      .selectFrom('calls')
+      .select(['id', 'answered_at'])
+      .where('ended_at', 'is', null)
+      .where('started_at', '<', before.toISOString())
+      .orderBy('started_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, answered: row.answered_at !== null }));
+  }
+
+  /** Ends a call that nothing ended yet; whether it did (another node may have). */
+  async endedIfOpen(id: string, end: CallEnd): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('calls')
+      .set({ outcome: end.outcome, ended_at: end.endedAt.toISOString() })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** Records a leg as it starts; returns the id that phoneLegAnswered/phoneLegEnded take. */
   async phoneLegStarted(callId: string, leg: NewPhoneLeg): Promise<number> {
     const row = await this.#db

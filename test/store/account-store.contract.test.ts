@@ -6,6 +6,9 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore, EmailTakenError } from '../../server/store/account-store.js';
+import { MemoryCallDirectory } from '../../server/calls/call-directory.js';
+import { UnfinishedCalls } from '../../server/calls/unfinished-calls.js';
+import { createLogger } from '../../server/logger.js';
 import { CallStore } from '../../server/store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
@@ -239,6 +242,46 @@ describe.each(Object.entries(backends))('store contract on %s', (kind, location)
           durationSeconds: null,
         },
       ]);
+    });
+
+    it('ends the records no node runs (a dead node left them open), once, and nothing else', async () => {
+      await startCall('ringing-when-node-died', 0);
+      await startCall('answered-when-node-died', 1);
+      await calls.answered('answered-when-node-died', { deviceId: 'd', label: 'Laptop' }, at(2));
+      await startCall('running-on-another-node', 3);
+      await startCall('running-here', 4);
+      await startCall('just-started', 100);
+      await startCall('ended-normally', 5);
+      await calls.ended('ended-normally', { outcome: 'declined', endedAt: at(9) });
+      const directory = new MemoryCallDirectory('other-node');
+      await directory.open('running-on-another-node', accountId);
+      const sweeper = new UnfinishedCalls({
+        calls,
+        directory,
+        runsHere: (id) => id === 'running-here',
+        logger: createLogger('silent'),
+      });
+      try {
+        // A minute and a half after the first start: 'just-started' is too young to judge.
+        expect(await sweeper.sweep(at(90))).toBe(2);
+        const records = new Map((await calls.history(accountId)).map((call) => [call.id, call]));
+        expect(records.get('ringing-when-node-died')).toMatchObject({
+          outcome: 'missed',
+          endedAt: at(90).toISOString(),
+        });
+        expect(records.get('answered-when-node-died')).toMatchObject({
+          outcome: 'answered',
+          durationSeconds: 88,
+        });
+        for (const id of ['running-on-another-node', 'running-here', 'just-started']) {
+          expect(records.get(id)?.endedAt).toBeNull();
+        }
+        expect(records.get('ended-normally')).toMatchObject({ outcome: 'declined' });
+        // Another node sweeping the same records ends none of them again.
+        expect(await sweeper.sweep(at(95))).toBe(0);
+      } finally {
+        sweeper.close();
+      }
     });
 
     it('refuses a leg for a call that does not exist', async () => {

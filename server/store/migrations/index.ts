@@ -10,6 +10,7 @@ import * as chat from './006-chat.js';
 import * as invitations from './007-invitations.js';
 import * as chatKeys from './008-chat-keys.js';
 import * as groupCalls from './009-group-calls.js';
+import * as unfinishedCalls from './010-unfinished-calls.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '007-invitations': invitations,
   '008-chat-keys': chatKeys,
   '009-group-calls': groupCalls,
+  '010-unfinished-calls': unfinishedCalls,
 };
