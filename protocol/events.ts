@@ -108,6 +108,8 @@ export interface ServerToClientEvents {
   'call:ringEnded': (ended: RingEnded) => void;
   'call:progress': (progress: CallProgress) => void;
   'call:ended': (ended: CallEnded) => void;
+  /** The node running this call has gone: a reply page resumes it (call:resume), a desk waits. */
+  'call:lost': (lost: CallIdRequest) => void;
   /** Who is in the call now (sent to everyone in it on every change). */
   'call:participants': (participants: CallParticipants) => void;
   /** The call for a watched link's email started, changed or ended. */

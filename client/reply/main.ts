@@ -274,10 +274,25 @@ socket.on('disconnect', () => {
   giveUp = window.setTimeout(() => endCall('Connection lost: call ended'), RECONNECT_GRACE_MS);
 });
 socket.on('connect', () => {
-  const current = call;
-  if (giveUp === undefined || !current?.resumeToken) return;
+  if (giveUp === undefined) return;
   window.clearTimeout(giveUp);
   giveUp = undefined;
+  resumeCall();
+});
+// The node running the call went away while this page's own connection stayed up.
+socket.on('call:lost', ({ callId }) => {
+  if (callId === call?.id) resumeCall();
+});
+// Ended where the page's progress could not say so (its call's node died, or a newer tab took it).
+socket.on('call:ended', ({ callId }) => {
+  if (callId === call?.id) endCall('Call ended');
+});
+
+/** Takes the call back, wherever it runs now (another node takes it over if its own died). */
+function resumeCall(): void {
+  const current = call;
+  if (!current?.resumeToken) return;
+  ui.status.textContent = 'Reconnecting the call…';
   void socket
     .emitWithAck('call:resume', { callId: current.id, resumeToken: current.resumeToken })
     .then((ack) => {
@@ -286,7 +301,8 @@ socket.on('connect', () => {
       if (ack.ok) current.session.moveTo(ack.data.media);
       else endCall(`Connection lost: call ended`);
     });
-});
+}
+
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();
   // Enter in the name field does what the visible button offers.

@@ -148,7 +148,7 @@ export class CallOrchestrator {
         this.#dispatch(call, { type: 'device_left', deviceId });
       }
     });
-    deps.callDirectory.onLost((callId) => this.#letGo(callId));
+    deps.callDirectory.onLost((callId) => this.letGo(callId));
     // Back within the call (a page reload): later stages may ring it again.
     deps.deviceDirectory.on('deviceJoined', (accountId, deviceId) => {
       for (const call of this.#callsOf(accountId)) {
@@ -268,14 +268,15 @@ export class CallOrchestrator {
     answerer: Peer | undefined,
   ): Promise<ResumeCallResult> {
     const id = snapshot.incoming.callId;
-    const account = await this.#deps.accounts.findById(snapshot.accountId);
-    if (!account) throw new RequestError(ErrorCode.NotFound, 'the call ended');
-    const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
-    const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
-    const room = await this.#createRoom(id);
+    const channel = `call:${id}`;
+    let room: Room | undefined;
     try {
+      const account = await this.#deps.accounts.findById(snapshot.accountId);
+      if (!account) throw new RequestError(ErrorCode.NotFound, 'the call ended');
+      const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
+      const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
+      room = await this.#createRoom(id);
       if (snapshot.messageKey) await room.detectSpeakers();
-      const channel = `call:${id}`;
       const media = await this.#deps.signaling.join(
         socket,
         room,
@@ -304,12 +305,11 @@ export class CallOrchestrator {
         call.labels.set(answer.deviceId, answer.label);
         await this.#deps.signaling.adopt(answerer, room, channel, kindsOf(answer.video));
       }
+      // The page may have gone during the awaits: then nobody would end the call.
+      if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
       this.#calls.set(id, call);
       this.#watchRoom(call);
-      this.#log.warn(
-        { callId: id, answered: answer !== null },
-        'call taken over from a node that died',
-      );
+      this.#log.warn({ callId: id, answered: answer !== null }, 'call taken over');
       setImmediate(() => {
         if (call.state.kind !== 'answered') return void this.#dispatch(call, { type: 'start' });
         call.caller.progress({
@@ -322,21 +322,32 @@ export class CallOrchestrator {
       });
       return { callId: id, media };
     } catch (error) {
-      if (!this.#calls.has(id)) {
-        this.#deps.signaling.leave(socket, room);
-        if (answerer) this.#deps.signaling.leave(answerer, room);
-        room.close();
-        // Nobody will resume it again: its record ends here.
-        this.#persist('ended', [
-          this.#deps.calls.ended(id, {
-            outcome: snapshot.answer ? 'answered' : 'cancelled',
-            endedAt: new Date(),
-          }),
-          this.#deps.callDirectory.close(id),
-        ]);
-      }
+      this.#abandonTakeover(id, socket, answerer, room, snapshot.answer !== null);
       throw error;
     }
+  }
+
+  /** A takeover that failed: nobody will resume the call again, so it ends here. */
+  #abandonTakeover(
+    id: string,
+    socket: Peer,
+    answerer: Peer | undefined,
+    room: Room | undefined,
+    answered: boolean,
+  ): void {
+    if (room) {
+      this.#deps.signaling.leave(socket, room);
+      if (answerer) this.#deps.signaling.leave(answerer, room);
+      room.close();
+    }
+    answerer?.emit('call:ended', { callId: id, by: 'system' });
+    this.#persist('ended', [
+      this.#deps.calls.ended(id, {
+        outcome: answered ? 'answered' : 'cancelled',
+        endedAt: new Date(),
+      }),
+      this.#deps.callDirectory.close(id),
+    ]);
   }
 
   /**
@@ -355,17 +366,27 @@ export class CallOrchestrator {
       !call.phone;
     if (!call || !resumable) throw new RequestError(ErrorCode.NotFound, 'the call ended');
     // The latest connection of the page wins; an older one still listening hears it is out.
-    page.ended({ callId, by: 'system' });
+    if (page.socketId !== socket.id) page.ended({ callId, by: 'system' });
     page.leave();
+    // From now on the old connection's departure no longer ends the call.
+    call.caller = new PageCaller(socket, call.room, this.#deps.signaling);
     if (call.moving) await call.moving;
+    const room = call.room;
     const media = await this.#deps.signaling.join(
       socket,
-      call.room,
+      room,
       `call:${call.id}`,
       kindsOf(call.incoming.video),
     );
-    call.caller = new PageCaller(socket, call.room, this.#deps.signaling);
-    this.#log.warn({ callId }, 'the caller came back through another node');
+    // It may have ended, or this page left, while it joined.
+    if (this.#calls.get(callId) !== call || !socket.connected) {
+      this.#deps.signaling.leave(socket, room);
+      if (this.#calls.get(callId) === call) this.#hangup(call, 'caller');
+      throw new RequestError(ErrorCode.NotFound, 'the call ended');
+    }
+    // The room it joined (a worker death may have replaced the one it claimed the call in).
+    call.caller = new PageCaller(socket, room, this.#deps.signaling);
+    this.#log.warn({ callId }, 'the caller came back to its call');
     setImmediate(() => {
       const state = call.state;
       const stage = state.kind === 'ringing' ? call.stages[state.stage]?.callerStage : 'connected';
@@ -862,7 +883,7 @@ export class CallOrchestrator {
    * dead): its people and its record are that node's; only the local
    * remains (timers, room) go.
    */
-  #letGo(callId: string): void {
+  letGo(callId: string): void {
     const call = this.#calls.get(callId);
     if (!call) return;
     this.#calls.delete(callId);

@@ -56,12 +56,12 @@ import { RemotePeer } from './remote-peer.js';
 
 /** Sent by a socket's node when the socket has gone. */
 const PEER_GONE = 'peer:gone';
-/** Asked of a call's node before another takes the call over: "are you there?" */
-const NODE_PING = 'node:ping';
 /** Sent to an answering device's node: its call runs on the sender now. */
 const CALL_MOVED = 'call:moved';
-/** How long a call's node has to answer the ping before it counts as dead. */
-const PING_TIMEOUT_MS = 750;
+/** Sent to a call's former node (taken for dead): let it go. */
+const CALL_TAKEN = 'call:taken';
+/** How often this node looks for the nodes of its sockets' calls having gone. */
+const LOST_CHECK_MS = 2_000;
 /** Requests after which the socket is in a media room on the node that ran them. */
 const MEDIA_FOLLOWS = new Set<ForwardedEvent>([
   'call:start',
@@ -82,6 +82,8 @@ export interface RoutedServices {
 interface AnsweredElsewhere {
   node: string;
   callId: string;
+  /** The socket was told its call's node has gone (call:lost). */
+  lost?: boolean;
 }
 
 export class CallRouting implements Forwarding {
@@ -99,14 +101,19 @@ export class CallRouting implements Forwarding {
   readonly #peers = new Map<string, RemotePeer>();
   #services: RoutedServices | undefined;
   readonly #watch: NodeJS.Timeout;
+  readonly #lostCheck: NodeJS.Timeout;
+  /** Whether this node has a live media worker (a call can be taken over here). */
+  readonly #hostsMedia: () => boolean;
 
   constructor(
     io: VoxServer,
     bus: NodeBus,
     directory: CallDirectory,
     media: MediaLoad | undefined,
+    hostsMedia: () => boolean,
     logger: Logger,
   ) {
+    this.#hostsMedia = hostsMedia;
     this.#io = io;
     this.#bus = bus;
     this.#directory = directory;
@@ -114,6 +121,8 @@ export class CallRouting implements Forwarding {
     this.#log = logger.child({ component: 'call-routing' });
     this.#watch = setInterval(() => void this.#checkNodes(), WATCH_MS);
     this.#watch.unref();
+    this.#lostCheck = setInterval(() => void this.#checkCallNodes(), LOST_CHECK_MS);
+    this.#lostCheck.unref();
   }
 
   /** Starts answering other nodes' requests with these services. */
@@ -122,10 +131,10 @@ export class CallRouting implements Forwarding {
     this.#bus.serve((request) => this.#run(request));
   }
 
-  async placeCall(): Promise<string | undefined> {
+  async placeCall(exclude?: ReadonlySet<string>): Promise<string | undefined> {
     if (!this.#media) return undefined;
     try {
-      const node = await this.#media.leastLoaded();
+      const node = await this.#media.leastLoaded(exclude);
       return node === this.#bus.nodeId ? undefined : node;
     } catch (error) {
       this.#log.warn({ err: error }, 'could not read the media load: the call runs here');
@@ -158,17 +167,59 @@ export class CallRouting implements Forwarding {
       { id: socket.id, data: { accountId, deviceId, clientAddress } },
       request,
     );
-    // Its media room is there now: media requests follow.
+    // Its media room is there now: media requests follow (unless it left meanwhile).
     const call = isCallRequest(request) ? request : isCallRequest(result) ? result : undefined;
-    if (MEDIA_FOLLOWS.has(event) && call) {
+    if (MEDIA_FOLLOWS.has(event) && call && socket.connected) {
       this.#answered.set(socket.id, { node, callId: call.callId });
     }
     return result;
   }
 
-  async resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult> {
+  resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult> {
+    return this.#resume(socket, request, async (node) =>
+      resumeResult(await this.forward(node, 'call:resume', socket, request)),
+    );
+  }
+
+  /**
+   * Takes a page back into its call: where the call runs, if that node is
+   * alive; else here, taking the call over from the node that died (on a
+   * node without media workers: on the node placement picks). `forwardTo`
+   * sends the request on; only the page's own node forwards.
+   */
+  async #resume(
+    peer: Peer,
+    request: ResumeCallRequest,
+    forwardTo?: (node: string) => Promise<ResumeCallResult>,
+  ): Promise<ResumeCallResult> {
     const services = this.#services;
     if (!services) throw new RequestError(ErrorCode.Internal, 'node not ready');
+    const { callId } = request;
+    const tokenHash = hashToken(request.resumeToken);
+    // Twice at most: a node that lost the takeover race follows the winner.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const { node, snapshot } = await this.#resumable(request);
+      if (node === this.#bus.nodeId) return services.orchestrator.reattach(peer, callId, tokenHash);
+      if (!(await this.#hasGone(node))) {
+        if (!forwardTo) throw new RequestError(ErrorCode.Conflict, 'the call runs on another node');
+        return forwardTo(node);
+      }
+      if (!this.#hostsMedia()) {
+        const host = await this.placeCall(new Set([node]));
+        if (!host || !forwardTo) {
+          throw new RequestError(ErrorCode.MediaUnavailable, 'no node can take the call over');
+        }
+        return forwardTo(host);
+      }
+      if (await this.#directory.takeOver(callId, node, snapshot)) {
+        return this.#takeOver(peer, node, snapshot, services);
+      }
+    }
+    throw new RequestError(ErrorCode.NotFound, 'the call ended');
+  }
+
+  /** The call's node and snapshot, if the token proves the page placed it and it can go on. */
+  async #resumable(request: ResumeCallRequest): Promise<{ node: string; snapshot: CallSnapshot }> {
     const entry = await this.#directory.entry(request.callId);
     const snapshot = entry?.snapshot;
     // The same answer for a wrong token as for no call: the id alone proves nothing.
@@ -178,32 +229,35 @@ export class CallRouting implements Forwarding {
     if (snapshot.phone) {
       throw new RequestError(ErrorCode.NotFound, 'the call ended: the phone leg was lost');
     }
-    const tokenHash = hashToken(request.resumeToken);
-    // Its node is alive (the page had reached it through another, which died): back in there.
-    if (entry.node === this.#bus.nodeId) {
-      return services.orchestrator.reattach(socket, request.callId, tokenHash);
-    }
-    if (await this.#answers(entry.node)) {
-      return (await this.forward(entry.node, 'call:resume', socket, request)) as ResumeCallResult;
-    }
-    if (!(await this.#directory.takeOver(request.callId, entry.node, snapshot))) {
-      throw new RequestError(ErrorCode.NotFound, 'the call ended');
-    }
-    this.#log.warn({ callId: request.callId, from: entry.node }, 'taking over a call');
-    const answerer = snapshot.answer
-      ? await this.#moveAnswerer(request.callId, snapshot.accountId, snapshot.answer)
-      : undefined;
-    return services.orchestrator.resume(socket, snapshot, answerer);
+    return { node: entry.node, snapshot };
   }
 
-  /** Whether `node` answers a ping in time. */
-  async #answers(node: string): Promise<boolean> {
-    try {
-      await this.#bus.request(node, NODE_PING, { id: 'ping', data: {} }, null, PING_TIMEOUT_MS);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Whether a node has died: nobody listens on its bus channel, or its heartbeat expired. */
+  async #hasGone(node: string): Promise<boolean> {
+    const [gone, alive] = await Promise.all([this.#bus.gone([node]), this.#bus.alive([node])]);
+    return gone.has(node) || !alive.has(node);
+  }
+
+  /** This node runs the call from now on (the directory names it already). */
+  async #takeOver(
+    peer: Peer,
+    from: string,
+    snapshot: CallSnapshot,
+    services: RoutedServices,
+  ): Promise<ResumeCallResult> {
+    const callId = snapshot.incoming.callId;
+    this.#log.warn({ callId, from }, 'taking over a call from a node that died');
+    // Should the node only have stalled, it lets the call go at once (not at its next refresh).
+    this.#bus
+      .request(from, CALL_TAKEN, { id: peer.id, data: {} }, { callId })
+      .catch(() => undefined);
+    const answer = snapshot.answer;
+    // A desk connected to the dead node went with it.
+    const answerer =
+      answer && answer.node !== from
+        ? await this.#moveAnswerer(callId, snapshot.accountId, answer)
+        : undefined;
+    return services.orchestrator.resume(peer, snapshot, answerer);
   }
 
   /**
@@ -245,8 +299,12 @@ export class CallRouting implements Forwarding {
     return null;
   }
 
-  /** Tells the nodes this socket acted on that it has gone. */
+  /** Tells the nodes this socket acted on that it has gone; forgets its calls as they end. */
   attach(socket: VoxSocket): void {
+    socket.onAnyOutgoing((event: string, payload: unknown) => {
+      const answered = this.#answered.get(socket.id);
+      if (answered && endsCall(event, payload, answered.callId)) this.#answered.delete(socket.id);
+    });
     socket.on('disconnect', () => {
       const nodes = this.#contacted.get(socket.id) ?? new Set();
       this.#contacted.delete(socket.id);
@@ -263,6 +321,30 @@ export class CallRouting implements Forwarding {
 
   close(): void {
     clearInterval(this.#watch);
+    clearInterval(this.#lostCheck);
+  }
+
+  /**
+   * Our sockets whose call's node has gone hear so within a couple of
+   * seconds (call:lost): a reply page then resumes its call over the same
+   * socket (ADR 016); a desk waits for the call to come back to it.
+   */
+  async #checkCallNodes(): Promise<void> {
+    const watched = [...this.#answered.values()].filter((answered) => !answered.lost);
+    const nodes = [...new Set(watched.map((answered) => answered.node))];
+    if (nodes.length === 0) return;
+    let gone: Set<string>;
+    try {
+      gone = await this.#bus.gone(nodes);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not check the nodes running our calls');
+      return;
+    }
+    for (const [socketId, answered] of this.#answered) {
+      if (answered.lost || !gone.has(answered.node)) continue;
+      answered.lost = true;
+      this.#io.to(socketId).emit('call:lost', { callId: answered.callId });
+    }
   }
 
   async #run(request: BusRequest): Promise<unknown> {
@@ -274,13 +356,13 @@ export class CallRouting implements Forwarding {
       if (peer) this.#gone(peer, services);
       return null;
     }
-    if (event === NODE_PING) return null;
     if (event === CALL_MOVED) return this.#callMoved(request);
-    const peer = this.#peerFor(request.from, request.peer.id, request.peer.data);
-    if (event === 'call:resume') {
-      const resume = resumeCallSchema.parse(request.payload);
-      return services.orchestrator.reattach(peer, resume.callId, hashToken(resume.resumeToken));
+    if (event === CALL_TAKEN) {
+      services.orchestrator.letGo(callIdRequestSchema.parse(request.payload).callId);
+      return null;
     }
+    const peer = this.#peerFor(request.from, request.peer.id, request.peer.data);
+    if (event === 'call:resume') return this.#resume(peer, resumeCallSchema.parse(request.payload));
     if (isMediaEvent(event))
       return services.signaling.runForwarded(peer.id, event, request.payload);
     if (isCallEvent(event)) return services.calls.runForwarded(peer, event, request.payload);
@@ -343,6 +425,23 @@ function isMediaEvent(event: string): event is ForwardedMediaEvent {
 
 function isCallEvent(event: string): event is ForwardedCallEvent {
   return (FORWARDED_CALL_EVENTS as readonly string[]).includes(event);
+}
+
+/** What a forwarded call:resume answered (the call's node ran it). */
+function resumeResult(value: unknown): ResumeCallResult {
+  if (!isCallRequest(value)) throw new RequestError(ErrorCode.Internal, 'unreadable resume answer');
+  return value as ResumeCallResult;
+}
+
+/** Stages after which a reply page's call is over. */
+const FINAL_STAGES = new Set(['no_answer', 'declined', 'unavailable', 'ended']);
+
+/** Whether an event sent to a socket ends its call `callId`. */
+function endsCall(event: string, payload: unknown, callId: string): boolean {
+  if (!isCallRequest(payload) || payload.callId !== callId) return false;
+  if (event === 'call:ended') return true;
+  const stage = (payload as { stage?: unknown }).stage;
+  return event === 'call:progress' && typeof stage === 'string' && FINAL_STAGES.has(stage);
 }
 
 function isCallRequest(value: unknown): value is { callId: string } {

@@ -53,13 +53,14 @@ export async function joinCluster(
   await bus.start();
   const deviceDirectory = new RedisDeviceDirectory(presence, redis.publisher, bus, logger);
   const callDirectory = new RedisCallDirectory(redis.publisher, bus.nodeId, logger);
-  const media = new MediaLoad(redis.publisher, bus.nodeId, workers, logger);
+  const media = new MediaLoad(redis.publisher, bus, workers, logger);
   await media.start();
   const routing = new CallRouting(
     io,
     bus,
     callDirectory,
     placement === 'cluster' ? media : undefined,
+    () => workers.aliveCount > 0,
     logger,
   );
   logger.info({ node: bus.nodeId }, 'joined the cluster');

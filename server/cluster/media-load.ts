@@ -10,7 +10,7 @@ import {
   type WorkerLoadReport,
 } from '../../protocol/cluster.js';
 import type { Logger } from '../logger.js';
-import type { RedisClient } from './node-bus.js';
+import type { NodeBus, RedisClient } from './node-bus.js';
 
 const PUBLISH_MS = 2_000;
 const LOAD_TTL_MS = 6_000;
@@ -20,6 +20,8 @@ const loadKey = (node: string): string => `voxreply:media:${node}`;
 /** The media workers of this node, as MediaLoad reads them. */
 export interface LoadSource {
   readonly size: number;
+  /** Workers alive now. */
+  readonly aliveCount: number;
   loads(): Promise<WorkerLoadReport[]>;
 }
 
@@ -43,6 +45,7 @@ export class MediaLoad {
   readonly #redis: RedisClient;
   readonly #node: string;
   readonly #source: LoadSource;
+  readonly #bus: NodeBus;
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   /**
@@ -52,9 +55,10 @@ export class MediaLoad {
    */
   readonly #placed = new Map<string, { at: number; calls: number }>();
 
-  constructor(redis: RedisClient, node: string, source: LoadSource, logger: Logger) {
+  constructor(redis: RedisClient, bus: NodeBus, source: LoadSource, logger: Logger) {
     this.#redis = redis;
-    this.#node = node;
+    this.#bus = bus;
+    this.#node = bus.nodeId;
     this.#source = source;
     this.#log = logger.child({ component: 'media-load' });
   }
@@ -67,15 +71,28 @@ export class MediaLoad {
     this.#timer.unref();
   }
 
-  /** The node a new call should run on; undefined when no node publishes a live worker. */
-  async leastLoaded(): Promise<string | undefined> {
+  /**
+   * The node a new call should run on (never one of `exclude`); undefined
+   * when no live node publishes a worker.
+   */
+  async leastLoaded(exclude: ReadonlySet<string> = new Set()): Promise<string | undefined> {
     const reports = await this.#read();
+    for (const node of exclude) reports.delete(node);
+    // A node killed a moment ago still has a report (for up to 6 s), but nobody listens for it.
+    const listening = await this.#bus.listening([...reports.keys()]);
+    for (const node of reports.keys()) if (!listening.has(node)) reports.delete(node);
     let best: { node: string; order: number[] } | undefined;
     for (const [node, report] of reports) {
       const placed = this.#placed.get(node);
       const extra = placed?.at === report.at ? placed.calls : 0;
       for (const worker of report.workers) {
-        const order = loadOrder({ ...worker, routers: worker.routers + extra });
+        // A call placed since the report: two transports and a consumer or two more.
+        const order = loadOrder({
+          ...worker,
+          routers: worker.routers + extra,
+          transports: worker.transports + 2 * extra,
+          consumers: worker.consumers + extra,
+        });
         // Ties stay on this node: no forwarding hop.
         const better =
           !best ||

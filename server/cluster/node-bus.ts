@@ -23,6 +23,8 @@ export type RedisClient = RedisClientType;
 /** A node whose heartbeat is older than this counts as dead. */
 const NODE_TTL_MS = 15_000;
 const HEARTBEAT_MS = 5_000;
+/** Between the two looks at whether a node has gone. */
+const RELOOK_MS = 250;
 /** A request to another node fails after this long without a reply. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
@@ -108,6 +110,30 @@ export class NodeBus {
     if (nodes.length === 0) return new Set();
     const beats = await this.#publisher.mGet(nodes.map(heartbeatKey));
     return new Set(nodes.filter((_, i) => beats[i] !== null));
+  }
+
+  /**
+   * Which of these nodes have gone: nobody listens on their bus channel any
+   * more. A killed process's connections close at once, so this is known
+   * within a round trip (a heartbeat takes 15 s to expire); a node that is
+   * merely slow still listens. Asked twice, a moment apart, so a node that
+   * is resubscribing (Redis restarted) does not count as gone.
+   */
+  async gone(nodes: string[]): Promise<Set<string>> {
+    let gone = new Set(nodes);
+    for (let look = 0; look < 2 && gone.size > 0; look += 1) {
+      if (look > 0) await new Promise((resolve) => setTimeout(resolve, RELOOK_MS));
+      const listening = await this.listening([...gone]);
+      gone = new Set([...gone].filter((node) => !listening.has(node)));
+    }
+    return gone;
+  }
+
+  /** Which of these nodes listen on their bus channel now (one look). */
+  async listening(nodes: string[]): Promise<Set<string>> {
+    if (nodes.length === 0) return new Set();
+    const listeners = await this.#publisher.pubSubNumSub(nodes.map(nodeChannel));
+    return new Set(nodes.filter((node) => (listeners[nodeChannel(node)] ?? 0) > 0));
   }
 
   close(): void {

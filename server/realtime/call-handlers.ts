@@ -32,6 +32,8 @@ export class CallHandlers {
   readonly #limits: RateLimits;
   readonly #logger: Logger;
   readonly #forwarding: Forwarding | undefined;
+  /** This node's pages whose call:start is being placed on another node. */
+  readonly #placing = new Set<string>();
 
   constructor(
     calls: CallOrchestrator,
@@ -53,7 +55,7 @@ export class CallHandlers {
     socket.on(
       'call:resume',
       validated('call:resume', resumeCallSchema, log, async (request) => {
-        await this.#limits.take(this.#limits.callStartPerIp, clientAddress(socket));
+        await this.#limits.take(this.#limits.callResumePerIp, clientAddress(socket));
         // One node: the call ended when the page's connection dropped.
         if (!this.#forwarding) throw new RequestError(ErrorCode.NotFound, 'the call ended');
         return this.#forwarding.resume(socket, request);
@@ -77,17 +79,39 @@ export class CallHandlers {
 
   /** Runs a request here, or on the node that runs (or is to run) its call. */
   async #route(socket: VoxSocket, event: ForwardedCallEvent, request: unknown) {
+    if (event === 'call:start' && this.#forwarding) return this.#placeCall(socket, request);
     const node = await this.#nodeFor(event, request);
     return node && this.#forwarding
       ? this.#forwarding.forward(node, event, socket, request)
       : this.#operations[event].run(socket, request);
   }
 
+  /**
+   * A new call from a page of this node, on the node placement picks. One
+   * call per page: the node running it checks its own calls, and this one
+   * the page's calls elsewhere (being placed, or running).
+   */
+  async #placeCall(socket: VoxSocket, request: unknown) {
+    const forwarding = this.#forwarding;
+    if (!forwarding) return this.#operations['call:start'].run(socket, request);
+    if (this.#placing.has(socket.id) || forwarding.mediaHomeOf(socket.id)) {
+      throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
+    }
+    this.#placing.add(socket.id);
+    try {
+      const node = await forwarding.placeCall();
+      return node
+        ? await forwarding.forward(node, 'call:start', socket, request)
+        : await this.#operations['call:start'].run(socket, request);
+    } finally {
+      this.#placing.delete(socket.id);
+    }
+  }
+
   /** Another node for this request, if it must run there: a new call's media node, or the call's. */
   async #nodeFor(event: ForwardedCallEvent, request: unknown): Promise<string | undefined> {
     const forwarding = this.#forwarding;
     if (!forwarding) return undefined;
-    if (event === 'call:start') return forwarding.placeCall();
     const { callId } = request as CallIdRequest;
     return this.#calls.runs(callId) ? undefined : forwarding.ownerOf(callId);
   }

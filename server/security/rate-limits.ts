@@ -9,6 +9,7 @@ export class RateLimits {
   readonly logInPerIp: RateLimiterMemory;
   readonly callStartPerIp: RateLimiterMemory;
   readonly callStartPerLink: RateLimiterMemory;
+  readonly callResumePerIp: RateLimiterMemory;
   readonly keypadPerSocket: RateLimiterMemory;
   readonly relayAuthPerIp: RateLimiterMemory;
   readonly relayMessagesPerAccount: RateLimiterMemory;
@@ -26,6 +27,8 @@ export class RateLimits {
     this.logInPerIp = limiter(10, 60);
     this.callStartPerIp = limiter(10, 60);
     this.callStartPerLink = limiter(6, 60);
+    // A node dies: every call of an office behind one address resumes at once.
+    this.callResumePerIp = limiter(120, 60);
     // A person presses a few keys a second; each request may carry 20.
     this.keypadPerSocket = limiter(10, 1);
     // Failed relay log-ins only: an office of senders behind one address logs in often.

@@ -16,6 +16,14 @@ export interface NewCallRecord {
   ringReasons: string[];
 }
 
+/** A call record without an end (its node may have died). */
+export interface UnfinishedCall {
+  id: string;
+  /** ISO time, as stored (the page key). */
+  startedAt: string;
+  answered: boolean;
+}
+
 export interface CallEnd {
   outcome: CallOutcome;
   endedAt: Date;
@@ -97,17 +105,30 @@ export class CallStore {
       .execute();
   }
 
-  /** Calls started before `before` that nothing ended (oldest first, at most `limit`). */
-  async unfinished(before: Date, limit: number): Promise<{ id: string; answered: boolean }[]> {
-    const rows = await this.#db
+  /**
+   * Calls started before `before` that nothing ended, oldest first, at most
+   * `limit`; `after`: the last one of the previous page.
+   */
+  async unfinished(before: Date, limit: number, after?: UnfinishedCall): Promise<UnfinishedCall[]> {
+    let query = this.#db
       .selectFrom('calls')
-      .select(['id', 'answered_at'])
+      .select(['id', 'started_at', 'answered_at'])
       .where('ended_at', 'is', null)
-      .where('started_at', '<', before.toISOString())
-      .orderBy('started_at')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({ id: row.id, answered: row.answered_at !== null }));
+      .where('started_at', '<', before.toISOString());
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('started_at', '>', after.startedAt),
+          eb.and([eb('started_at', '=', after.startedAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('started_at').orderBy('id').limit(limit).execute();
+    return rows.map((row) => ({
+      id: row.id,
+      startedAt: row.started_at,
+      answered: row.answered_at !== null,
+    }));
   }
 
   /** Ends a call that nothing ended yet; whether it did (another node may have). */

@@ -100,6 +100,7 @@ describe('configuration from the environment', () => {
       dataDir: '/var/lib/voxreply',
       databaseUrl: 'postgres://u:p@db:5432/vox',
       redisUrl: 'redis://cache:6379',
+      mediaPlacement: 'cluster',
       mediasoupWorkers: 3,
       rtcListenIp: '0.0.0.0',
       webRtcServerPort: 45000,
@@ -164,8 +165,18 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ PORT: '70000' })).toEqual([
       'PORT must be between 1 and 65535 (got "70000")',
     ]);
+    // A signaling-only node needs other nodes to run its calls.
     expect(problemsOf({ MEDIASOUP_WORKERS: '0' })).toEqual([
-      'MEDIASOUP_WORKERS must be at least 1 (got "0")',
+      'MEDIASOUP_WORKERS may be 0 only with REDIS_URL (the calls of a signaling-only node run on other nodes) (got "0")',
+    ]);
+    expect(
+      problemsOf({ MEDIASOUP_WORKERS: '0', REDIS_URL: 'redis://r', MEDIA_PLACEMENT: 'local' }),
+    ).toEqual([
+      'MEDIA_PLACEMENT must be \'cluster\' on a node without media workers (MEDIASOUP_WORKERS=0) (got "local")',
+    ]);
+    expect(problemsOf({ MEDIASOUP_WORKERS: '0', REDIS_URL: 'redis://r' })).toEqual([]);
+    expect(problemsOf({ MEDIA_PLACEMENT: 'anywhere' })).toEqual([
+      "MEDIA_PLACEMENT must be 'cluster' or 'local' (got \"anywhere\")",
     ]);
     expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(
       /^DATABASE_URL must start with postgres:/,

@@ -3,10 +3,13 @@
 // without workers (signaling only) run no call themselves: a page on one
 // calls, a desk on another answers, and the call, its room and its record
 // are on the media node. A second call goes to the idler of two media nodes.
+// When the media node running a call dies, the page (whose own node is
+// fine) hears the call was lost, resumes it, and another media node takes
+// it over; the desk follows.
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecordView } from '../../protocol/call.js';
-import { startNodes, type Nodes } from '../support/nodes.js';
+import { serverRunning, startNodes, type Nodes } from '../support/nodes.js';
 import {
   connectCaller,
   connectDevice,
@@ -71,13 +74,14 @@ async function desk(url: string, sender: Sender): Promise<TestDevice> {
 async function answeredCall(sender: Sender, pageUrl: string, laptop: TestDevice) {
   const link = await createLink(sender, { recipientName: 'Grace' });
   const caller = await page(pageUrl);
-  const { callId } = ok(
+  const started = ok(
     await caller.socket.emitWithAck('call:start', {
       token: link.token,
       callerName: 'Grace',
       video: false,
     }),
   );
+  const { callId } = started;
   await expect.poll(() => laptop.rings.some((ring) => ring.callId === callId)).toBe(true);
   ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
   await expect.poll(() => caller.stages.at(-1)).toBe('connected');
@@ -86,7 +90,7 @@ async function answeredCall(sender: Sender, pageUrl: string, laptop: TestDevice)
       ok(await socket.emitWithAck('media:createTransport', { direction }));
     }
   }
-  return { callId, caller };
+  return { callId, caller, resumeToken: started.resumeToken };
 }
 
 describe('placing calls by media load', () => {
@@ -125,5 +129,46 @@ describe('placing calls by media load', () => {
     expect(idle).toBeDefined();
     expect(idle).not.toBe(busy);
     await nodeD.stop();
+  });
+
+  it('goes on when the media node running it dies: the page resumes, another node takes over', async () => {
+    const spare = await cluster.add({ MEDIASOUP_WORKERS: '1' });
+    await expect.poll(async () => (await mediaNodes()).length).toBeGreaterThanOrEqual(2);
+    const sender = await signUp(nodeA.url, 'Sam Sender');
+    const laptop = await desk(nodeB.url, sender);
+    const moves: unknown[] = [];
+    laptop.socket.on('media:roomMoved', (joined) => moves.push(joined));
+    const { callId, caller, resumeToken } = await answeredCall(sender, nodeA.url, laptop);
+    const running = await ownerOf(callId);
+    const victim = await serverRunning(cluster, callId);
+    if (!victim) throw new Error('no server runs the call');
+    const lost: unknown[] = [];
+    caller.socket.on('call:lost', (event) => lost.push(event));
+
+    await victim.stop('SIGKILL');
+    // The page's own node (A) is fine: it tells the page its call's node went.
+    await expect.poll(() => lost, { timeout: 10_000 }).toEqual([{ callId }]);
+    const resumed = ok(
+      await caller.socket.emitWithAck('call:resume', { callId, resumeToken: resumeToken ?? '' }),
+    );
+    expect(resumed.callId).toBe(callId);
+    // A has no workers: the other media node took the call over.
+    const taker = await ownerOf(callId);
+    expect(taker).toBeDefined();
+    expect(taker).not.toBe(running);
+    expect(await mediaNodes()).toContain(taker);
+    await expect.poll(() => moves.length).toBe(1);
+    await expect.poll(() => caller.stages.at(-1)).toBe('connected');
+    // Both sides' media requests reach the new room.
+    for (const socket of [caller.socket, laptop.socket]) {
+      ok(await socket.emitWithAck('media:createTransport', { direction: 'recv' }));
+    }
+    const ended: unknown[] = [];
+    caller.socket.on('call:ended', (event) => ended.push(event));
+    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
+    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+    await spare.stop();
   });
 });

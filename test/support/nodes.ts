@@ -1,6 +1,8 @@
 // Several server processes sharing a throwaway PostgreSQL and Redis, as the
 // nodes of one deployment do (the first runs the migrations).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createClient } from 'redis';
 import { startPostgres } from './postgres.js';
 import { startRedis, type Redis } from './redis.js';
 import { startServer, type RunningServer } from './server-process.js';
@@ -60,4 +62,29 @@ export async function startTwoNodes(settings: Record<string, string> = {}): Prom
   const started = await startNodes(2, settings);
   const [nodeA, nodeB] = started.nodes as [RunningServer, RunningServer];
   return { ...started, nodeA, nodeB };
+}
+
+/**
+ * The server process running a call: the call directory names its node, the
+ * node's media load report names its worker, whose parent is the server.
+ */
+export async function serverRunning(
+  cluster: Nodes,
+  callId: string,
+): Promise<RunningServer | undefined> {
+  const redis = createClient({ url: cluster.redis.url });
+  await redis.connect();
+  try {
+    const node = await redis.hGet(`voxreply:call:${callId}`, 'node');
+    const report = JSON.parse((await redis.get(`voxreply:media:${node ?? ''}`)) ?? '{}') as {
+      workers?: { pid: number }[];
+    };
+    const worker = report.workers?.[0]?.pid;
+    if (!worker) return undefined;
+    const stat = readFileSync(`/proc/${worker}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return cluster.nodes.find((server) => server.process.pid === parent);
+  } finally {
+    await redis.quit();
+  }
 }
