@@ -172,6 +172,10 @@ export class CallRouting implements Forwarding {
     if (MEDIA_FOLLOWS.has(event) && call && socket.connected) {
       this.#answered.set(socket.id, { node, callId: call.callId });
     }
+    // It hung up (or left a group call): nothing more follows it, and it may call again.
+    if (event === 'call:hangup' && call && this.#answered.get(socket.id)?.callId === call.callId) {
+      this.#answered.delete(socket.id);
+    }
     return result;
   }
 

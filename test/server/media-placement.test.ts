@@ -111,6 +111,33 @@ describe('placing calls by media load', () => {
     await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
     const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
     expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+
+    // The same page calls again, hangs up while it rings, and calls once more.
+    const link = await createLink(sender, { recipientName: 'Grace' });
+    const again = async () =>
+      ok(
+        await caller.socket.emitWithAck('call:start', {
+          token: link.token,
+          callerName: 'Grace',
+          video: false,
+        }),
+      ).callId;
+    const ringing = await again();
+    await expect.poll(() => laptop.rings.some((ring) => ring.callId === ringing)).toBe(true);
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: ringing }));
+    // Only one call at a time from one page, wherever each runs.
+    const third = await again();
+    expect(
+      await caller.socket.emitWithAck('call:start', {
+        token: link.token,
+        callerName: 'Grace',
+        video: false,
+      }),
+    ).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: 'this page is already in a call' },
+    });
+    ok(await caller.socket.emitWithAck('call:hangup', { callId: third }));
   });
 
   it('puts a new call on the idler of two media nodes', async () => {
