@@ -93,6 +93,21 @@ async function answeredCall(sender: Sender, pageUrl: string, laptop: TestDevice)
   return { callId, caller, resumeToken: started.resumeToken };
 }
 
+/** The desk hangs up: the page hears it, and the record is one answered call. */
+async function deskHangsUp(
+  sender: Sender,
+  laptop: TestDevice,
+  caller: TestCaller,
+  callId: string,
+): Promise<void> {
+  const ended: unknown[] = [];
+  caller.socket.on('call:ended', (event) => ended.push(event));
+  ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
+  await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
+  const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+  expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+}
+
 describe('placing calls by media load', () => {
   it('runs a call from a signaling-only node on the media node; desk and page elsewhere', async () => {
     // Signaling-only nodes are healthy, and publish no media load.
@@ -105,12 +120,7 @@ describe('placing calls by media load', () => {
     const { callId, caller } = await answeredCall(sender, nodeA.url, laptop);
     expect(await ownerOf(callId)).toBe(media);
 
-    const ended: unknown[] = [];
-    caller.socket.on('call:ended', (event) => ended.push(event));
-    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
-    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
-    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
-    expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+    await deskHangsUp(sender, laptop, caller, callId);
 
     // The same page calls again, hangs up while it rings, and calls once more.
     const link = await createLink(sender, { recipientName: 'Grace' });
@@ -190,12 +200,7 @@ describe('placing calls by media load', () => {
     for (const socket of [caller.socket, laptop.socket]) {
       ok(await socket.emitWithAck('media:createTransport', { direction: 'recv' }));
     }
-    const ended: unknown[] = [];
-    caller.socket.on('call:ended', (event) => ended.push(event));
-    ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
-    await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
-    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
-    expect(history[0]).toMatchObject({ id: callId, outcome: 'answered', answeredOn: 'Laptop' });
+    await deskHangsUp(sender, laptop, caller, callId);
     await spare.stop();
   });
 });
