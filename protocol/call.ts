@@ -37,7 +37,7 @@ export interface StartCallResult {
   /**
    * Proves this page placed the call: after its connection drops (the node
    * it reached died) the page resumes the call on another node with it.
-   * Absent for a joined group call (a guest cannot resume).
+   * Absent on a single node (nothing to resume) and for a joined group call.
    */
   resumeToken?: string;
 }

@@ -184,6 +184,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     deviceDirectory: cluster.deviceDirectory,
     callDirectory: cluster.callDirectory,
     nodeId: cluster.nodeId,
+    resumable: cluster.routing !== undefined,
     accounts,
     devices: deviceStore,
     links: linkStore,

@@ -25,13 +25,13 @@ const NODES = Number(nodesArg);
 if (NODES !== 1 && NODES !== 2) throw new Error('nodes must be 1 or 2');
 
 /** Where callers and devices connect (the same server with one node). */
-interface Nodes {
+interface Targets {
   callerUrl: string;
   deviceUrl: string;
   stop: () => Promise<void>;
 }
 
-async function startNodes(): Promise<Nodes> {
+async function startTargets(): Promise<Targets> {
   const settings = {
     RATE_LIMIT_MULTIPLIER: '10000',
     MEDIASOUP_WORKERS: '1',
@@ -86,7 +86,7 @@ async function signUp(url: string): Promise<{ cookie: string; token: string }> {
 }
 
 async function measure(
-  nodes: Nodes,
+  nodes: Targets,
   devices: number,
   concurrency: number,
   calls: number,
@@ -174,7 +174,7 @@ async function measure(
 const results: Result[] = [];
 for (const devices of deviceCounts.split(',').map(Number)) {
   for (const concurrency of concurrencies.split(',').map(Number)) {
-    const nodes = await startNodes();
+    const nodes = await startTargets();
     try {
       results.push(await measure(nodes, devices, concurrency, Number(callsArg)));
     } finally {

@@ -151,8 +151,11 @@ export async function startJanus(): Promise<SfuUnderTest> {
       };
     },
     close: async () => {
-      janus.kill('SIGTERM');
-      await new Promise((resolve) => janus.once('exit', resolve));
+      if (janus.exitCode === null && janus.signalCode === null) {
+        const exited = new Promise((resolve) => janus.once('exit', resolve));
+        janus.kill('SIGTERM');
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -69,9 +69,9 @@ export async function startMediasoup(): Promise<SfuUnderTest> {
         close: () => router.close(),
       };
     },
-    close: async () => {
+    close: () => {
       worker.close();
-      await Promise.resolve();
+      return Promise.resolve();
     },
   };
 }

@@ -48,13 +48,14 @@ async function measure(
     const packets = room.forwarded ? await room.forwarded() : drain.received();
     return { packets, at: Number((from + process.hrtime.bigint()) / 2n) / 1e9 };
   };
+  const before = await count();
+  // CPU between the counts: what a count itself costs the SFU (mediasoup's stats requests) stays out.
   const cpuBefore = processUsage(sfu.pid).cpu;
   const cpuFrom = process.hrtime.bigint();
-  const before = await count();
   await sleep(seconds * 1000);
-  const after = await count();
   const cpu =
     (processUsage(sfu.pid).cpu - cpuBefore) / (Number(process.hrtime.bigint() - cpuFrom) / 1e9);
+  const after = await count();
   stopFeeding();
   await room.close();
   drain.close();

@@ -5,7 +5,7 @@ import type { CallerStage, CallProgress, StartCallResult } from '../../protocol/
 import type { Ack } from '../../protocol/ack.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import { api } from '../shared/api.js';
-import { connect } from '../shared/connection.js';
+import { ackWithin, connect } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession, unwrap } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
@@ -54,6 +54,10 @@ let senderName = 'the sender';
 let call: { id: string; session: MediaSession; resumeToken?: string } | undefined;
 /** While the connection is down in a call: gives up on the call when it fires. */
 let giveUp: number | undefined;
+/** A call:resume is on its way. */
+let resuming = false;
+/** How long a resume may take (a takeover sets up a new room). */
+const RESUME_ANSWER_MS = 10_000;
 /** Between pressing Call (or Join) and the call ending. */
 let busy = false;
 let timer: number | undefined;
@@ -260,8 +264,12 @@ async function load(): Promise<void> {
   showStart();
 }
 
-/** How long a call waits for the connection to come back (its node died, the network dropped). */
-const RECONNECT_GRACE_MS = 20_000;
+/**
+ * How long a call waits for the connection to come back (its node died, the
+ * network dropped): no longer than the desk's node waits for a dead node's
+ * call to be taken over (its 15 s heartbeat).
+ */
+const RECONNECT_GRACE_MS = 15_000;
 
 socket.on('call:progress', onProgress);
 socket.on('disconnect', () => {
@@ -270,20 +278,17 @@ socket.on('disconnect', () => {
   // The call may go on through another node once the page reconnects.
   window.clearInterval(timer);
   ui.status.textContent = 'Connection lost, reconnecting…';
-  window.clearTimeout(giveUp);
-  giveUp = window.setTimeout(() => endCall('Connection lost: call ended'), RECONNECT_GRACE_MS);
+  giveUp ??= window.setTimeout(() => endCall('Connection lost: call ended'), RECONNECT_GRACE_MS);
 });
 socket.on('connect', () => {
-  if (giveUp === undefined) return;
-  window.clearTimeout(giveUp);
-  giveUp = undefined;
-  resumeCall();
+  if (giveUp !== undefined) resumeCall();
 });
 // The node running the call went away while this page's own connection stayed up.
 socket.on('call:lost', ({ callId }) => {
   if (callId === call?.id) resumeCall();
 });
-// Ended where the page's progress could not say so (its call's node died, or a newer tab took it).
+// Ended where the page's progress could not say so (its call's node died, or this page's
+// newer connection took the call).
 socket.on('call:ended', ({ callId }) => {
   if (callId === call?.id) endCall('Call ended');
 });
@@ -291,16 +296,25 @@ socket.on('call:ended', ({ callId }) => {
 /** Takes the call back, wherever it runs now (another node takes it over if its own died). */
 function resumeCall(): void {
   const current = call;
-  if (!current?.resumeToken) return;
+  // One at a time: a reconnect and call:lost may both ask.
+  if (!current?.resumeToken || resuming) return;
+  resuming = true;
   ui.status.textContent = 'Reconnecting the call…';
-  void socket
-    .emitWithAck('call:resume', { callId: current.id, resumeToken: current.resumeToken })
+  const request = { callId: current.id, resumeToken: current.resumeToken };
+  void ackWithin(socket.emitWithAck('call:resume', request), RESUME_ANSWER_MS)
     .then((ack) => {
       if (call !== current) return;
+      if (!ack.ok) return endCall('Connection lost: call ended');
+      window.clearTimeout(giveUp);
+      giveUp = undefined;
       // The server says where it stands next (connected since…, or ringing).
-      if (ack.ok) current.session.moveTo(ack.data.media);
-      else endCall(`Connection lost: call ended`);
-    });
+      current.session.moveTo(ack.data.media);
+    })
+    .catch(() => {
+      // No answer: if the connection dropped again, its return asks again.
+      if (call === current && socket.connected) endCall('Connection lost: call ended');
+    })
+    .finally(() => (resuming = false));
 }
 
 ui.nameForm.addEventListener('submit', (event) => {

@@ -12,6 +12,7 @@ import type {
   StartCallResult,
 } from '../../protocol/call.js';
 import type { CallSnapshot } from '../../protocol/cluster.js';
+import type { JoinRoomResult } from '../../protocol/media.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   type CallRecipient,
@@ -68,6 +69,12 @@ export interface CallOrchestratorDeps {
   callDirectory: CallDirectory;
   /** This node's name in the cluster (the call directory's). */
   nodeId: string;
+  /**
+   * Another node could take a call over if this one died (several nodes):
+   * reply pages get a resume token. Alone, a page's dropped connection ends
+   * its call, and there is nothing to resume.
+   */
+  resumable: boolean;
   accounts: AccountStore;
   devices: DeviceStore;
   links: LinkStore;
@@ -196,17 +203,12 @@ export class CallOrchestrator {
       const [connected, senderBusy] = await this.#senderNow(account.id);
 
       const id = randomToken(12);
-      const resumeToken = randomToken(18);
+      const resumeToken = this.#deps.resumable ? randomToken(18) : undefined;
       room = await this.#createRoom(id);
-      const group = inGroup(link) ? new GroupCall(link.messageKey, link.id) : undefined;
-      // Several people may talk: everyone sees who is speaking.
-      if (group) await room.detectSpeakers();
-      // The caller sends video only in a video call.
-      const kinds = request.video ? (['audio', 'video'] as const) : (['audio'] as const);
-      const media = await this.#deps.signaling.join(socket, room, `call:${id}`, kinds);
-
-      const call: LiveCall = {
-        ...this.#newCall(id, account, room, connected),
+      const { call, media } = await this.#pageCall(socket, room, {
+        account,
+        connected,
+        numbers,
         incoming: {
           callId: id,
           callerName: request.callerName,
@@ -216,12 +218,9 @@ export class CallOrchestrator {
           senderBusy,
           canSendToPhone: numbers.length > 0 && (this.#deps.gateway?.canCall() ?? false),
         },
-        caller: new PageCaller(socket, room, this.#deps.signaling),
-        stages: this.#pageStages(account, numbers),
-        numbers,
-        group,
-        resume: { linkId: link.id, tokenHash: hashToken(resumeToken) },
-      };
+        group: inGroup(link) ? new GroupCall(link.messageKey, link.id) : undefined,
+        resume: resumeToken ? { linkId: link.id, tokenHash: hashToken(resumeToken) } : undefined,
+      });
       recorded = await this.#record(call, account, link.id);
       await this.#open(call);
       // The caller may have left while this was set up: nothing may ring then.
@@ -237,7 +236,7 @@ export class CallOrchestrator {
         senderName: account.displayName,
         maySendVideo: request.video,
         media,
-        resumeToken,
+        ...(resumeToken ? { resumeToken } : {}),
       };
     } catch (error) {
       if (room) {
@@ -276,25 +275,18 @@ export class CallOrchestrator {
       const numbers = this.#deps.gateway ? await this.#deps.phones.list(account.id) : [];
       const connected = await this.#deps.deviceDirectory.connectedActivities(account.id);
       room = await this.#createRoom(id);
-      if (snapshot.messageKey) await room.detectSpeakers();
-      const media = await this.#deps.signaling.join(
-        socket,
-        room,
-        channel,
-        kindsOf(snapshot.incoming.video),
-      );
-      const call: LiveCall = {
-        ...this.#newCall(id, account, room, connected),
-        startedAt: snapshot.startedAt,
-        incoming: snapshot.incoming,
-        caller: new PageCaller(socket, room, this.#deps.signaling),
-        stages: this.#pageStages(account, numbers),
+      const { call, media } = await this.#pageCall(socket, room, {
+        account,
+        connected,
         numbers,
+        incoming: snapshot.incoming,
         group: snapshot.messageKey
           ? new GroupCall(snapshot.messageKey, snapshot.linkId)
           : undefined,
         resume: { linkId: snapshot.linkId, tokenHash: snapshot.resumeTokenHash },
-      };
+      });
+      // Its ring plan keeps its stages' times.
+      call.startedAt = snapshot.startedAt;
       const answer = snapshot.answer;
       if (answer) {
         if (!answerer?.connected) throw new RequestError(ErrorCode.NotFound, 'the call ended');
@@ -471,7 +463,7 @@ export class CallOrchestrator {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }
     call.answer = { socket, deviceId, video };
-    this.#persist('answered', [this.#deps.callDirectory.answered(call.id, this.#snapshot(call))]);
+    this.#recordAnswer(call, deviceId);
     // A phone caller: the device sends with the phone's codec, and the phone is answered.
     const codec = call.caller.answererCodec;
     if (codec) socket.emit('media:sendCodec', codec);
@@ -495,7 +487,7 @@ export class CallOrchestrator {
       socket,
       call.room,
       `call:${call.id}`,
-      video ? ['audio', 'video'] : ['audio'],
+      kindsOf(video),
     );
     // After the ack, which tells the device the call is its own.
     setImmediate(() => this.#announce(call));
@@ -570,12 +562,7 @@ export class CallOrchestrator {
     try {
       if (call.moving) await call.moving;
       const channel = `call:${call.id}`;
-      const media = await this.#deps.signaling.join(
-        socket,
-        call.room,
-        channel,
-        video ? ['audio', 'video'] : ['audio'],
-      );
+      const media = await this.#deps.signaling.join(socket, call.room, channel, kindsOf(video));
       if (this.#calls.get(call.id) !== call || !socket.connected) {
         this.#deps.signaling.leave(socket, call.room);
         throw new RequestError(ErrorCode.NotFound, 'that call is over');
@@ -788,6 +775,40 @@ export class CallOrchestrator {
       this.#deps.deviceDirectory.connectedActivities(accountId),
       this.#deps.callDirectory.busy(accountId),
     ]);
+  }
+
+  /**
+   * A reply page's call in `room` (speakers detected in a group call), the
+   * page joined to it with what it may send; not live yet.
+   */
+  async #pageCall(
+    socket: Peer,
+    room: Room,
+    parts: Pick<LiveCall, 'incoming' | 'numbers' | 'group' | 'resume'> & {
+      account: Account;
+      connected: DeviceActivity[];
+    },
+  ): Promise<{ call: LiveCall; media: JoinRoomResult }> {
+    const { account, connected, incoming, numbers, group, resume } = parts;
+    // Several people may talk: everyone sees who is speaking.
+    if (group) await room.detectSpeakers();
+    // The caller sends video only in a video call.
+    const media = await this.#deps.signaling.join(
+      socket,
+      room,
+      `call:${incoming.callId}`,
+      kindsOf(incoming.video),
+    );
+    const call: LiveCall = {
+      ...this.#newCall(incoming.callId, account, room, connected),
+      incoming,
+      caller: new PageCaller(socket, room, this.#deps.signaling),
+      stages: this.#pageStages(account, numbers),
+      numbers,
+      group,
+      resume,
+    };
+    return { call, media };
   }
 
   /** A reply page's ring plan: the devices, then the sender's phones. */
@@ -1061,7 +1082,6 @@ export class CallOrchestrator {
       if (!this.#dispatch(call, { type: 'phone_answered' })) return phone.hangup();
       call.labels.set(`phone:${attempt.number}`, `${attempt.label} (${attempt.number})`);
       this.#recordAnswer(call, `phone:${attempt.number}`);
-      this.#persist('answered', [this.#deps.callDirectory.answered(call.id, this.#snapshot(call))]);
       phone.once('ended', () => {
         legWrite(attempt, (leg) =>
           this.#deps.calls.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
@@ -1084,16 +1104,17 @@ export class CallOrchestrator {
   #answered(call: LiveCall, deviceId: string): void {
     this.#clearTimers(call);
     this.#deps.presence.answered(call.accountId, deviceId);
-    this.#recordAnswer(call, deviceId);
     this.#persist('device answered', [
       this.#deps.devices.update(call.accountId, deviceId, { lastAnsweredAt: new Date() }),
     ]);
   }
 
+  /** The answer in the call's record and, with who answered, in the directory's snapshot. */
   #recordAnswer(call: LiveCall, deviceId: string): void {
     const label = call.labels.get(deviceId) ?? deviceId;
     this.#persist('answered', [
       this.#deps.calls.answered(call.id, { deviceId, label }, new Date()),
+      this.#deps.callDirectory.answered(call.id, this.#snapshot(call)),
     ]);
     this.#log.info({ callId: call.id, deviceId }, 'call answered');
   }

@@ -14,13 +14,15 @@
 //   media:*     ─ mediaHomeOf(socket) ─ request ──> MediaSignaling.runForwarded(peer id)
 //   disconnect  ─ peer:gone ──────────────────> orchestrator.disconnected(RemotePeer)
 //
-// When a call's node dies, its caller's page reconnects to another node and
-// asks for the call back (call:resume, with the token only that page holds).
-// That node pings the call's node; with no answer it takes the call over in
-// the directory (compare-and-set: one node wins), tells the answering
-// device's node where the call runs now, and runs the call in a new room.
+// When a call's node dies, its caller's page asks for the call back
+// (call:resume, with the token only that page holds): after reconnecting to
+// another node if its own node died, or over the same connection when told
+// the call's node has gone (call:lost). If the call's node still listens on
+// the bus, the page goes back into the call there; else this node takes the
+// call over in the directory (compare-and-set: one node wins), tells the
+// answering device's node where the call runs now, and runs it in a new room.
 //
-//   page ─ call:resume ─> this node ─ node:ping ─X (dead)
+//   page ─ call:resume ─> this node: nobody listens on the call's bus channel
 //                         directory.takeOver(callId, dead → this node)
 //                         ─ call:moved ─> the desk's node (its media requests follow)
 //                         orchestrator.resume: new room; page and desk set media up there
@@ -60,8 +62,6 @@ const PEER_GONE = 'peer:gone';
 const CALL_MOVED = 'call:moved';
 /** Sent to a call's former node (taken for dead): let it go. */
 const CALL_TAKEN = 'call:taken';
-/** How often this node looks for the nodes of its sockets' calls having gone. */
-const LOST_CHECK_MS = 2_000;
 /** Requests after which the socket is in a media room on the node that ran them. */
 const MEDIA_FOLLOWS = new Set<ForwardedEvent>([
   'call:start',
@@ -69,8 +69,8 @@ const MEDIA_FOLLOWS = new Set<ForwardedEvent>([
   'call:join',
   'call:resume',
 ]);
-/** How often nodes holding each other's sockets check that the other is alive. */
-const WATCH_MS = 5_000;
+/** How often this node looks at the nodes its sockets' calls run on, and whose sockets are in its calls. */
+const WATCH_MS = 2_000;
 
 export interface RoutedServices {
   calls: CallHandlers;
@@ -101,7 +101,6 @@ export class CallRouting implements Forwarding {
   readonly #peers = new Map<string, RemotePeer>();
   #services: RoutedServices | undefined;
   readonly #watch: NodeJS.Timeout;
-  readonly #lostCheck: NodeJS.Timeout;
   /** Whether this node has a live media worker (a call can be taken over here). */
   readonly #hostsMedia: () => boolean;
 
@@ -119,10 +118,8 @@ export class CallRouting implements Forwarding {
     this.#directory = directory;
     this.#media = media;
     this.#log = logger.child({ component: 'call-routing' });
-    this.#watch = setInterval(() => void this.#checkNodes(), WATCH_MS);
+    this.#watch = setInterval(() => void this.#watchNodes(), WATCH_MS);
     this.#watch.unref();
-    this.#lostCheck = setInterval(() => void this.#checkCallNodes(), LOST_CHECK_MS);
-    this.#lostCheck.unref();
   }
 
   /** Starts answering other nodes' requests with these services. */
@@ -167,16 +164,23 @@ export class CallRouting implements Forwarding {
       { id: socket.id, data: { accountId, deviceId, clientAddress } },
       request,
     );
-    // Its media room is there now: media requests follow (unless it left meanwhile).
     const call = isCallRequest(request) ? request : isCallRequest(result) ? result : undefined;
-    if (MEDIA_FOLLOWS.has(event) && call && socket.connected) {
-      this.#answered.set(socket.id, { node, callId: call.callId });
-    }
-    // It hung up (or left a group call): nothing more follows it, and it may call again.
-    if (event === 'call:hangup' && call && this.#answered.get(socket.id)?.callId === call.callId) {
+    if (call) this.#follow(socket, event, node, call.callId);
+    return result;
+  }
+
+  /**
+   * Where a socket's requests go after one ran on `node`: its call's media
+   * room is there now (it started, answered, joined or resumed a call), or
+   * it left its call (it hung up; it may call again). The call ending
+   * otherwise is seen in what the socket is sent (attach()).
+   */
+  #follow(socket: VoxSocket, event: ForwardedEvent, node: string, callId: string): void {
+    if (MEDIA_FOLLOWS.has(event) && socket.connected) {
+      this.#answered.set(socket.id, { node, callId });
+    } else if (event === 'call:hangup' && this.#answered.get(socket.id)?.callId === callId) {
       this.#answered.delete(socket.id);
     }
-    return result;
   }
 
   resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult> {
@@ -325,30 +329,6 @@ export class CallRouting implements Forwarding {
 
   close(): void {
     clearInterval(this.#watch);
-    clearInterval(this.#lostCheck);
-  }
-
-  /**
-   * Our sockets whose call's node has gone hear so within a couple of
-   * seconds (call:lost): a reply page then resumes its call over the same
-   * socket (ADR 016); a desk waits for the call to come back to it.
-   */
-  async #checkCallNodes(): Promise<void> {
-    const watched = [...this.#answered.values()].filter((answered) => !answered.lost);
-    const nodes = [...new Set(watched.map((answered) => answered.node))];
-    if (nodes.length === 0) return;
-    let gone: Set<string>;
-    try {
-      gone = await this.#bus.gone(nodes);
-    } catch (error) {
-      this.#log.warn({ err: error }, 'could not check the nodes running our calls');
-      return;
-    }
-    for (const [socketId, answered] of this.#answered) {
-      if (answered.lost || !gone.has(answered.node)) continue;
-      answered.lost = true;
-      this.#io.to(socketId).emit('call:lost', { callId: answered.callId });
-    }
   }
 
   async #run(request: BusRequest): Promise<unknown> {
@@ -391,17 +371,23 @@ export class CallRouting implements Forwarding {
   }
 
   /**
-   * A node that died says nothing: its sockets are gone from our calls, and
-   * our sockets' calls on it are over.
+   * A node that died says nothing. Looked at every 2 s:
+   * - nobody listens on its bus channel any more (killed): our sockets in
+   *   its calls hear so at once (call:lost): a reply page resumes its call,
+   *   a desk waits for the call to come back to it;
+   * - its heartbeat expired (15 s; by then a page had time to come back):
+   *   its sockets leave our calls, and our sockets still in its calls hear
+   *   they ended.
    */
-  async #checkNodes(): Promise<void> {
+  async #watchNodes(): Promise<void> {
     const peerNodes = [...this.#peers.values()].map((peer) => peer.node);
-    const callNodes = [...this.#answered.values()].map((answered) => answered.node);
+    const callNodes = [...new Set([...this.#answered.values()].map((answered) => answered.node))];
     const nodes = [...new Set([...peerNodes, ...callNodes])];
     if (nodes.length === 0) return;
+    let gone: Set<string>;
     let alive: Set<string>;
     try {
-      alive = await this.#bus.alive(nodes);
+      [gone, alive] = await Promise.all([this.#bus.gone(callNodes), this.#bus.alive(nodes)]);
     } catch (error) {
       this.#log.warn({ err: error }, 'could not check the other nodes');
       return;
@@ -411,14 +397,18 @@ export class CallRouting implements Forwarding {
       if (!alive.has(peer.node) && services) this.#gone(peer, services);
     }
     for (const [socketId, answered] of [...this.#answered]) {
-      if (alive.has(answered.node)) continue;
-      this.#answered.delete(socketId);
-      this.#log.warn(
-        { callId: answered.callId, node: answered.node },
-        'the node running a call died',
-      );
-      const ended: CallEnded = { callId: answered.callId, by: 'system' };
-      this.#io.to(socketId).emit('call:ended', ended);
+      if (!alive.has(answered.node)) {
+        this.#answered.delete(socketId);
+        this.#log.warn(
+          { callId: answered.callId, node: answered.node },
+          'the node running a call died',
+        );
+        const ended: CallEnded = { callId: answered.callId, by: 'system' };
+        this.#io.to(socketId).emit('call:ended', ended);
+      } else if (gone.has(answered.node) && !answered.lost) {
+        answered.lost = true;
+        this.#io.to(socketId).emit('call:lost', { callId: answered.callId });
+      }
     }
   }
 }

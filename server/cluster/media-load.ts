@@ -14,6 +14,8 @@ import type { NodeBus, RedisClient } from './node-bus.js';
 
 const PUBLISH_MS = 2_000;
 const LOAD_TTL_MS = 6_000;
+/** How long one read of the reports serves new calls. */
+const CACHE_MS = 1_000;
 const NODES_KEY = 'voxreply:media:nodes';
 const loadKey = (node: string): string => `voxreply:media:${node}`;
 
@@ -50,10 +52,12 @@ export class MediaLoad {
   #timer: NodeJS.Timeout | undefined;
   /**
    * Calls placed on each node since the publication they were placed by
-   * (counted as routers): starts in one burst spread out instead of all
-   * going to the node that looked idlest 2 s ago.
+   * (each counted as a router, two transports and a consumer): starts in one
+   * burst spread out instead of all going to the node that looked idlest 2 s ago.
    */
   readonly #placed = new Map<string, { at: number; calls: number }>();
+  /** The reports last read, and when: starts in a burst share one read. */
+  #cache: { reports: Map<string, MediaLoadReport>; readAt: number } | undefined;
 
   constructor(redis: RedisClient, bus: NodeBus, source: LoadSource, logger: Logger) {
     this.#redis = redis;
@@ -76,7 +80,7 @@ export class MediaLoad {
    * when no live node publishes a worker.
    */
   async leastLoaded(exclude: ReadonlySet<string> = new Set()): Promise<string | undefined> {
-    const reports = await this.#read();
+    const reports = new Map(await this.#reports());
     for (const node of exclude) reports.delete(node);
     // A node killed a moment ago still has a report (for up to 6 s), but nobody listens for it.
     const listening = await this.#bus.listening([...reports.keys()]);
@@ -125,6 +129,21 @@ export class MediaLoad {
     } catch (error) {
       this.#log.warn({ err: error }, 'could not publish the media load');
     }
+  }
+
+  /**
+   * The reports, read again when the last read is over a second old (they
+   * change every 2 s) or found no node; a node killed since is filtered out
+   * by the caller's one look at who listens.
+   */
+  async #reports(): Promise<Map<string, MediaLoadReport>> {
+    const cache = this.#cache;
+    if (cache && cache.reports.size > 0 && Date.now() - cache.readAt < CACHE_MS) {
+      return cache.reports;
+    }
+    const reports = await this.#read();
+    this.#cache = { reports, readAt: Date.now() };
+    return reports;
   }
 
   /** Every publishing node's last report; the nodes whose reports expired are forgotten. */

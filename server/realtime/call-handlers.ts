@@ -1,9 +1,9 @@
 // The call events, from the reply page (start, join, hang up) and the desk app
 // (answer, decline, send to phone, hang up, the email's recipients, invite)
 // and keypad tones to a phone; a reply page resuming its call after its node
-// died. Starts and joins are rate-limited per IP and
-// per link. With several nodes, requests about a call another node runs are
-// forwarded to it (forwarding.ts).
+// died. Starts and joins are rate-limited per IP and per link. With several
+// nodes, a new call runs on the node placement picks and requests about a
+// call another node runs are forwarded to it (forwarding.ts).
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   answerCallSchema,
@@ -79,10 +79,13 @@ export class CallHandlers {
 
   /** Runs a request here, or on the node that runs (or is to run) its call. */
   async #route(socket: VoxSocket, event: ForwardedCallEvent, request: unknown) {
-    if (event === 'call:start' && this.#forwarding) return this.#placeCall(socket, request);
-    const node = await this.#nodeFor(event, request);
-    return node && this.#forwarding
-      ? this.#forwarding.forward(node, event, socket, request)
+    const forwarding = this.#forwarding;
+    if (!forwarding) return this.#operations[event].run(socket, request);
+    if (event === 'call:start') return this.#placeCall(forwarding, socket, request);
+    const { callId } = request as CallIdRequest;
+    const owner = this.#calls.runs(callId) ? undefined : await forwarding.ownerOf(callId);
+    return owner
+      ? forwarding.forward(owner, event, socket, request)
       : this.#operations[event].run(socket, request);
   }
 
@@ -91,9 +94,7 @@ export class CallHandlers {
    * call per page: the node running it checks its own calls, and this one
    * the page's calls elsewhere (being placed, or running).
    */
-  async #placeCall(socket: VoxSocket, request: unknown) {
-    const forwarding = this.#forwarding;
-    if (!forwarding) return this.#operations['call:start'].run(socket, request);
+  async #placeCall(forwarding: Forwarding, socket: VoxSocket, request: unknown) {
     if (this.#placing.has(socket.id) || forwarding.mediaHomeOf(socket.id)) {
       throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
     }
@@ -106,14 +107,6 @@ export class CallHandlers {
     } finally {
       this.#placing.delete(socket.id);
     }
-  }
-
-  /** Another node for this request, if it must run there: a new call's media node, or the call's. */
-  async #nodeFor(event: ForwardedCallEvent, request: unknown): Promise<string | undefined> {
-    const forwarding = this.#forwarding;
-    if (!forwarding) return undefined;
-    const { callId } = request as CallIdRequest;
-    return this.#calls.runs(callId) ? undefined : forwarding.ownerOf(callId);
   }
 
   /** Each call request of a socket (the reply page's and the desk's). */

@@ -3,18 +3,17 @@ import { execFileSync } from 'node:child_process';
 // as the caller's page and the sender's devices.
 import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import {
+  callHistory,
   connectCaller,
   connectDevice,
   createLink,
   ok,
   signUp,
   sleep,
-  type Sender,
-  type TestCaller,
+  startCall,
   type TestSocket,
 } from '../support/sender.js';
 
@@ -50,27 +49,13 @@ async function setup(plan = { firstStageSeconds: 2, totalSeconds: 5 }) {
   return { sender, link, laptop, phone, caller };
 }
 
-async function startCall(caller: TestCaller, link: { token: string }): Promise<{ callId: string }> {
-  return ok(
-    await caller.socket.emitWithAck('call:start', {
-      token: link.token,
-      callerName: 'Grace',
-      video: false,
-    }),
-  );
-}
-
-async function history(sender: Sender): Promise<CallRecordView[]> {
-  return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
-}
-
 describe('ringing', () => {
   it('rings the device with the freshest input first, then the others at T1', async () => {
     const { link, laptop, phone, caller } = await setup();
     await laptop.beat(120_000, false); // last input two minutes ago, in the background
     await phone.beat(1_000, true); // input a second ago, focused
 
-    const started = await startCall(caller, link);
+    const started = await startCall(caller, link.token);
     await expect.poll(() => phone.rings.length).toBe(1);
     expect(phone.rings[0]).toMatchObject({
       callId: started.callId,
@@ -95,7 +80,7 @@ describe('ringing', () => {
       totalSeconds: 40,
     });
     await laptop.beat(500, true);
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await laptop.socket.emitWithAck('call:decline', { callId }));
     await expect.poll(() => phone.rings.length, { timeout: 1000 }).toBe(1);
@@ -112,11 +97,11 @@ describe('ringing', () => {
     // A device that was used once and is closed now: offline, and said so.
     const tablet = await connectDevice(server.url, sender, 'Tablet');
     tablet.socket.disconnect();
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => caller.stages.at(-1), { timeout: 7000 }).toBe('no_answer');
     expect(laptop.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
     expect(phone.ringEnds).toContainEqual({ callId, reason: 'no_answer' });
-    const [record] = await history(sender);
+    const [record] = await callHistory(sender);
     expect(record).toMatchObject({
       id: callId,
       outcome: 'missed',
@@ -138,7 +123,7 @@ describe('answering', () => {
       firstStageSeconds: 2,
       totalSeconds: 20,
     });
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => laptop.rings.length + phone.rings.length, { timeout: 4000 }).toBe(2);
 
     const [a, b] = await Promise.all([
@@ -160,13 +145,13 @@ describe('answering', () => {
 
     ok(await winner.socket.emitWithAck('call:hangup', { callId }));
     await expect.poll(() => caller.stages.at(-1)).toBe('ended');
-    await expect.poll(async () => (await history(sender))[0]?.outcome).toBe('answered');
-    expect((await history(sender))[0]).toMatchObject({ answeredOn: winnerLabel });
+    await expect.poll(async () => (await callHistory(sender))[0]?.outcome).toBe('answered');
+    expect((await callHistory(sender))[0]).toMatchObject({ answeredOn: winnerLabel });
   });
 
   it('refuses keypad tones outside a phone call, and bad keys, with clear errors', async () => {
     const { link, laptop, caller } = await setup({ firstStageSeconds: 5, totalSeconds: 20 });
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => laptop.rings.length, { timeout: 4000 }).toBe(1);
     ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
     expect(await caller.socket.emitWithAck('call:dtmf', { callId, digits: '1' })).toEqual({
@@ -184,11 +169,11 @@ describe('answering', () => {
   it('cancels every ring when the caller hangs up', async () => {
     const { sender, link, laptop, caller } = await setup();
     await laptop.beat(100, true);
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await caller.socket.emitWithAck('call:hangup', { callId }));
     await expect.poll(() => laptop.ringEnds).toContainEqual({ callId, reason: 'caller_hung_up' });
-    await expect.poll(async () => (await history(sender))[0]?.outcome).toBe('cancelled');
+    await expect.poll(async () => (await callHistory(sender))[0]?.outcome).toBe('cancelled');
   });
 });
 
@@ -225,7 +210,7 @@ describe('isolation and bad input', () => {
 
   it('keeps a socket out of calls it does not belong to', async () => {
     const first = await setup();
-    const { callId } = await startCall(first.caller, first.link);
+    const { callId } = await startCall(first.caller, first.link.token);
     const other = await setup();
     // Another sender's device, another caller, an anonymous socket: none can touch it.
     expect(
@@ -256,7 +241,7 @@ describe('isolation and bad input', () => {
 
   it("gives a call's transport fresh ICE credentials on request (network change)", async () => {
     const { link, caller } = await setup();
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     const transport = ok(
       await caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
     );
@@ -305,7 +290,7 @@ describe('isolation and bad input', () => {
 describe('abuse and odd sequences', () => {
   it('gives a caller one send and one receive transport at a time, and no video in a voice call', async () => {
     const { link, caller } = await setup();
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     const send = ok(
       await caller.socket.emitWithAck('media:createTransport', { direction: 'send' }),
     );
@@ -358,13 +343,13 @@ describe('abuse and odd sequences', () => {
   it('refuses a second answer from a device already in a call, and both calls stay whole', async () => {
     const { link, laptop, caller } = await setup();
     await laptop.beat(100, true);
-    const first = await startCall(caller, link);
+    const first = await startCall(caller, link.token);
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await laptop.socket.emitWithAck('call:answer', { callId: first.callId, video: false }));
 
     const second = await connectCaller(server.url);
     sockets.push(second.socket);
-    const other = await startCall(second, link);
+    const other = await startCall(second, link.token);
     await expect
       .poll(() => laptop.rings.at(-1))
       .toMatchObject({ callId: other.callId, senderBusy: true });
@@ -385,7 +370,7 @@ describe('abuse and odd sequences', () => {
     const secondTab = await connectDevice(server.url, sender, 'Laptop', laptop.deviceId);
     sockets.push(secondTab.socket);
     await laptop.beat(100, true);
-    const { callId } = await startCall(caller, link);
+    const { callId } = await startCall(caller, link.token);
     await expect.poll(() => secondTab.rings.length).toBe(1);
     ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
     await expect
@@ -429,7 +414,7 @@ describe('a media worker dying in a call', () => {
       const laptop = await connectDevice(own.url, sender, 'Laptop');
       const caller = await connectCaller(own.url);
       const ended = new Promise((resolve) => laptop.socket.once('call:ended', resolve));
-      const { callId } = await startCall(caller, link);
+      const { callId } = await startCall(caller, link.token);
       await expect.poll(() => laptop.rings.length).toBe(1);
       ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
 

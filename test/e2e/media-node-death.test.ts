@@ -5,7 +5,7 @@
 // set their media up there and hear each other again; the record is one
 // complete answered call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
+import { callHistory } from '../support/sender.js';
 import {
   CALLER_HZ,
   SENDER_HZ,
@@ -14,8 +14,8 @@ import {
   replyPageAndDesk,
   type CallBrowsers,
 } from '../support/browser-call.js';
-import { expectTone, newAudioFlowing, remoteAudio } from '../support/media-probe.js';
-import { serverRunning, startNodes, type Nodes } from '../support/nodes.js';
+import { expectTone, killAndAwaitAudio } from '../support/media-probe.js';
+import { startNodes, viewCluster, type Nodes } from '../support/nodes.js';
 import type { RunningServer } from '../support/server-process.js';
 
 let cluster: Nodes;
@@ -45,19 +45,17 @@ describe('the media node running a call killed mid-call', () => {
     await callAndAnswer(caller, desk);
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
-    const history = async () =>
-      (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    const history = () => callHistory(sender);
     const callId = (await history())[0]?.id ?? '';
-    const victim = await serverRunning(cluster, callId);
+    const view = await viewCluster(cluster);
+    const victim = await view.serverRunning(callId);
+    await view.close();
     if (!victim) throw new Error('no media node runs the call');
-    const before = await Promise.all([remoteAudio(caller), remoteAudio(desk)]);
 
-    const killedAt = Date.now();
-    await victim.stop('SIGKILL');
-    const [callerAt, deskAt] = await Promise.all([
-      newAudioFlowing(caller, before[0]?.id),
-      newAudioFlowing(desk, before[1]?.id),
-    ]);
+    const { killedAt, flowing } = await killAndAwaitAudio([caller, desk], () =>
+      victim.stop('SIGKILL'),
+    );
+    const [callerAt, deskAt] = await flowing;
     // Reported, not asserted (see bench/README.md).
     console.log(
       `media flowing again after the media node was killed: caller ${callerAt - killedAt} ms, desk ${deskAt - killedAt} ms`,

@@ -6,7 +6,7 @@
 // tone; hanging up on the page ends the call on the desk; the history has one
 // answered call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
+import { callHistory } from '../support/sender.js';
 import {
   CALLER_HZ,
   SENDER_HZ,
@@ -65,7 +65,7 @@ describe('a reply call across three nodes', () => {
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => desk.locator('#in-call').isVisible()).toBe(false);
-    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    const history = await callHistory(sender);
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ outcome: 'answered' });
     expect(errors).toEqual([]);

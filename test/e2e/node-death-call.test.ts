@@ -4,7 +4,7 @@
 // its call on B, both browsers set their media up in B's new room and hear
 // each other again; the record is one complete answered call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
+import { callHistory } from '../support/sender.js';
 import {
   CALLER_HZ,
   SENDER_HZ,
@@ -14,7 +14,7 @@ import {
   type CallBrowsers,
 } from '../support/browser-call.js';
 import { startFailoverProxy, type FailoverProxy } from '../support/failover-proxy.js';
-import { expectTone, newAudioFlowing, remoteAudio } from '../support/media-probe.js';
+import { expectTone, killAndAwaitAudio } from '../support/media-probe.js';
 import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
 
 let nodes: TwoNodes;
@@ -44,14 +44,10 @@ describe("the caller's signaling node killed mid-call", () => {
     await callAndAnswer(caller, desk);
     await expectTone(caller, SENDER_HZ);
     await expectTone(desk, CALLER_HZ);
-    const before = await Promise.all([remoteAudio(caller), remoteAudio(desk)]);
 
-    const killedAt = Date.now();
-    await nodeA.stop('SIGKILL');
-    const flowing = Promise.all([
-      newAudioFlowing(caller, before[0]?.id),
-      newAudioFlowing(desk, before[1]?.id),
-    ]);
+    const { killedAt, flowing } = await killAndAwaitAudio([caller, desk], () =>
+      nodeA.stop('SIGKILL'),
+    );
     // The page reconnects (through the balancer, to B) and takes its call back.
     await expect
       .poll(() => caller.locator('#connection').getAttribute('data-connection-state'), {
@@ -74,7 +70,7 @@ describe("the caller's signaling node killed mid-call", () => {
     await expect.poll(() => desk.locator('#in-call').isVisible()).toBe(false);
     // One call, complete (the balancer now reaches B for the sender's API too).
     await expect
-      .poll(async () => (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[])
+      .poll(() => callHistory(sender))
       .toEqual([
         expect.objectContaining({
           outcome: 'answered',

@@ -2,7 +2,7 @@
 // a new room on the other worker, both browsers set their media up again
 // there, and each hears the other's tone again. The record stays one call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
+import { callHistory } from '../support/sender.js';
 import {
   CALLER_HZ,
   SENDER_HZ,
@@ -11,7 +11,7 @@ import {
   replyPageAndDesk as openCallPages,
   type CallBrowsers,
 } from '../support/browser-call.js';
-import { expectTone, newAudioFlowing, remoteAudio } from '../support/media-probe.js';
+import { expectTone, killAndAwaitAudio } from '../support/media-probe.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
 let server: RunningServer;
@@ -57,13 +57,9 @@ describe('a media worker dying mid-call', () => {
     const room = logged(CREATED).at(-1);
     const pid = Number(room?.workerPid);
     expect(pid).toBeGreaterThan(0);
-    const before = await Promise.all([remoteAudio(caller), remoteAudio(desk)]);
-    const killedAt = Date.now();
-    process.kill(pid, 'SIGKILL');
-    const flowing = Promise.all([
-      newAudioFlowing(caller, before[0]?.id),
-      newAudioFlowing(desk, before[1]?.id),
-    ]);
+    const { killedAt, flowing } = await killAndAwaitAudio([caller, desk], () =>
+      process.kill(pid, 'SIGKILL'),
+    );
 
     await expect.poll(() => logged(MOVED).length).toBe(1);
     const moved = logged(MOVED)[0];
@@ -80,7 +76,7 @@ describe('a media worker dying mid-call', () => {
 
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => desk.locator('#in-call').isVisible()).toBe(false);
-    const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+    const history = await callHistory(sender);
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({
       outcome: 'answered',

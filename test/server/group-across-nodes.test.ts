@@ -3,20 +3,13 @@
 // recipient's page is connected to node B. B forwards its join to A: the
 // page is in the call (everyone sees the three), its media requests reach
 // A's room, and its hang-up leaves the others talking.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallParticipants, GroupCallState } from '../../protocol/group.js';
 import { freePort } from '../support/free-port.js';
 import { startMailSink, type MailSink } from '../support/mail-sink.js';
 import { startNodes, type Nodes } from '../support/nodes.js';
 import { relayedLinks } from '../support/relayed-links.js';
-import {
-  connectCaller,
-  connectDevice,
-  ok,
-  signUp,
-  type TestCaller,
-  type TestSocket,
-} from '../support/sender.js';
+import { callHistory, ok, signUp, socketsPerTest } from '../support/sender.js';
 import type { RunningServer } from '../support/server-process.js';
 
 let cluster: Nodes;
@@ -24,7 +17,7 @@ let sink: MailSink;
 let relayPort: number;
 let nodeA: RunningServer;
 let nodeB: RunningServer;
-const sockets: TestSocket[] = [];
+const { caller: page, device } = socketsPerTest();
 
 beforeAll(async () => {
   sink = await startMailSink();
@@ -36,20 +29,10 @@ beforeAll(async () => {
   nodeA = await cluster.add({ MAIL_SMARTHOST: sink.url, SMTP_RELAY_PORT: String(relayPort) });
 });
 
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
-
 afterAll(async () => {
   await cluster.stop();
   await sink.close();
 });
-
-async function page(url: string): Promise<TestCaller> {
-  const connected = await connectCaller(url);
-  sockets.push(connected.socket);
-  return connected;
-}
 
 const names = (list: CallParticipants | undefined): string[] =>
   (list?.participants ?? []).map((p) => `${p.role}:${p.name}`);
@@ -58,7 +41,7 @@ describe('a group reply across nodes', () => {
   it('lets a recipient whose page is on another node join, talk and leave', async () => {
     const sender = await signUp(nodeA.url, 'Sam Sender');
     const links = await relayedLinks(
-      { server: nodeA, sink, relayPort, stop: () => Promise.resolve() },
+      { sink, relayPort },
       {
         sender,
         subject: `Offsite ${Date.now()}`,
@@ -68,8 +51,7 @@ describe('a group reply across nodes', () => {
     );
     const adaToken = links.get('ada@example.org') ?? '';
     const bobToken = links.get('bob@example.org') ?? '';
-    const laptop = await connectDevice(nodeA.url, sender, 'Laptop');
-    sockets.push(laptop.socket);
+    const laptop = await device(nodeA.url, sender, 'Laptop');
     const atDesk: CallParticipants[] = [];
     laptop.socket.on('call:participants', (list) => atDesk.push(list));
     const ada = await page(nodeA.url);
@@ -113,9 +95,6 @@ describe('a group reply across nodes', () => {
     await expect.poll(() => names(atDesk.at(-1))).toEqual(['sender:Sam Sender', 'recipient:Ada']);
     expect(ada.stages.at(-1)).toBe('connected');
     ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
-    const history = (await (await sender.api('GET', '/api/calls')).json()) as {
-      guests: string[];
-    }[];
-    expect(history[0]?.guests).toEqual(['Bob']);
+    expect((await callHistory(sender))[0]?.guests).toEqual(['Bob']);
   });
 });

@@ -4,21 +4,19 @@
 // the sender's devices on node B (forwarded to A, which runs the call), with
 // one winner when devices on both nodes answer at once.
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import type { DeviceView } from '../../protocol/presence.js';
 import {
+  callHistory,
   connect,
-  connectCaller,
   connectDevice,
   createLink,
   ok,
   signUp,
-  type Sender,
-  type TestCaller,
-  type TestSocket,
+  socketsPerTest,
+  startCall,
 } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { startTwoNodes, type TwoNodes } from '../support/nodes.js';
@@ -32,11 +30,7 @@ beforeAll(async () => {
   ({ nodeA, nodeB } = nodes);
 });
 
-const sockets: TestSocket[] = [];
-
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
+const { caller, device } = socketsPerTest();
 
 afterAll(async () => {
   await nodes.stop();
@@ -89,25 +83,7 @@ async function senderWithLink(plan = { firstStageSeconds: 5, totalSeconds: 20 })
   const sender = await signUp(nodeA.url, 'Sam Sender');
   expect((await sender.api('PATCH', '/api/me/settings', { ringPlan: plan })).status).toBe(200);
   const link = await createLink(sender, { recipientName: 'Grace', subject: 'Q3 plan' });
-  const caller = await connectCaller(nodeA.url);
-  sockets.push(caller.socket);
-  return { sender, link, caller };
-}
-
-async function device(url: string, sender: Sender, label: string) {
-  const connected = await connectDevice(url, sender, label);
-  sockets.push(connected.socket);
-  return connected;
-}
-
-async function startCall(caller: TestCaller, token: string): Promise<string> {
-  return ok(
-    await caller.socket.emitWithAck('call:start', { token, callerName: 'Grace', video: false }),
-  ).callId;
-}
-
-async function history(sender: Sender): Promise<CallRecordView[]> {
-  return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+  return { sender, link, caller: await caller(nodeA.url) };
 }
 
 describe('a call across two nodes', () => {
@@ -121,7 +97,7 @@ describe('a call across two nodes', () => {
     ).json()) as ReplyPageInfo;
     expect(page.senderStatus).toBe('available');
 
-    const callId = await startCall(caller, link.token);
+    const callId = (await startCall(caller, link.token)).callId;
     await expect.poll(() => laptop.rings.map((ring) => ring.callId)).toEqual([callId]);
     expect(laptop.rings[0]).toMatchObject({ callerName: 'Grace', subject: 'Q3 plan' });
 
@@ -145,7 +121,7 @@ describe('a call across two nodes', () => {
     ok(await laptop.socket.emitWithAck('call:hangup', { callId }));
     await expect.poll(() => ended).toEqual([{ callId, by: 'sender' }]);
     await expect
-      .poll(async () => (await history(sender))[0])
+      .poll(async () => (await callHistory(sender))[0])
       .toMatchObject({
         id: callId,
         outcome: 'answered',
@@ -153,7 +129,7 @@ describe('a call across two nodes', () => {
       });
     // The record explains the ring with the desk as node B saw it (not "offline").
     await expect
-      .poll(async () => (await history(sender))[0]?.ringReasons)
+      .poll(async () => (await callHistory(sender))[0]?.ringReasons)
       .toEqual([expect.stringMatching(/^Laptop on B: input \d+ s ago, focused$/)]);
   });
 
@@ -171,7 +147,7 @@ describe('a call across two nodes', () => {
       );
     }
     for (let round = 0; round < 5; round++) {
-      const callId = await startCall(caller, link.token);
+      const callId = (await startCall(caller, link.token)).callId;
       await expect
         .poll(() => [onA, onB].map((desk) => desk.rings.some((ring) => ring.callId === callId)))
         .toEqual([true, true]);
@@ -190,7 +166,7 @@ describe('a call across two nodes', () => {
         .toContainEqual({ callId, reason: 'answered_elsewhere', answeredOn: label });
       ok(await winner.socket.emitWithAck('call:hangup', { callId }));
       await expect
-        .poll(async () => (await history(sender))[0])
+        .poll(async () => (await callHistory(sender))[0])
         .toMatchObject({
           id: callId,
           outcome: 'answered',
@@ -202,7 +178,7 @@ describe('a call across two nodes', () => {
   it('ends the call for the page on A when the desk on B disconnects', async () => {
     const { link, sender, caller } = await senderWithLink();
     const laptop = await device(nodeB.url, sender, 'Laptop on B');
-    const callId = await startCall(caller, link.token);
+    const callId = (await startCall(caller, link.token)).callId;
     await expect.poll(() => laptop.rings.length).toBe(1);
     ok(await laptop.socket.emitWithAck('call:answer', { callId, video: false }));
     const ended: unknown[] = [];

@@ -89,7 +89,7 @@ export async function decodedFrames(page: Page, selector: string): Promise<numbe
 }
 
 /** The remote audio track the page plays now, and whether media arrives on it. */
-export function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean } | null> {
+function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean } | null> {
   return page.evaluate(() => {
     const element = document.querySelector<HTMLAudioElement>('#remote-media audio');
     const track =
@@ -99,10 +99,29 @@ export function remoteAudio(page: Page): Promise<{ id: string; flowing: boolean 
 }
 
 /** Resolves with the time a new remote audio track (not `oldId`) carries media. */
-export async function newAudioFlowing(page: Page, oldId: string | undefined): Promise<number> {
+async function newAudioFlowing(page: Page, oldId: string | undefined): Promise<number> {
   for (;;) {
     const now = await remoteAudio(page);
     if (now && now.id !== oldId && now.flowing) return Date.now();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Kills what carries a call between two pages (`kill`: a worker, a node)
+ * and resolves, for each, when a new remote audio track carries media again
+ * (epoch ms).
+ */
+export async function killAndAwaitAudio(
+  [first, second]: [Page, Page],
+  kill: () => unknown,
+): Promise<{ killedAt: number; flowing: Promise<[number, number]> }> {
+  const before = await Promise.all([remoteAudio(first), remoteAudio(second)]);
+  const killedAt = Date.now();
+  await kill();
+  const flowing = Promise.all([
+    newAudioFlowing(first, before[0]?.id),
+    newAudioFlowing(second, before[1]?.id),
+  ]);
+  return { killedAt, flowing };
 }

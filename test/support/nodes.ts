@@ -64,27 +64,45 @@ export async function startTwoNodes(settings: Record<string, string> = {}): Prom
   return { ...started, nodeA, nodeB };
 }
 
-/**
- * The server process running a call: the call directory names its node, the
- * node's media load report names its worker, whose parent is the server.
- */
-export async function serverRunning(
-  cluster: Nodes,
-  callId: string,
-): Promise<RunningServer | undefined> {
+/** What Redis says about a running cluster (the keys the nodes write; ADRs 015-017). */
+export interface ClusterView {
+  /** The node the call directory says runs a call. */
+  callOwner: (callId: string) => Promise<string | undefined>;
+  /** The nodes whose media load report is live (those with workers), sorted. */
+  mediaNodes: () => Promise<string[]>;
+  /**
+   * The server process running a call: the call directory names its node,
+   * the node's load report names its worker, whose parent is the server.
+   */
+  serverRunning: (callId: string) => Promise<RunningServer | undefined>;
+  close: () => Promise<void>;
+}
+
+export async function viewCluster(cluster: Nodes): Promise<ClusterView> {
   const redis = createClient({ url: cluster.redis.url });
   await redis.connect();
-  try {
-    const node = await redis.hGet(`voxreply:call:${callId}`, 'node');
-    const report = JSON.parse((await redis.get(`voxreply:media:${node ?? ''}`)) ?? '{}') as {
-      workers?: { pid: number }[];
-    };
-    const worker = report.workers?.[0]?.pid;
-    if (!worker) return undefined;
-    const stat = readFileSync(`/proc/${worker}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return cluster.nodes.find((server) => server.process.pid === parent);
-  } finally {
-    await redis.quit();
-  }
+  const callOwner = async (callId: string) =>
+    (await redis.hGet(`voxreply:call:${callId}`, 'node')) ?? undefined;
+  const loadOf = async (node: string) =>
+    JSON.parse((await redis.get(`voxreply:media:${node}`)) ?? 'null') as {
+      workers: { pid: number }[];
+    } | null;
+  return {
+    callOwner,
+    mediaNodes: async () => {
+      const nodes = await redis.sMembers('voxreply:media:nodes');
+      const live = await Promise.all(nodes.map(async (node) => (await loadOf(node)) !== null));
+      return nodes.filter((_, i) => live[i]).sort();
+    },
+    serverRunning: async (callId) => {
+      const worker = (await loadOf((await callOwner(callId)) ?? ''))?.workers[0]?.pid;
+      if (!worker) return undefined;
+      const stat = readFileSync(`/proc/${worker}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return cluster.nodes.find((server) => server.process.pid === parent);
+    },
+    close: async () => {
+      await redis.quit();
+    },
+  };
 }

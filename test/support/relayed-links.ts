@@ -47,7 +47,7 @@ export interface RelayedMail {
 
 /** Sends the mail; resolves with each recipient address's link token once every copy arrived. */
 export async function relayedLinks(
-  relay: RelayingServer,
+  relay: Pick<RelayingServer, 'sink' | 'relayPort'>,
   mail: RelayedMail,
 ): Promise<Map<string, string>> {
   const named = [...mail.to, ...(mail.cc ?? [])];

@@ -2,8 +2,15 @@
 // devices (Socket.IO clients that say hello and send activity beats).
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import { afterEach } from 'vitest';
 import type { Ack } from '../../protocol/ack.js';
-import type { CallerStage, IncomingCall, RingEnded } from '../../protocol/call.js';
+import type {
+  CallerStage,
+  CallRecordView,
+  IncomingCall,
+  RingEnded,
+  StartCallResult,
+} from '../../protocol/call.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -118,3 +125,46 @@ export function ok<T>(ack: Ack<T>): T {
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A reply page starts a call on the link with this token. */
+export async function startCall(
+  caller: TestCaller,
+  token: string,
+  callerName = 'Grace',
+): Promise<StartCallResult> {
+  return ok(await caller.socket.emitWithAck('call:start', { token, callerName, video: false }));
+}
+
+/** The sender's call history, newest first. */
+export async function callHistory(sender: Sender): Promise<CallRecordView[]> {
+  return (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
+}
+
+/**
+ * Reply pages and desk tabs that one test opens, disconnected after it:
+ * call once at the top of a test file.
+ */
+export function socketsPerTest(): {
+  caller: (url: string) => Promise<TestCaller>;
+  device: (url: string, sender: Sender, label: string) => Promise<TestDevice>;
+  track: (socket: TestSocket) => void;
+} {
+  const open: TestSocket[] = [];
+  afterEach(() => {
+    for (const socket of open.splice(0)) socket.disconnect();
+  });
+  const track = (socket: TestSocket) => void open.push(socket);
+  return {
+    caller: async (url) => {
+      const page = await connectCaller(url);
+      track(page.socket);
+      return page;
+    },
+    device: async (url, sender, label) => {
+      const desk = await connectDevice(url, sender, label);
+      track(desk.socket);
+      return desk;
+    },
+    track,
+  };
+}
