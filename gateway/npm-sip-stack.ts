@@ -1,8 +1,10 @@
-// SipStack over the `sip` package (ADR 007).
+// SipStack over the `sip` package (ADR 007), with our patch to it
+// (patches/sip+0.0.6.patch, ADR 018). Every callback the package calls is
+// guarded here: no message and no log level may throw out of the stack.
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import * as sip from 'sip';
-import type { SipRequest, SipRequestHandler, SipResponse, SipStack } from './sip-stack.js';
+import type { Remote, SipRequest, SipRequestHandler, SipResponse, SipStack } from './sip-stack.js';
 
 type SipMessage = SipRequest | SipResponse;
 
@@ -14,6 +16,11 @@ export interface NpmSipStackOptions {
   /** SIP over TLS: listen on `port`, connect to TLS trunks trusting the system CAs and `ca`. */
   tls?: { port: number; cert: string; key: string; ca: string | undefined } | undefined;
   onError: (error: unknown) => void;
+  /**
+   * Whether to take a new request at all; false drops it before the stack
+   * makes a transaction for it (nothing is kept, nothing answered).
+   */
+  admit?: ((request: SipRequest, remote: Remote) => boolean) | undefined;
   /** Every message in and out (LOG_LEVEL=trace): what sngrep would show. */
   onTrace?: ((direction: 'in' | 'out', message: string) => void) | undefined;
 }
@@ -46,11 +53,12 @@ export function createNpmSipStack(
         error: options.onError,
         ...(options.onTrace
           ? {
-              send: (message: SipMessage) => options.onTrace?.('out', sip.stringify(message)),
-              recv: (message: SipMessage) => options.onTrace?.('in', sip.stringify(message)),
+              send: (message: SipMessage) => options.onTrace?.('out', printable(message)),
+              recv: (message: SipMessage) => options.onTrace?.('in', printable(message)),
             }
           : {}),
       },
+      ...(options.admit ? { admit: guarded(options.admit, false, options.onError) } : {}),
     },
     (request, remote) => {
       try {
@@ -70,7 +78,7 @@ export function createNpmSipStack(
         : `sip:voxreply@${host}:${String(options.port)}${transport === 'tcp' ? ';transport=tcp' : ''}`,
     request: (request, onResponse) => {
       try {
-        stack.send(request, onResponse);
+        stack.send(request, guarded(onResponse, undefined, options.onError));
       } catch (error) {
         // The package throws synchronously on some targets (e.g. its own
         // address); report it as a failed request, never as a crash.
@@ -80,12 +88,51 @@ export function createNpmSipStack(
     },
     respond: (request, status, reason, extra) => {
       const response = sip.makeResponse(request, status, reason);
+      // We speak SIP/2.0 whatever the request said (a 505 included).
+      response.version = '2.0';
       Object.assign(response.headers, extra?.headers);
+      const to = response.headers.to;
+      // Every response but 100 carries our To tag (RFC 3261 8.2.6.2); a
+      // dialog passes its own, anything else gets a fresh one.
+      if (status > 100 && to && !to.params.tag)
+        response.headers.to = { ...to, params: { ...to.params, tag: randomSipToken() } };
       if (extra?.content !== undefined) response.content = extra.content;
       stack.send(response);
     },
     close: () => stack.destroy(),
   };
+}
+
+/**
+ * A callback the package calls, made safe: what it throws is reported, and
+ * the package gets `fallback` instead (its callers do not expect a throw).
+ */
+function guarded<A extends unknown[], R>(
+  callback: (...args: A) => R,
+  fallback: R,
+  onError: (error: unknown) => void,
+): (...args: A) => R {
+  return (...args) => {
+    try {
+      return callback(...args);
+    } catch (error) {
+      onError(error);
+      return fallback;
+    }
+  };
+}
+
+/**
+ * A message as text for the trace log. The package's stringify throws on
+ * what its parser lets through (a Route that is not a URI); then the parsed
+ * form is logged instead.
+ */
+function printable(message: SipMessage): string {
+  try {
+    return sip.stringify(message);
+  } catch (error) {
+    return `(unprintable: ${String(error)}) ${JSON.stringify(message)}`;
+  }
 }
 
 /** A fresh Call-ID / tag: random, as RFC 3261 asks. */

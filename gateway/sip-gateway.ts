@@ -2,7 +2,6 @@
 // forwarded to phones (outbound), calls to our numbers (inbound, from trunk
 // sources only), and what it answers to everything else.
 import { EventEmitter } from 'node:events';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { GatewayLogger } from './gateway-logger.js';
 import { createNpmSipStack, parseUri, type NpmSipStackOptions } from './npm-sip-stack.js';
 import type { Remote, SipDialog, SipRequest, SipStack, SipTransport } from './sip-stack.js';
@@ -10,6 +9,8 @@ import { InboundCall } from './inbound-call.js';
 import { InboundAuthenticator } from './inbound-auth.js';
 import { InboundDialog } from './inbound-dialog.js';
 import { normalizeNumber, type InboundNumber } from './numbers.js';
+import { requestDefect } from './request-checks.js';
+import { StrangerLimit } from './stranger-limit.js';
 import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import { TrunkMonitor } from './trunk-monitor.js';
@@ -26,8 +27,10 @@ export interface SipGatewayOptions {
   logger: GatewayLogger;
   /** SIP over TLS (our certificate, port, extra CAs), for tls trunks. */
   tls?: NpmSipStackOptions['tls'];
-  /** Requests per second accepted from a source that is not a trunk. */
+  /** New requests per second taken from one source that is not a trunk. */
   strangerRequestsPerSecond?: number;
+  /** New requests per second taken from all such sources together. */
+  strangerRequestsPerSecondTotal?: number;
   /** Our numbers (DIDs) and whose devices they ring. */
   numbers?: InboundNumber[];
   /** Where phone legs' RTP listens (the media settings). */
@@ -48,7 +51,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   readonly #logger: GatewayLogger;
   /** Addresses of the trunks' own servers and allow-lists: trusted senders. */
   readonly #trunkSources: ReadonlySet<string>;
-  readonly #strangerLimit: RateLimiterMemory;
+  readonly #strangerLimit: StrangerLimit;
   readonly #trunks: Trunk[];
   readonly #media: LegAddresses;
   readonly #ringTimeoutMs: number;
@@ -66,9 +69,9 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#auth = new InboundAuthenticator(options.trunks);
     this.#numbers = new Map((options.numbers ?? []).map((n) => [n.number, n.email]));
     this.#trunkSources = new Set(options.trunks.flatMap((trunk) => trunk.allowFrom));
-    this.#strangerLimit = new RateLimiterMemory({
-      points: options.strangerRequestsPerSecond ?? 20,
-      duration: 1,
+    this.#strangerLimit = new StrangerLimit({
+      perSource: options.strangerRequestsPerSecond ?? 20,
+      total: options.strangerRequestsPerSecondTotal ?? 100,
     });
     this.#stack = createNpmSipStack(
       {
@@ -77,6 +80,11 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         publicAddress: options.publicAddress,
         tls: options.tls,
         onError: (error) => options.logger.warn({ err: error }, 'SIP stack error'),
+        // Strangers are flood-limited before the stack keeps anything of their
+        // requests: past the limit they are dropped unanswered (an answer
+        // would feed the flood) and leave no transaction behind.
+        admit: (_request, remote) =>
+          this.#trunkSources.has(remote.address) || this.#strangerLimit.admit(remote.address),
         onTrace: options.logger.isLevelEnabled('trace')
           ? (direction, message) => options.logger.trace({ direction, message }, 'SIP message')
           : undefined,
@@ -191,23 +199,27 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#stack.close();
   }
 
+  /** A request the stack admitted (flood limits passed): checked, then routed. */
   #onRequest(request: SipRequest, remote: Remote): void {
-    if (this.#trunkSources.has(remote.address)) {
-      this.#route(request, remote, true);
+    const defect = requestDefect(request);
+    if (defect?.kind === 'unanswerable' || (defect && request.method === 'ACK')) return;
+    if (defect) {
+      this.#stack.respond(request, defect.status, defect.reason);
       return;
     }
-    // Strangers are flood-limited: past the limit their requests are dropped
-    // unanswered (an answer would feed the flood).
-    this.#strangerLimit.consume(remote.address).then(
-      () => this.#route(request, remote, false),
-      () => undefined,
-    );
+    this.#route(request, remote, this.#trunkSources.has(remote.address));
   }
 
   #route(request: SipRequest, remote: Remote, fromTrunk: boolean): void {
     const dialog = this.#dialogs.get(request.headers['call-id'] ?? '');
-    if (dialog && (request.headers.to?.params.tag || request.method === 'CANCEL')) {
+    const inDialog = request.headers.to?.params.tag !== undefined;
+    if (dialog && (inDialog || request.method === 'CANCEL')) {
       dialog.onRequest(request);
+      return;
+    }
+    if (inDialog && request.method !== 'ACK') {
+      // A dialog we do not have (ended, or never ours): not a new call (RFC 3261 12.2.2).
+      this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
     switch (request.method) {

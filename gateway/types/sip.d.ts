@@ -70,6 +70,11 @@ declare module 'sip' {
       minVersion?: import('node:tls').SecureVersion;
     };
     tls_port?: number;
+    /**
+     * Our patch (patches/sip+0.0.6.patch): false drops a new request before
+     * the stack makes a transaction for it.
+     */
+    admit?: (request: SipRequest, remote: Remote) => boolean;
     logger?: {
       error?: (error: unknown) => void;
       send?: (message: SipRequest | SipResponse, target: unknown) => void;

@@ -19,7 +19,8 @@ TEST_PACKAGES=(chromium sox postgresql sip-tester baresip openssl procps swaks l
 
 install_npm_packages() {
   local stamp=node_modules/.voxreply-lock.sha256 want
-  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  # The lock and our patches to packages (patch-package applies them after install).
+  want=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     say "npm packages up to date"
     return 0

@@ -1,0 +1,75 @@
+// A stranger's flood against the real gateway and SIP stack, in this process
+// so that its heap can be read after a full collection: whatever the flood
+// limit refuses must leave nothing behind (issue 15: 2.1 KB kept per refused
+// request; 20,000 OPTIONS grew the heap by 41 MB).
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipGateway } from '../../gateway/sip-gateway.js';
+import { freePortRange } from '../support/free-port.js';
+import { floodOptions, heapAfterGc } from '../support/sip-flood.js';
+import { sippClient } from '../support/sipp.js';
+
+const FLOODER_IP = '127.0.0.9';
+/** The issue's flood: one source at 3,000 packets a second. */
+const RATE = 3000;
+const SECONDS = 8;
+
+let gateway: SipGateway;
+let port: number;
+
+beforeAll(async () => {
+  port = await freePortRange(1);
+  gateway = new SipGateway({
+    listenIp: '127.0.0.1',
+    port,
+    publicAddress: undefined,
+    // A trunk so that the gateway runs as in production; it is never reached.
+    trunks: [
+      {
+        name: 'carrier',
+        host: '127.0.0.2',
+        port: 9,
+        transport: 'udp',
+        codecs: ['PCMU'],
+        allowFrom: [],
+        optionsIntervalSeconds: 3600,
+      },
+    ],
+    logger: pino({ level: 'silent' }),
+    media: {
+      listenIp: '127.0.0.1',
+      announcedAddress: undefined,
+      portRange: { min: 40000, max: 40100 },
+    },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+});
+
+afterAll(async () => {
+  await gateway.close();
+});
+
+describe('a flood from one stranger', () => {
+  it('keeps the heap flat and everyone else served', async () => {
+    const before = await heapAfterGc();
+    const { sent, answered } = await floodOptions(
+      { ip: '127.0.0.1', port },
+      FLOODER_IP,
+      RATE,
+      SECONDS,
+    );
+    const after = await heapAfterGc();
+    const grownMb = (after - before) / 2 ** 20;
+    expect(sent).toBeGreaterThan(RATE * SECONDS * 0.8);
+    // 20 a second are answered, the rest dropped.
+    expect(answered).toBeLessThanOrEqual(20 * (SECONDS + 2));
+    expect(
+      grownMb,
+      `heap grew ${grownMb.toFixed(1)} MB over ${String(sent)} requests`,
+    ).toBeLessThan(4);
+    // Another source is still served.
+    expect(
+      await sippClient('ping-gateway', `127.0.0.1:${String(port)}`, await freePortRange(1)),
+    ).toBe(0);
+  });
+});
