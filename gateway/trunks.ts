@@ -31,7 +31,16 @@ export const trunkSchema = z.object({
   allowFrom: z
     .array(z.string().refine((ip) => isIP(ip) !== 0, 'must be an IP address'))
     .default([]),
-  optionsIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+  /**
+   * Seconds between OPTIONS pings; 0 for carriers that ignore OPTIONS: never
+   * pinged, up from the start and judged by their answers to our INVITEs.
+   */
+  optionsIntervalSeconds: z
+    .number()
+    .int()
+    .min(0, 'must be 0 (never ping) or more seconds')
+    .max(3600)
+    .default(30),
 });
 
 export type Trunk = z.infer<typeof trunkSchema>;

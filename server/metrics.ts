@@ -2,7 +2,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricSources {
-  /** SIP trunks and whether each answers OPTIONS now. */
+  /** SIP trunks and whether each may take calls now (OPTIONS pings, or INVITE results). */
   sipTrunks: () => { trunk: string; up: boolean }[];
   socketConnections: () => number;
   workersAlive: () => number;
@@ -45,7 +45,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   gauge('voxreply_mail_queue', 'Messages in the mail spool awaiting delivery.', sources.mailQueue);
   new Gauge({
     name: 'voxreply_sip_trunk_up',
-    help: 'Whether a SIP trunk answers OPTIONS pings (1) or not (0).',
+    help: 'Whether a SIP trunk may take calls now (1) or is down (0), by OPTIONS pings or, unpinged, by INVITE results.',
     labelNames: ['trunk'],
     registers: [registry],
     collect() {
