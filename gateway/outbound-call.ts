@@ -1,18 +1,23 @@
 // One outbound INVITE and the dialog it makes (RFC 3261, user agent client).
 // SIP only: the SDP is opaque here (phone-forwarding.ts reads it).
 //
-//   calling ── 1xx ──> proceeding            (a 1xx with SDP is early media: `sdp` event)
+//   calling ── 1xx ──> proceeding            (a 1xx with SDP is early media: `earlySdp`)
 //   calling | proceeding ── 401/407, first time ──> calling (sent again with credentials)
 //   calling | proceeding ── 2xx ──> confirmed (ACK sent; ACK again on a retransmitted 2xx)
+//   calling | proceeding ── 2xx we cannot use ──> ended (refused; ACK and BYE sent)
 //   calling | proceeding ── 3xx-6xx, timeout ──> ended (failed)
 //   calling | proceeding ── cancel() ──> cancelling ── any final ──> ended (cancelled)
 //   confirmed ── hangup() (BYE sent) | BYE received ──> ended
 //
 // A CANCEL may only follow a provisional response (RFC 3261 9.1): cancel()
 // before one waits for it. A 2xx that crosses our CANCEL is ACKed and BYEd.
+// A 2xx we cannot use (its Record-Route is no URI, or `refusal` finds its SDP
+// unusable) is ACKed and BYEd too, without its route set: 'answered' means a
+// call we can talk on.
 import { EventEmitter } from 'node:events';
 import { signRequest, type DigestSession } from 'sip/digest.js';
 import type { AnswerRetransmission } from './answer-retransmission.js';
+import { dialogRoute } from './dialog-route.js';
 import { answerInDialog, matchesDialog } from './in-dialog.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipResponse, SipStack, SipTransport } from './sip-stack.js';
@@ -29,15 +34,18 @@ export type CallEnd =
   /** A final non-2xx answer (or the stack's own 408/503). */
   | { kind: 'failed'; status: number; reason: string }
   | { kind: 'cancelled' }
+  /** A 2xx we could not use, ACKed and hung up at once: `reason` says why. */
+  | { kind: 'refused'; reason: string }
   | { kind: 'hung_up'; by: 'local' | 'remote' };
 
 export interface OutboundCallEvents {
   /** The first response of any kind (100 Trying included): the trunk is alive. */
   reached: [];
   progress: [status: number, reason: string];
-  /** The far end's SDP answer, in a 1xx (early media) or the 2xx. */
-  sdp: [sdp: string, early: boolean];
-  answered: [];
+  /** The far end's SDP in a 1xx (early media; the 2xx's comes with 'answered'). */
+  earlySdp: [sdp: string];
+  /** A 2xx we can use (see `refusal`), with its SDP if it has one. */
+  answered: [sdp: string | undefined];
   ended: [end: CallEnd];
 }
 
@@ -79,6 +87,12 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
    * has no SDP). By default: our first offer again, nothing changes.
    */
   answerReoffer: (offer: string | undefined) => string = () => this.#options.sdpOffer;
+
+  /**
+   * Judges a 2xx's answer (its SDP, if any) before the call counts as
+   * answered: a reason when it cannot be used, and the call then ends refused.
+   */
+  refusal: (sdp: string | undefined) => string | undefined = () => undefined;
 
   constructor(stack: SipStack, options: OutboundCallOptions) {
     super();
@@ -182,30 +196,36 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     if (response.status === 100) return; // hop-by-hop: nothing to tell
     this.#state = 'proceeding';
     this.emit('progress', response.status, response.reason);
-    if (response.content) this.emit('sdp', response.content, true);
+    if (response.content) this.emit('earlySdp', response.content);
   }
 
   #onSuccess(response: SipResponse): void {
-    const answered = dialogOf(response, this.#options.target);
-    const confirmed = this.#dialog;
-    if (confirmed && answered.remoteTo?.params.tag !== confirmed.remoteTo?.params.tag) {
-      // Another fork answered too (RFC 3261 13.2.2.4): ACK it, then end it.
-      this.#sendInDialog('ACK', answered, response.headers.cseq?.seq);
-      this.#sendInDialog('BYE', answered);
+    const { dialog: answered, routeUnusable } = dialogOf(response, this.#options.target);
+    const ackSeq = response.headers.cseq?.seq;
+    const taken = this.#dialog;
+    // Every 2xx (retransmissions too) gets its ACK.
+    this.#sendInDialog('ACK', answered, ackSeq);
+    if (taken) {
+      // Another fork answered too (RFC 3261 13.2.2.4): end it.
+      if (answered.remoteTo?.params.tag !== taken.remoteTo?.params.tag) {
+        this.#sendInDialog('BYE', answered);
+      }
       return;
     }
     this.#dialog = answered;
-    // Every 2xx (retransmissions too) gets its ACK.
-    this.#sendInDialog('ACK', answered, response.headers.cseq?.seq);
-    if (this.#state === 'confirmed') return;
     if (this.#state === 'ended' || this.#state === 'cancelling') {
       // The answer crossed our CANCEL: end the dialog it made.
       this.#sendInDialog('BYE', answered);
       return this.#end({ kind: 'cancelled' });
     }
+    const sdp = response.content || undefined;
+    const refused = routeUnusable ? 'unusable Record-Route' : this.refusal(sdp);
+    if (refused !== undefined) {
+      this.#sendInDialog('BYE', answered);
+      return this.#end({ kind: 'refused', reason: refused });
+    }
     this.#state = 'confirmed';
-    if (response.content) this.emit('sdp', response.content, false);
-    this.emit('answered');
+    this.emit('answered', sdp);
   }
 
   #onFailure(response: SipResponse): void {
@@ -291,12 +311,21 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   }
 }
 
-/** The dialog a 2xx makes: the far end's To (with its tag), its Contact, the route set. */
-function dialogOf(response: SipResponse, fallbackTarget: string): Dialog {
-  const recordRoute = (response.headers['record-route'] as unknown[] | undefined) ?? [];
+/**
+ * The dialog a 2xx makes: the far end's To (with its tag), its Contact (else
+ * our Request-URI), the route set (left out when unusable).
+ */
+function dialogOf(
+  response: SipResponse,
+  requestUri: string,
+): { dialog: Dialog; routeUnusable: boolean } {
+  const route = dialogRoute(response, requestUri, 'uac');
   return {
-    remoteTo: response.headers.to,
-    target: response.headers.contact?.[0]?.uri ?? fallbackTarget,
-    routes: [...recordRoute].reverse(),
+    dialog: {
+      remoteTo: response.headers.to,
+      target: route.target ?? requestUri,
+      routes: route.routes,
+    },
+    routeUnusable: route.routeUnusable,
   };
 }

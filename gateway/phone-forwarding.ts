@@ -6,9 +6,14 @@
 //   idle ── start() ──> trying(number i, trunk j)
 //   trying ── 486/480/404/408/603, ring timeout ──> trying(number i+1, first trunk)
 //   trying ── 503 and other failures ──> trying(number i, trunk j+1), else number i+1
-//   trying ── 2xx ──> answered ── BYE either way ──> ended
-//   trying(past the last number) ──> failed
+//   trying ── 2xx with an answer we can use ──> answered ── BYE either way ──> ended
+//   trying ── 2xx we cannot use (its SDP or route set; ACK, BYE) ──> trying(number i+1, first trunk)
+//   trying(past the last number) ──> failed (busy when every number said so)
 //   trying ── cancel() ──> ended (CANCEL sent)
+//
+// The leg's media follows the answer it has: early media's SDP when usable
+// (an unusable one is ignored), then the 2xx's, which wins (another fork may
+// answer, with another codec: both directions switch to it).
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { PlainRtpLeg } from '../media/plain-rtp-leg.js';
@@ -24,6 +29,7 @@ import {
   readDirection,
   SdpError,
   type MediaDirection,
+  type NegotiatedMedia,
   type SdpCodec,
 } from './sdp.js';
 import type { SipDialog, SipStack } from './sip-stack.js';
@@ -60,8 +66,8 @@ export interface PhoneForwardingEvents {
   /** The caller's browser must send its audio with this codec. */
   sendCodec: [codec: { mimeType: string; clockRate: number }];
   answered: [attempt: AttemptInfo];
-  /** Nobody answered on any number. */
-  failed: [];
+  /** Nobody answered on any number; `busy`: every number answered busy (486, 600). */
+  failed: [busy: boolean];
   /** An answered phone call ended. */
   ended: [by: 'phone' | 'local'];
   /** The phone put the call on hold (true) or took it off (false). */
@@ -78,6 +84,8 @@ export interface PhoneForwardingDeps {
   logger: GatewayLogger;
   /** Routes in-dialog requests for a Call-ID to its call while it lives. */
   dialogs: Map<string, SipDialog>;
+  /** What an attempt told about its trunk: the carrier answered (not 5xx), or not. */
+  trunkResult: (trunk: string, reachable: boolean) => void;
 }
 
 /** Reason phrases for answers the stack makes up itself (it leaves them empty). */
@@ -104,6 +112,9 @@ interface Attempt {
 /** How long a trunk may stay silent (no 100 Trying) before the next trunk is tried. */
 const TRUNK_SILENCE_MS = 4_000;
 
+/** Answers that mean "this phone is busy". */
+const BUSY = new Set([486, 600]);
+
 /** Answers that mean "this number cannot take the call now": try the next number. */
 const NUMBER_FAILURES = new Set([404, 408, 480, 484, 486, 487, 600, 603, 604]);
 
@@ -114,6 +125,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #numberIndex = 0;
   #trunkIndex = 0;
   #attempts = 0;
+  /** Numbers given up on because they were busy. */
+  #busyNumbers = 0;
   /** Our SDP with the settled codec, for answers to re-INVITEs (hold, unhold). */
   #reofferAnswer: ((version: number, direction: MediaDirection) => string) | undefined;
   readonly #sessionId = String(Date.now());
@@ -236,23 +249,38 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     offered: SdpCodec[],
     trunk: Trunk,
   ): void {
-    let media: Promise<void> | undefined;
+    /** The answer the leg's media follows now: early media's, then the 2xx's. */
+    let media: NegotiatedMedia | undefined;
+    /** The 2xx's answer, once judged usable. */
+    let final: NegotiatedMedia | undefined;
     call.on('progress', (status) => {
       if (status === 180 || status === 183) this.emit('ringing', info);
     });
-    call.on('sdp', (sdp) => {
-      // The answer in the 200 wins over early media's (RFC 3960): same codec,
-      // but the media may now come from elsewhere.
-      if (media) return this.#updateRemote(leg, sdp, offered, trunk);
-      media = this.#startMedia(leg, sdp, offered, trunk).catch((error: unknown) => {
-        this.#deps.logger.warn({ err: error, attempt: info }, 'phone media could not start');
-        if (!(error instanceof SdpError)) return;
-        if (call.state === 'confirmed') call.hangup();
-      });
+    call.on('earlySdp', (sdp) => {
+      try {
+        const answer = parseAnswer(sdp, offered);
+        this.#followAnswer(info, leg, answer, media, trunk, offered);
+        media = answer;
+      } catch (error) {
+        // A preview only (RFC 3960): the 2xx's answer decides.
+        this.#deps.logger.warn({ err: error, attempt: info }, 'ignored an unusable early SDP');
+      }
     });
+    call.refusal = (sdp) => {
+      try {
+        final = finalAnswer(sdp, offered, media);
+        return undefined;
+      } catch (error) {
+        this.#deps.logger.warn({ err: error, attempt: info }, 'the phone answered unusable SDP');
+        return `unusable SDP: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    };
     call.on('answered', () => {
       clearTimeout(this.#current?.timer);
-      if (this.#state !== 'trying') return call.hangup();
+      if (this.#state !== 'trying' || !final) return call.hangup();
+      // The 2xx's answer wins over early media's: where to send, and the codec.
+      this.#followAnswer(info, leg, final, media, trunk, offered);
+      media = final;
       this.#state = 'answered';
       this.emit('attemptEnded', info, 'answered');
       this.emit('answered', info);
@@ -260,13 +288,19 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     call.on('ended', (end) => this.#attemptEnded(info, call, leg, end));
   }
 
-  async #startMedia(
+  /**
+   * Points the leg at `answer`: where to send, with which payload types, and
+   * keypad tones. Both directions start (or switch) when its codec differs
+   * from `before`'s, the answer the leg followed so far.
+   */
+  #followAnswer(
+    info: AttemptInfo,
     leg: PlainRtpLeg,
-    sdp: string,
-    offered: SdpCodec[],
+    answer: NegotiatedMedia,
+    before: NegotiatedMedia | undefined,
     trunk: Trunk,
-  ): Promise<void> {
-    const answer = parseAnswer(sdp, offered);
+    offered: SdpCodec[],
+  ): void {
     // The phone sends with the payload type we offered; it wants ours sent
     // with the one it answered (RFC 3264 section 5.1).
     const ours = offered.find((c) => c.name === answer.codec.name) ?? answer.codec;
@@ -286,22 +320,15 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       { ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort },
       trunkAddresses(trunk),
     );
+    if (before && sameCodec(before.codec, answer.codec)) return;
     leg.follow(this.#request.callerPeerId, codec);
     this.emit('sendCodec', { mimeType: codec.mimeType, clockRate: codec.clockRate });
     // Resolves once the far end's stream is known (maybe at its first packet).
-    await leg.receive(codec, answer.ssrc);
-  }
-
-  #updateRemote(leg: PlainRtpLeg, sdp: string, offered: SdpCodec[], trunk: Trunk): void {
-    try {
-      const answer = parseAnswer(sdp, offered);
-      leg.setRemote(
-        { ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort },
-        trunkAddresses(trunk),
+    leg
+      .receive(codec, answer.ssrc)
+      .catch((error: unknown) =>
+        this.#deps.logger.warn({ err: error, attempt: info }, 'phone media could not start'),
       );
-    } catch (error) {
-      this.#deps.logger.warn({ err: error }, 'ignored an unusable SDP in a later answer');
-    }
   }
 
   /** A re-INVITE from the phone: mirror its direction (hold, unhold) and answer. */
@@ -330,6 +357,11 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     }
     this.#deps.dialogs.delete(call.callId);
     leg.close();
+    // Told before the next attempt picks a trunk: one marked down is skipped.
+    this.#deps.trunkResult(
+      info.trunk,
+      !trunkDown && !(end.kind === 'failed' && end.status >= 500 && end.status < 600),
+    );
     if (end.kind === 'hung_up') {
       // Ours via hangup() already moved to 'ended'; any other end is news.
       if (this.#state === 'answered') {
@@ -340,18 +372,24 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     }
     const result = trunkDown
       ? 'no response from the trunk'
-      : end.kind === 'failed'
-        ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
-        : this.#state === 'trying'
-          ? 'no answer'
-          : 'cancelled';
+      : end.kind === 'refused'
+        ? end.reason
+        : end.kind === 'failed'
+          ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
+          : this.#state === 'trying'
+            ? 'no answer'
+            : 'cancelled';
     this.emit('attemptEnded', info, result);
     if (this.#state !== 'trying') return;
-    if (!trunkDown && (end.kind === 'cancelled' || NUMBER_FAILURES.has(end.status))) {
+    const numberFailed =
+      end.kind === 'cancelled' || end.kind === 'refused' || NUMBER_FAILURES.has(end.status);
+    if (!trunkDown && numberFailed) {
+      if (end.kind === 'failed' && BUSY.has(end.status)) this.#busyNumbers += 1;
       this.#numberIndex += 1;
       this.#trunkIndex = 0;
     } else {
-      this.#trunkIndex += 1;
+      // A trunk this attempt marked down has left trunksUp(): the next one took its place.
+      if (this.#deps.trunksUp().some((t) => t.name === info.trunk)) this.#trunkIndex += 1;
       if (this.#trunkIndex >= this.#deps.trunksUp().length) {
         this.#numberIndex += 1;
         this.#trunkIndex = 0;
@@ -363,8 +401,27 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #fail(): void {
     if (this.#state !== 'trying') return;
     this.#state = 'failed';
-    this.emit('failed');
+    const numbers = this.#request.numbers.length;
+    this.emit('failed', numbers > 0 && this.#busyNumbers === numbers);
   }
+}
+
+/**
+ * The answer a 2xx settles: its SDP's, else early media's (a 2xx should
+ * repeat it; some carriers do not).
+ */
+function finalAnswer(
+  sdp: string | undefined,
+  offered: SdpCodec[],
+  early: NegotiatedMedia | undefined,
+): NegotiatedMedia {
+  if (sdp) return parseAnswer(sdp, offered);
+  if (early) return early;
+  throw new SdpError('the answer has no SDP');
+}
+
+function sameCodec(a: SdpCodec, b: SdpCodec): boolean {
+  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
 }
 
 /** Where a trunk's SIP comes from, so its media may too (NAT). */

@@ -2,7 +2,7 @@
 // parser lets through headers it could not read (a Route that is not a URI
 // becomes an entry without one), and writing such a header back throws: a
 // request is checked once, at the edge, instead of at every place that reads it.
-import { parseUri } from './npm-sip-stack.js';
+import { sendableUri } from './dialog-route.js';
 import type { SipRequest } from './sip-stack.js';
 
 export type RequestDefect =
@@ -32,17 +32,12 @@ export function requestDefect(request: SipRequest): RequestDefect | undefined {
   return undefined;
 }
 
-/** A URI we can route to: the package's parser reads it (it throws on what it cannot). */
-export function isSipUri(uri: unknown): boolean {
-  return typeof uri === 'string' && parseUri(uri) !== undefined;
-}
-
 function hasUri(address: unknown): boolean {
   return typeof (address as { uri?: unknown } | undefined)?.uri === 'string';
 }
 
 function isSipAddress(entry: unknown): boolean {
-  return isSipUri((entry as { uri?: unknown } | null)?.uri);
+  return sendableUri((entry as { uri?: unknown } | null)?.uri);
 }
 
 function headerName(name: string): string {

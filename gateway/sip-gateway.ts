@@ -118,6 +118,8 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         ringTimeoutMs: this.#ringTimeoutMs,
         logger: this.#logger,
         dialogs: this.#dialogs,
+        // Judges the trunks that are never pinged (trunk-monitor.ts).
+        trunkResult: (trunk, reachable) => this.#monitor.trunkResult(trunk, reachable),
       },
       request,
     );

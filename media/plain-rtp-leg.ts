@@ -28,7 +28,12 @@ export class PlainRtpLeg {
   #followed: { peerId: string; codec: LegCodec } | undefined;
   #sending: types.Consumer | undefined;
   #consuming = false;
-  #receiving = false;
+  /** The codec the far end's stream is wanted in (the last answer's). */
+  #incomingCodec: LegCodec | undefined;
+  /** The producer for the far end's stream, and its codec. */
+  #incoming: { producerId: string; codec: LegCodec } | undefined;
+  /** Producing (or re-producing) runs one at a time. */
+  #producing: Promise<void> = Promise.resolve();
   /** False while the far end holds the call (we send it nothing). */
   #sendingWanted = true;
   readonly #onProducer = (): void => this.#trySendFollowed();
@@ -98,29 +103,28 @@ export class PlainRtpLeg {
   /**
    * Brings the far end's audio into the room (announced like any producer).
    * mediasoup routes RTP by SSRC: the SDP's, or else the relay learns it from
-   * the first packet, so this may resolve only once the far end sends.
+   * the first packet, so this may resolve only once the far end sends. Called
+   * again with another codec (a forked answer after early media), the stream
+   * is produced again with it: the relay keeps presenting one SSRC.
    */
-  async receive(codec: LegCodec, announcedSsrc: number | undefined): Promise<void> {
-    if (this.#receiving) return;
-    this.#receiving = true;
-    const ssrc =
-      announcedSsrc ??
-      this.#relay.ssrc ??
-      (await new Promise<number>((resolve) => this.#relay.once('ssrc', resolve)));
-    if (this.closed) return;
-    await this.#room.producePlain(this.peerId, {
-      codecs: [toCodecParameters(codec, codec.payloadType)],
-      encodings: [{ ssrc }],
-    });
+  receive(codec: LegCodec, announcedSsrc: number | undefined): Promise<void> {
+    this.#incomingCodec = codec;
+    // A step that failed was reported to its own caller; the next one still runs.
+    this.#producing = this.#producing
+      .catch(() => undefined)
+      .then(() => this.#produceIncoming(announcedSsrc));
+    return this.#producing;
   }
 
   /**
    * Sends `peerId`'s audio to the far end whenever that peer sends it with
    * `codec`, now or later (a browser re-sends its microphone with the phone's
-   * codec after the answer).
+   * codec after the answer). A new codec stops what went out with the old one.
    */
   follow(peerId: string, codec: LegCodec): void {
+    const before = this.#followed?.codec;
     this.#followed = { peerId, codec };
+    if (before && !sameLegCodec(before, codec)) this.#sending?.close();
     this.#trySendFollowed();
   }
 
@@ -148,6 +152,26 @@ export class PlainRtpLeg {
     this.#room.off('producerAdded', this.#onProducer);
     if (!this.#room.closed) this.#room.removePeer(this.peerId);
     else this.#transport.close();
+  }
+
+  /** The far end's stream as a producer with the codec last asked for (once is enough). */
+  async #produceIncoming(announcedSsrc: number | undefined): Promise<void> {
+    const codec = this.#incomingCodec;
+    if (!codec || (this.#incoming && sameLegCodec(this.#incoming.codec, codec))) return;
+    const ssrc =
+      announcedSsrc ??
+      this.#relay.ssrc ??
+      (await new Promise<number>((resolve) => this.#relay.once('ssrc', resolve)));
+    // The codec may have changed again while waiting for the first packet.
+    const wanted = this.#incomingCodec ?? codec;
+    if (this.closed || (this.#incoming && sameLegCodec(this.#incoming.codec, wanted))) return;
+    if (this.#incoming) this.#room.closeProducer(this.peerId, this.#incoming.producerId);
+    this.#incoming = undefined;
+    const producerId = await this.#room.producePlain(this.peerId, {
+      codecs: [toCodecParameters(wanted, wanted.payloadType)],
+      encodings: [{ ssrc }],
+    });
+    this.#incoming = { producerId, codec: wanted };
   }
 
   /** One attempt at a time; a failure (the leg closing meanwhile) is no crash. */
@@ -194,6 +218,14 @@ function toCodecParameters(codec: LegCodec, payloadType: number): types.RtpCodec
     parameters: codec.parameters ?? {},
     rtcpFeedback: [],
   };
+}
+
+function sameLegCodec(a: LegCodec, b: LegCodec): boolean {
+  return (
+    a.mimeType.toLowerCase() === b.mimeType.toLowerCase() &&
+    a.clockRate === b.clockRate &&
+    a.payloadType === b.payloadType
+  );
 }
 
 function sameCodec(codec: types.RtpCodecParameters | undefined, wanted: LegCodec): boolean {

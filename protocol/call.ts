@@ -68,9 +68,24 @@ export type CallerStage =
   | 'connected'
   | 'on_hold' // the phone put the call on hold
   | 'no_answer'
+  | 'busy' // forwarded to the sender's phones, and every number was busy
   | 'declined'
   | 'unavailable' // do-not-disturb, or nothing to ring
   | 'ended';
+
+/** Stages after which a caller's call is over. */
+export const FINAL_CALLER_STAGES: readonly CallerStage[] = [
+  'no_answer',
+  'busy',
+  'declined',
+  'unavailable',
+  'ended',
+];
+
+/** Nobody took the call (the ring plan's last step): the page offers a voice message. */
+export function offersVoiceMessage(stage: CallerStage): boolean {
+  return stage !== 'ended' && FINAL_CALLER_STAGES.includes(stage);
+}
 
 export interface CallProgress {
   callId: string;

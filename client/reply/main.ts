@@ -1,7 +1,13 @@
 // The reply page: a recipient calls the sender of the email the link came in.
 import '../shared/base.css';
 import type { SenderStatus } from '../../protocol/accounts.js';
-import type { CallerStage, CallProgress, StartCallResult } from '../../protocol/call.js';
+import {
+  FINAL_CALLER_STAGES,
+  offersVoiceMessage,
+  type CallerStage,
+  type CallProgress,
+  type StartCallResult,
+} from '../../protocol/call.js';
 import type { Ack } from '../../protocol/ack.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
 import { api } from '../shared/api.js';
@@ -93,6 +99,8 @@ function stageText(stage: CallerStage): string {
       return `${senderName}'s phone put the call on hold…`;
     case 'no_answer':
       return 'No answer';
+    case 'busy':
+      return `Busy: ${senderName}'s phone is in another call`;
     case 'declined':
       return `${senderName} can't take the call right now`;
     case 'unavailable':
@@ -149,10 +157,10 @@ function onProgress(progress: CallProgress): void {
     show(ui.keypad, progress.toPhone === true);
     return;
   }
-  if (['no_answer', 'declined', 'unavailable', 'ended'].includes(progress.stage)) {
+  if (FINAL_CALLER_STAGES.includes(progress.stage)) {
     endCall(stageText(progress.stage));
     // Stage 4 of the ring plan: nobody took the call, a message can.
-    if (progress.stage !== 'ended') voiceMessage?.offer(progress.callId);
+    if (offersVoiceMessage(progress.stage)) voiceMessage?.offer(progress.callId);
     return;
   }
   ui.status.textContent = stageText(progress.stage);

@@ -54,6 +54,7 @@ import {
   transition,
   type RingEffect,
   type RingPlanEvent,
+  type RingPlanOutcome,
   type RingPlanState,
   type RingStage,
 } from './ring-plan.js';
@@ -1089,7 +1090,7 @@ export class CallOrchestrator {
         this.#hangup(call, 'sender');
       });
     });
-    phone.on('failed', () => this.#dispatch(call, { type: 'phone_failed' }));
+    phone.on('failed', (busy) => this.#dispatch(call, { type: 'phone_failed', busy }));
     phone.on('held', (held) => {
       pageCaller.progress({
         callId: call.id,
@@ -1212,6 +1213,6 @@ function ringPlanMs(settings: AccountSettings): { firstStageMs: number; totalMs:
   };
 }
 
-function outcomeOf(outcome: 'no_answer' | 'declined' | 'cancelled' | 'unavailable'): CallOutcome {
+function outcomeOf(outcome: RingPlanOutcome): CallOutcome {
   return outcome === 'cancelled' ? 'cancelled' : outcome === 'declined' ? 'declined' : 'missed';
 }

@@ -1,7 +1,7 @@
 // Whoever placed a call, as the orchestrator sees it: a reply page (a socket
 // in the call's room) or a phone calling one of the sender's numbers (through
 // the SIP gateway). The ring plan is the same for both.
-import type { CallEnded, CallProgress } from '../../protocol/call.js';
+import { offersVoiceMessage, type CallEnded, type CallProgress } from '../../protocol/call.js';
 import type { SendCodecRequest } from '../../protocol/media.js';
 import type { InboundCall } from '../../gateway/inbound-call.js';
 import type { Room } from '../../media/room.js';
@@ -95,8 +95,7 @@ export class PhoneCaller implements Caller {
   progress(progress: CallProgress): void {
     // The phone hears ringback from its carrier meanwhile (we sent 180).
     if (progress.stage === 'declined') this.#inbound.reject(true);
-    else if (progress.stage === 'no_answer' || progress.stage === 'unavailable')
-      this.#inbound.reject(false);
+    else if (offersVoiceMessage(progress.stage)) this.#inbound.reject(false);
   }
 
   connected(answererPeerId: string): void {

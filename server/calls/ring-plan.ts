@@ -7,7 +7,7 @@
 //   ringing(n) ── stage time is up, or every ringing device declined/left ──> ringing(n+1)
 //   ringing(devices) ── a ringing device presses "Send to my phone" ──> ringing(phone stage)
 //   ringing(phone) ── no number answered ──> ringing(n+1)
-//   ringing(last) ── same ──> ended(no_answer | declined)
+//   ringing(last) ── same ──> ended(no_answer | declined | busy: every number was busy)
 //   ringing(devices) ── a ringing device answers ──> answered   (first answer wins)
 //   ringing(phone) ── a phone answers ──> on_phone
 //   ringing(n) ── caller hangs up ──> ended(cancelled)
@@ -45,10 +45,14 @@ export type RingPlanState =
       /** Devices that declined or left: never rung again in this call. */
       excluded: ReadonlySet<string>;
       declines: number;
+      /** The phone stage just failed with every number busy (cleared when devices ring). */
+      phoneBusy?: boolean;
     }
   | { kind: 'answered'; deviceId: string }
   | { kind: 'on_phone' }
-  | { kind: 'ended'; outcome: 'no_answer' | 'declined' | 'cancelled' | 'unavailable' };
+  | { kind: 'ended'; outcome: RingPlanOutcome };
+
+export type RingPlanOutcome = 'no_answer' | 'busy' | 'declined' | 'cancelled' | 'unavailable';
 
 export type RingPlanEvent =
   | { type: 'start' }
@@ -58,7 +62,7 @@ export type RingPlanEvent =
   | { type: 'answered'; deviceId: string }
   | { type: 'send_to_phone'; deviceId: string }
   | { type: 'phone_answered' }
-  | { type: 'phone_failed' }
+  | { type: 'phone_failed'; busy?: boolean }
   | { type: 'caller_hung_up' };
 
 export type RingEffect =
@@ -183,7 +187,13 @@ export function transition(
 
     case 'phone_failed':
       return inPhoneStage(state, stages)
-        ? enterStage(state, state.stage + 1, [], stages, candidates)
+        ? enterStage(
+            { ...state, phoneBusy: event.busy === true },
+            state.stage + 1,
+            [],
+            stages,
+            candidates,
+          )
         : rejected;
 
     case 'caller_hung_up':
@@ -221,7 +231,12 @@ function enterStage(
     if (wanted.length === 0) continue;
     const fresh = wanted.filter((id) => !state.ringing.has(id));
     return {
-      state: { ...state, stage: i, ringing: new Set([...state.ringing, ...wanted]) },
+      state: {
+        ...state,
+        stage: i,
+        ringing: new Set([...state.ringing, ...wanted]),
+        phoneBusy: false,
+      },
       effects: [
         ...effects,
         ...(fresh.length > 0 ? [{ type: 'ring' as const, deviceIds: fresh }] : []),
@@ -257,26 +272,21 @@ function endPlan(
   state: Extract<RingPlanState, { kind: 'ringing' }>,
   effects: RingEffect[],
 ): Transition {
-  const outcome =
+  const outcome: Exclude<RingPlanOutcome, 'cancelled'> =
     state.stage === -1
       ? 'unavailable'
       : state.declines > 0 && state.ringing.size === 0
         ? 'declined'
-        : 'no_answer';
+        : state.phoneBusy === true
+          ? 'busy'
+          : 'no_answer';
   return {
     state: { kind: 'ended', outcome },
     effects: [
       ...effects,
       ...stopRinging(state.ringing, 'no_answer'),
-      {
-        type: 'caller_stage',
-        stage:
-          outcome === 'declined'
-            ? 'declined'
-            : outcome === 'unavailable'
-              ? 'unavailable'
-              : 'no_answer',
-      },
+      // The caller's page names each way the call ended (and offers a voice message).
+      { type: 'caller_stage', stage: outcome },
     ],
     accepted: true,
   };

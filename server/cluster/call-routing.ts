@@ -28,6 +28,7 @@
 //                         orchestrator.resume: new room; page and desk set media up there
 import {
   callIdRequestSchema,
+  FINAL_CALLER_STAGES,
   resumeCallSchema,
   type CallEnded,
   type ResumeCallRequest,
@@ -428,7 +429,7 @@ function resumeResult(value: unknown): ResumeCallResult {
 }
 
 /** Stages after which a reply page's call is over. */
-const FINAL_STAGES = new Set(['no_answer', 'declined', 'unavailable', 'ended']);
+const FINAL_STAGES = new Set<string>(FINAL_CALLER_STAGES);
 
 /** Whether an event sent to a socket ends its call `callId`. */
 function endsCall(event: string, payload: unknown, callId: string): boolean {

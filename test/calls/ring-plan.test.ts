@@ -192,6 +192,16 @@ describe('the ring plan with forwarding numbers (stage 3)', () => {
     expect(state).toEqual({ kind: 'ended', outcome: 'no_answer' });
   });
 
+  it('tells the caller "busy" when every number was busy', () => {
+    const { state, log } = run(
+      [{ type: 'start' }, { type: 'phone_failed', busy: true }],
+      [],
+      withPhone(),
+    );
+    expect(state).toEqual({ kind: 'ended', outcome: 'busy' });
+    expect(log[1]?.effects).toEqual([{ type: 'caller_stage', stage: 'busy' }]);
+  });
+
   it('"Send to my phone" from a ringing device forwards at once', () => {
     const { state, log } = run(
       [{ type: 'start' }, { type: 'send_to_phone', deviceId: 'laptop' }],

@@ -1,118 +1,11 @@
 // Ring plan stage 3 against real carriers (sipp scenarios): a sender with no
 // device online and forwarding numbers gets the call on the phone. Checked
 // from what users see: the caller's progress and media, the call record.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { CallRecordView } from '../../protocol/call.js';
-import type { ProducerInfo, SendCodecRequest } from '../../protocol/media.js';
-import { freePortRange } from '../support/free-port.js';
-import {
-  connectCaller,
-  connectDevice,
-  createLink,
-  ok,
-  signUp,
-  type Sender,
-  type TestCaller,
-} from '../support/sender.js';
-import { startServer, type RunningServer } from '../support/server-process.js';
-import { sippServer } from '../support/sipp.js';
+import { describe, expect, it } from 'vitest';
+import { call, carrierHarness, MOBILE, record } from '../support/carrier-harness.js';
+import { connectDevice, ok } from '../support/sender.js';
 
-const CARRIER_IP = '127.0.0.2';
-const MOBILE = { number: '+15551234567', label: 'Mobile' };
-const DESK = { number: '+15557654321', label: 'Desk phone' };
-
-interface Carrier {
-  name: string;
-  scenario: string;
-  /** Extra sipp arguments (e.g. packet loss). */
-  args?: string[];
-  username?: string;
-  password?: string;
-}
-
-interface Harness {
-  server: RunningServer;
-  sender: Sender;
-  carriers: (ReturnType<typeof sippServer> & { name: string })[];
-}
-
-let harness: Harness | undefined;
-
-afterEach(async () => {
-  if (!harness) return;
-  for (const carrier of harness.carriers) await carrier.stop();
-  await harness.server.stop();
-  harness = undefined;
-});
-
-/** Carriers as sipp, the server with them as trunks (in order), a sender with numbers. */
-async function setUp(carriers: Carrier[], numbers = [MOBILE]): Promise<Harness> {
-  const sipPort = await freePortRange(1);
-  const running = [];
-  const trunks = [];
-  for (const carrier of carriers) {
-    const port = await freePortRange(1);
-    running.push({
-      name: carrier.name,
-      ...sippServer(carrier.scenario, CARRIER_IP, port, carrier.args),
-    });
-    trunks.push({
-      name: carrier.name,
-      host: CARRIER_IP,
-      port,
-      callerId: '+15550001111',
-      codecs: ['PCMU', 'PCMA'],
-      optionsIntervalSeconds: 1,
-      ...(carrier.username ? { username: carrier.username, password: carrier.password } : {}),
-    });
-  }
-  const server = await startServer({
-    SIP_PORT: String(sipPort),
-    SIP_TRUNKS: JSON.stringify(trunks),
-  });
-  harness = { server, sender: await signUp(server.url), carriers: running };
-  const saved = await harness.sender.api('PUT', '/api/me/phones', { phones: numbers });
-  expect(saved.status).toBe(200);
-  for (const carrier of carriers) {
-    await expect.poll(() => trunkUp(server, carrier.name), { timeout: 8000 }).toBe(1);
-  }
-  return harness;
-}
-
-async function trunkUp(server: RunningServer, trunk: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`voxreply_sip_trunk_up{trunk="${trunk}"}`));
-  return line ? Number(line.split(' ')[1]) : Number.NaN;
-}
-
-interface CallerView extends TestCaller {
-  callId: string;
-  producers: ProducerInfo[];
-  codecs: SendCodecRequest[];
-}
-
-async function call(h: Harness): Promise<CallerView> {
-  const { token } = await createLink(h.sender, { recipientEmail: 'grace@example.org' });
-  const caller = await connectCaller(h.server.url);
-  const producers: ProducerInfo[] = [];
-  const codecs: SendCodecRequest[] = [];
-  caller.socket.on('media:newProducer', (producer) => producers.push(producer));
-  caller.socket.on('media:sendCodec', (request) => codecs.push(request));
-  const started = ok(
-    await caller.socket.emitWithAck('call:start', { token, callerName: 'Grace Hopper' }),
-  );
-  return { ...caller, callId: started.callId, producers, codecs };
-}
-
-async function history(h: Harness): Promise<CallRecordView[]> {
-  return (await (await h.sender.api('GET', '/api/calls')).json()) as CallRecordView[];
-}
-
-async function record(h: Harness, callId: string): Promise<CallRecordView | undefined> {
-  return (await history(h)).find((c) => c.id === callId);
-}
+const setUp = carrierHarness();
 
 describe('forwarding to the sender’s phone (stage 3)', () => {
   it('authenticates, plays the early media to the caller, connects, and records the leg', async () => {
@@ -146,18 +39,6 @@ describe('forwarding to the sender’s phone (stage 3)', () => {
     expect(done?.phoneLegs[0]?.durationSeconds).toBeGreaterThanOrEqual(0);
     // The carrier got our BYE (its scenario ends only after answering it).
     await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 5000 }).toBe(0);
-  });
-
-  it('moves to the next number when the first is busy, and ends with no answer', async () => {
-    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-busy-always' }], [MOBILE, DESK]);
-    const caller = await call(h);
-    await expect.poll(() => caller.stages, { timeout: 8000 }).toContain('no_answer');
-    const done = await record(h, caller.callId);
-    expect(done?.outcome).toBe('missed');
-    expect(done?.phoneLegs.map((l) => [l.number, l.result])).toEqual([
-      [MOBILE.number, '486 Busy Here'],
-      [DESK.number, '486 Busy Here'],
-    ]);
   });
 
   it('tries the second trunk when the first answers 503', async () => {

@@ -118,6 +118,20 @@ describe('answers as RFC 3261 asks', () => {
       );
       expect(answers.map(statusOf), JSON.stringify(headers)).toEqual([400]);
     }
+    // The same headers holding URIs are fine (the parser gives Route entries parsed).
+    const routed = await exchange(TRUNK_EDGE_IP, (from) =>
+      sipRequest({
+        method: 'OPTIONS',
+        to: gateway,
+        from,
+        headers: {
+          Route: '<sip:edge@127.0.0.1;lr>',
+          'Record-Route': '<sip:p1@127.0.0.7;lr>, <sip:p2@127.0.0.7;lr>',
+          Contact: `<sip:tester@${from.ip}:${String(from.port)}>`,
+        },
+      }),
+    );
+    expect(routed.map(statusOf)).toEqual([200]);
   });
 });
 
