@@ -11,27 +11,15 @@
 //   trying(past the last number) ──> failed (busy when every number said so)
 //   trying ── cancel() ──> ended (CANCEL sent)
 //
-// The leg's media follows the answer it has: early media's SDP when usable
-// (an unusable one is ignored), then the 2xx's, which wins (another fork may
-// answer, with another codec: both directions switch to it).
+// Which SDP answer each attempt's media follows is phone-leg-media.ts's.
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import { PlainRtpLeg } from '../media/plain-rtp-leg.js';
-import { roomSdpCodecs, toLegCodec } from './leg-codecs.js';
+import { roomSdpCodecs } from './leg-codecs.js';
 import type { Room } from '../media/room.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { OutboundCall, type CallEnd } from './outbound-call.js';
-import {
-  answerDirection,
-  buildOffer,
-  parseAnswer,
-  readDirection,
-  SdpError,
-  type MediaDirection,
-  type NegotiatedMedia,
-  type SdpCodec,
-} from './sdp.js';
+import { PhoneLegMedia } from './phone-leg-media.js';
 import type { SipDialog, SipStack } from './sip-stack.js';
 import type { Trunk } from './trunks.js';
 
@@ -103,7 +91,7 @@ const REASONS: Record<number, string> = {
 interface Attempt {
   info: AttemptInfo;
   call: OutboundCall;
-  leg: PlainRtpLeg;
+  media: PhoneLegMedia;
   timer: NodeJS.Timeout;
   /** The trunk never answered at all (not even 100 Trying). */
   trunkSilent: () => boolean;
@@ -127,13 +115,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
   #attempts = 0;
   /** Numbers given up on because they were busy. */
   #busyNumbers = 0;
-  /** Our SDP with the settled codec, for answers to re-INVITEs (hold, unhold). */
-  #reofferAnswer: ((version: number, direction: MediaDirection) => string) | undefined;
+  /** Our SDP session (RFC 4566 o=), the same in every attempt's offer. */
   readonly #sessionId = String(Date.now());
-  #sdpVersion = 1;
-  #held = false;
-  /** Sends keypad tones on the answered leg, when its SDP took telephone-event. */
-  #keypad: ((digits: string) => boolean) | undefined;
   #current: Attempt | undefined;
 
   constructor(deps: PhoneForwardingDeps, request: ForwardRequest) {
@@ -170,7 +153,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
    * the phone's SDP did not take telephone-event or no audio flows yet.
    */
   sendTones(digits: string): boolean {
-    return this.#state === 'answered' && (this.#keypad?.(digits) ?? false);
+    return this.#state === 'answered' && (this.#current?.media.sendTones(digits) ?? false);
   }
 
   /** Ends an answered phone call from our side. */
@@ -206,26 +189,26 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     }
     // The caller may have hung up while the leg opened.
     if (this.cancelled) return leg.close();
-    const offered = roomSdpCodecs(leg, trunk.codecs);
+    const media = new PhoneLegMedia({
+      leg,
+      offered: roomSdpCodecs(leg, trunk.codecs),
+      trunk,
+      callerPeerId: this.#request.callerPeerId,
+      sessionId: this.#sessionId,
+      logger: this.#deps.logger,
+      context: { attempt: info },
+    });
     const call = new OutboundCall(this.#deps.stack, {
       target: trunkTarget(trunk, target.number),
       from: `sip:${trunk.callerId ?? 'anonymous'}@${this.#deps.stack.host}`,
       displayName: displayName(this.#request.callerName),
-      sdpOffer: buildOffer({
-        sessionId: this.#sessionId,
-        version: this.#sdpVersion,
-        ...leg.local,
-        codecs: offered,
-        direction: 'sendrecv',
-      }),
+      sdpOffer: media.offer,
       credentials:
         trunk.username && trunk.password
           ? { user: trunk.username, password: trunk.password }
           : undefined,
       transport: trunk.transport,
     });
-    const sdpOffer = call.answerReoffer(undefined);
-    call.answerReoffer = (offer) => this.#answerReoffer(leg, offer) ?? sdpOffer;
     const timer = setTimeout(() => call.cancel(), this.#deps.ringTimeoutMs);
     // A trunk that says nothing at all (not even 100 Trying) is down: try the next one.
     const silence = setTimeout(() => {
@@ -235,114 +218,33 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     let trunkSilent = false;
     call.once('reached', () => clearTimeout(silence));
     call.once('ended', () => clearTimeout(silence));
-    this.#current = { info, call, leg, timer, trunkSilent: () => trunkSilent };
+    this.#current = { info, call, media, timer, trunkSilent: () => trunkSilent };
     this.#deps.dialogs.set(call.callId, call);
-    this.#wire(info, call, leg, offered, trunk);
+    this.#wire(info, call, leg, media);
     this.emit('attempt', info);
     call.start();
   }
 
-  #wire(
-    info: AttemptInfo,
-    call: OutboundCall,
-    leg: PlainRtpLeg,
-    offered: SdpCodec[],
-    trunk: Trunk,
-  ): void {
-    /** The answer the leg's media follows now: early media's, then the 2xx's. */
-    let media: NegotiatedMedia | undefined;
-    /** The 2xx's answer, once judged usable. */
-    let final: NegotiatedMedia | undefined;
+  #wire(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, media: PhoneLegMedia): void {
     call.on('progress', (status) => {
       if (status === 180 || status === 183) this.emit('ringing', info);
     });
-    call.on('earlySdp', (sdp) => {
-      try {
-        const answer = parseAnswer(sdp, offered);
-        this.#followAnswer(info, leg, answer, media, trunk, offered);
-        media = answer;
-      } catch (error) {
-        // A preview only (RFC 3960): the 2xx's answer decides.
-        this.#deps.logger.warn({ err: error, attempt: info }, 'ignored an unusable early SDP');
-      }
+    call.on('earlySdp', (sdp) => media.early(sdp));
+    call.refusal = (sdp) => media.refusal(sdp);
+    // Before any answer is settled, a re-offer gets our first offer again.
+    call.answerReoffer = (offer) => media.answerReoffer(offer) ?? media.offer;
+    media.on('sendCodec', (codec) => this.emit('sendCodec', codec));
+    media.on('held', (held) => {
+      if (this.#state === 'answered') this.emit('held', held);
     });
-    call.refusal = (sdp) => {
-      try {
-        final = finalAnswer(sdp, offered, media);
-        return undefined;
-      } catch (error) {
-        this.#deps.logger.warn({ err: error, attempt: info }, 'the phone answered unusable SDP');
-        return `unusable SDP: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    };
     call.on('answered', () => {
       clearTimeout(this.#current?.timer);
-      if (this.#state !== 'trying' || !final) return call.hangup();
-      // The 2xx's answer wins over early media's: where to send, and the codec.
-      this.#followAnswer(info, leg, final, media, trunk, offered);
-      media = final;
+      if (this.#state !== 'trying' || !media.answered()) return call.hangup();
       this.#state = 'answered';
       this.emit('attemptEnded', info, 'answered');
       this.emit('answered', info);
     });
     call.on('ended', (end) => this.#attemptEnded(info, call, leg, end));
-  }
-
-  /**
-   * Points the leg at `answer`: where to send, with which payload types, and
-   * keypad tones. Both directions start (or switch) when its codec differs
-   * from `before`'s, the answer the leg followed so far.
-   */
-  #followAnswer(
-    info: AttemptInfo,
-    leg: PlainRtpLeg,
-    answer: NegotiatedMedia,
-    before: NegotiatedMedia | undefined,
-    trunk: Trunk,
-    offered: SdpCodec[],
-  ): void {
-    // The phone sends with the payload type we offered; it wants ours sent
-    // with the one it answered (RFC 3264 section 5.1).
-    const ours = offered.find((c) => c.name === answer.codec.name) ?? answer.codec;
-    const codec = toLegCodec(ours);
-    const telephoneEvent = answer.telephoneEvent;
-    this.#keypad = telephoneEvent ? (digits) => leg.sendTones(digits, telephoneEvent) : undefined;
-    this.#reofferAnswer = (version, direction) =>
-      buildOffer({
-        sessionId: this.#sessionId,
-        version,
-        ...leg.local,
-        codecs: [answer.codec, ...(telephoneEvent ? [telephoneEvent] : [])],
-        direction,
-      });
-    leg.sendPayloadTypeAs(ours.payloadType, answer.codec.payloadType);
-    leg.setRemote(
-      { ip: answer.address, port: answer.port, rtcpPort: answer.rtcpPort },
-      trunkAddresses(trunk),
-    );
-    if (before && sameCodec(before.codec, answer.codec)) return;
-    leg.follow(this.#request.callerPeerId, codec);
-    this.emit('sendCodec', { mimeType: codec.mimeType, clockRate: codec.clockRate });
-    // Resolves once the far end's stream is known (maybe at its first packet).
-    leg
-      .receive(codec, answer.ssrc)
-      .catch((error: unknown) =>
-        this.#deps.logger.warn({ err: error, attempt: info }, 'phone media could not start'),
-      );
-  }
-
-  /** A re-INVITE from the phone: mirror its direction (hold, unhold) and answer. */
-  #answerReoffer(leg: PlainRtpLeg, offer: string | undefined): string | undefined {
-    const offered = offer ? readDirection(offer) : 'sendrecv';
-    const direction = answerDirection(offered);
-    void leg.setSending(direction === 'sendrecv' || direction === 'sendonly');
-    const held = offered === 'sendonly' || offered === 'inactive';
-    if (held !== this.#held && this.#state === 'answered') {
-      this.#held = held;
-      this.emit('held', held);
-    }
-    this.#sdpVersion += 1;
-    return this.#reofferAnswer?.(this.#sdpVersion, direction);
   }
 
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
@@ -404,29 +306,6 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     const numbers = this.#request.numbers.length;
     this.emit('failed', numbers > 0 && this.#busyNumbers === numbers);
   }
-}
-
-/**
- * The answer a 2xx settles: its SDP's, else early media's (a 2xx should
- * repeat it; some carriers do not).
- */
-function finalAnswer(
-  sdp: string | undefined,
-  offered: SdpCodec[],
-  early: NegotiatedMedia | undefined,
-): NegotiatedMedia {
-  if (sdp) return parseAnswer(sdp, offered);
-  if (early) return early;
-  throw new SdpError('the answer has no SDP');
-}
-
-function sameCodec(a: SdpCodec, b: SdpCodec): boolean {
-  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
-}
-
-/** Where a trunk's SIP comes from, so its media may too (NAT). */
-function trunkAddresses(trunk: Trunk): string[] {
-  return [...(isIP(trunk.host) ? [trunk.host] : []), ...trunk.allowFrom];
 }
 
 function trunkTarget(trunk: Trunk, number: string): string {
