@@ -6,6 +6,7 @@
 // Each URI is checked with the package's own parser before we use it.
 import { parseUri } from './npm-sip-stack.js';
 import type { SipRequest, SipResponse } from './sip-stack.js';
+import type { SipUriObject } from 'sip';
 
 export interface DialogRoute {
   /** The peer's Contact, or `fallback` when it has none we can send to. */
@@ -37,9 +38,16 @@ export function dialogRoute(
 
 /**
  * A URI the stack can send to: a string its parser reads, or one it parsed
- * already (Route and Record-Route entries come parsed).
+ * already (Route and Record-Route entries come parsed), with a port a socket
+ * takes (the parser reads any digits: 99999 would fail only when sent to).
  */
 export function sendableUri(uri: unknown): uri is string | object {
-  if (typeof uri === 'string') return parseUri(uri) !== undefined;
-  return typeof (uri as { host?: unknown } | null | undefined)?.host === 'string';
+  const parsed = typeof uri === 'string' ? parseUri(uri) : (uri as Partial<SipUriObject> | null);
+  if (typeof parsed?.host !== 'string') return false;
+  const port = parsed.port;
+  return port === undefined || port === null || Number.isNaN(port) || validPort(port);
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
 }

@@ -28,7 +28,8 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   readonly #stack: SipStack;
   readonly #invite: SipRequest;
   readonly #transport: SipTransport;
-  readonly #localTag = randomSipToken();
+  /** Our tag in the dialog (random): in-dialog requests carry it in To. */
+  readonly localTag = randomSipToken();
   #cseq = 0;
   /** Our 200 (to the INVITE, or the latest re-INVITE), resent until its ACK. */
   #answering: AnswerRetransmission | undefined;
@@ -93,7 +94,7 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
     }
     if (request.method === 'CANCEL') return this.#onCancel(request);
     const remoteTag = this.#invite.headers.from?.params.tag;
-    if (!matchesDialog(request, this.#localTag, remoteTag)) {
+    if (!matchesDialog(request, this.localTag, remoteTag)) {
       this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
@@ -118,7 +119,8 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
       this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
-    this.#stack.respond(request, 200, 'OK');
+    // The CANCEL's 200 carries the INVITE's To tag (RFC 3261 9.2).
+    this.#respondTagged(request, 200, 'OK');
     if (this.#state === 'received' || this.#state === 'ringing') {
       this.#respond(487, 'Request Terminated');
       this.#end('remote', 'cancelled');
@@ -126,14 +128,28 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
   }
 
   #respond(status: number, reason: string, sdp?: string): void {
-    const to = this.#invite.headers.to;
-    this.#stack.respond(this.#invite, status, reason, {
+    const headers = {
+      contact: this.#contact(),
+      ...(sdp ? { 'content-type': 'application/sdp' } : {}),
+    };
+    this.#respondTagged(this.#invite, status, reason, headers, sdp);
+  }
+
+  /** Answers `request` with our tag in To, with `headers` and a body. */
+  #respondTagged(
+    request: SipRequest,
+    status: number,
+    reason: string,
+    headers: Partial<SipRequest['headers']> = {},
+    content?: string,
+  ): void {
+    const to = request.headers.to;
+    this.#stack.respond(request, status, reason, {
       headers: {
-        ...(to ? { to: { ...to, params: { ...to.params, tag: this.#localTag } } } : {}),
-        contact: this.#contact(),
-        ...(sdp ? { 'content-type': 'application/sdp' } : {}),
+        ...(to ? { to: { ...to, params: { ...to.params, tag: this.localTag } } } : {}),
+        ...headers,
       },
-      ...(sdp ? { content: sdp } : {}),
+      ...(content ? { content } : {}),
     });
   }
 
@@ -148,7 +164,7 @@ export class InboundDialog extends EventEmitter<InboundDialogEvents> {
         method: 'BYE',
         uri: target,
         headers: {
-          from: { ...to, params: { ...to.params, tag: this.#localTag } },
+          from: { ...to, params: { ...to.params, tag: this.localTag } },
           to: from,
           'call-id': this.callId,
           cseq: { method: 'BYE', seq: ++this.#cseq },

@@ -25,10 +25,19 @@ export interface NpmSipStackOptions {
   onTrace?: ((direction: 'in' | 'out', message: string) => void) | undefined;
 }
 
+/** The revision of patches/sip+0.0.6.patch this code needs. */
+const SIP_PATCH = 2;
+
 export function createNpmSipStack(
   options: NpmSipStackOptions,
   onRequest: SipRequestHandler,
 ): SipStack {
+  // Unpatched (installed with --ignore-scripts), the package would ignore our
+  // flood limit and keep its old timers and parser without a word.
+  if (sip.voxreplyPatch !== SIP_PATCH)
+    throw new Error(
+      'the sip package is not patched (patches/sip+0.0.6.patch): reinstall with npm ci, which applies it',
+    );
   const host = options.publicAddress ?? options.listenIp;
   const stack = sip.create(
     {
@@ -78,12 +87,16 @@ export function createNpmSipStack(
         : `sip:voxreply@${host}:${String(options.port)}${transport === 'tcp' ? ';transport=tcp' : ''}`,
     request: (request, onResponse) => {
       try {
-        stack.send(request, guarded(onResponse, undefined, options.onError));
+        // The stack's own answers (408 on timeout, 503 unreachable) are made
+        // from the request: they share its Via list; a peer's never does.
+        const report = (response: SipResponse): void =>
+          onResponse(response, response.headers.via === request.headers.via);
+        stack.send(request, guarded(report, undefined, options.onError));
       } catch (error) {
         // The package throws synchronously on some targets (e.g. its own
         // address); report it as a failed request, never as a crash.
         options.onError(error);
-        onResponse({ status: 503, reason: 'Local Error', headers: {} });
+        onResponse({ status: 503, reason: 'Local Error', headers: {} }, true);
       }
     },
     respond: (request, status, reason, extra) => {

@@ -31,8 +31,8 @@ interface Dialog {
 export type OutboundCallState = 'calling' | 'proceeding' | 'cancelling' | 'confirmed' | 'ended';
 
 export type CallEnd =
-  /** A final non-2xx answer (or the stack's own 408/503). */
-  | { kind: 'failed'; status: number; reason: string }
+  /** A final non-2xx answer; `local`: the stack's own 408/503 (timeout, unreachable). */
+  | { kind: 'failed'; status: number; reason: string; local: boolean }
   | { kind: 'cancelled' }
   /** A 2xx we could not use, ACKed and hung up at once: `reason` says why. */
   | { kind: 'refused'; reason: string }
@@ -69,7 +69,8 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   #state: OutboundCallState = 'calling';
   readonly #stack: SipStack;
   readonly #options: OutboundCallOptions;
-  readonly #localTag = randomSipToken();
+  /** Our tag in the dialog (random): in-dialog requests carry it in To. */
+  readonly localTag = randomSipToken();
   #cseq = 0;
   #invite: SipRequest | undefined;
   #provisional = false;
@@ -132,7 +133,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
    */
   onRequest(request: SipRequest): void {
     if (request.method === 'ACK') return this.#reinviteAnswer?.stop();
-    if (!matchesDialog(request, this.#localTag, this.#dialog?.remoteTo?.params.tag)) {
+    if (!matchesDialog(request, this.localTag, this.#dialog?.remoteTo?.params.tag)) {
       this.#stack.respond(request, 481, 'Call/Transaction Does Not Exist');
       return;
     }
@@ -158,7 +159,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
         from: {
           ...(this.#options.displayName ? { name: this.#options.displayName } : {}),
           uri: this.#options.from,
-          params: { tag: this.#localTag },
+          params: { tag: this.localTag },
         },
         'call-id': this.callId,
         cseq: { method: 'INVITE', seq: ++this.#cseq },
@@ -174,19 +175,19 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     if (challenge && credentials) signRequest(this.#digest, invite, challenge, credentials);
     this.#invite = invite;
     this.#provisional = false;
-    this.#stack.request(invite, (response) => this.#onResponse(invite, response));
+    this.#stack.request(invite, (response, local) => this.#onResponse(invite, response, local));
   }
 
-  #onResponse(invite: SipRequest, response: SipResponse): void {
+  #onResponse(invite: SipRequest, response: SipResponse, local: boolean): void {
     if (invite !== this.#invite) return; // an earlier, challenged INVITE
-    // The stack's own 408/503 (timeout, unreachable) come with no reason phrase.
-    if (!this.#reached && response.reason) {
+    // The stack's own 408/503 (timeout, unreachable) say nothing of the far end.
+    if (!this.#reached && !local) {
       this.#reached = true;
       this.emit('reached');
     }
     if (response.status < 200) return this.#onProvisional(response);
     if (response.status < 300) return this.#onSuccess(response);
-    this.#onFailure(response);
+    this.#onFailure(response, local);
   }
 
   #onProvisional(response: SipResponse): void {
@@ -228,7 +229,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     this.emit('answered', sdp);
   }
 
-  #onFailure(response: SipResponse): void {
+  #onFailure(response: SipResponse, local: boolean): void {
     const challenged = response.status === 401 || response.status === 407;
     if (
       challenged &&
@@ -240,7 +241,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
       return this.#sendInvite(response);
     }
     if (this.#state === 'cancelling') return this.#end({ kind: 'cancelled' });
-    this.#end({ kind: 'failed', status: response.status, reason: response.reason });
+    this.#end({ kind: 'failed', status: response.status, reason: response.reason, local });
   }
 
   #sendCancel(): void {

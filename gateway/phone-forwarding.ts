@@ -249,10 +249,10 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
 
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
     const current = this.#current;
-    // Silence, or the stack's own timeout (no reason phrase): the trunk, not the number.
+    // Silence, or the stack's own timeout: the trunk, not the number.
     const trunkDown =
       (current?.call === call && current.trunkSilent()) ||
-      (end.kind === 'failed' && end.reason === '' && end.status === 408);
+      (end.kind === 'failed' && end.local && end.status === 408);
     if (current?.call === call) {
       clearTimeout(current.timer);
       this.#current = undefined;

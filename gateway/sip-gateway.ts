@@ -2,6 +2,7 @@
 // forwarded to phones (outbound), calls to our numbers (inbound, from trunk
 // sources only), and what it answers to everything else.
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { GatewayLogger } from './gateway-logger.js';
 import { createNpmSipStack, parseUri, type NpmSipStackOptions } from './npm-sip-stack.js';
 import type { Remote, SipDialog, SipRequest, SipStack, SipTransport } from './sip-stack.js';
@@ -10,7 +11,7 @@ import { InboundAuthenticator } from './inbound-auth.js';
 import { InboundDialog } from './inbound-dialog.js';
 import { normalizeNumber, type InboundNumber } from './numbers.js';
 import { requestDefect } from './request-checks.js';
-import { StrangerLimit } from './stranger-limit.js';
+import { SourceLimit } from './source-limit.js';
 import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import { TrunkMonitor } from './trunk-monitor.js';
@@ -18,6 +19,13 @@ import type { Trunk } from './trunks.js';
 
 /** Long enough for BYEs to go out (and a retransmission over UDP) at shutdown. */
 const GOODBYE_MS = 600;
+
+/**
+ * New requests a second taken from one trunk address. Carriers burst (200
+ * calls a second is 600 requests), but UDP sources are easily spoofed: even a
+ * trunk's address must not make the stack keep transactions without bound.
+ */
+const TRUNK_REQUESTS_PER_SECOND = 1000;
 
 export interface SipGatewayOptions {
   listenIp: string;
@@ -49,9 +57,12 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   readonly #stack: SipStack;
   readonly #monitor: TrunkMonitor;
   readonly #logger: GatewayLogger;
-  /** Addresses of the trunks' own servers and allow-lists: trusted senders. */
+  /** Addresses in the trunks' allow-lists: INVITEs from them are calls. */
   readonly #trunkSources: ReadonlySet<string>;
-  readonly #strangerLimit: StrangerLimit;
+  /** The allow-lists and the trunks' own servers: limited per address only. */
+  readonly #trustedSources: ReadonlySet<string>;
+  readonly #trustedLimit = new SourceLimit({ perSource: TRUNK_REQUESTS_PER_SECOND });
+  readonly #strangerLimit: SourceLimit;
   readonly #trunks: Trunk[];
   readonly #media: LegAddresses;
   readonly #ringTimeoutMs: number;
@@ -69,7 +80,11 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#auth = new InboundAuthenticator(options.trunks);
     this.#numbers = new Map((options.numbers ?? []).map((n) => [n.number, n.email]));
     this.#trunkSources = new Set(options.trunks.flatMap((trunk) => trunk.allowFrom));
-    this.#strangerLimit = new StrangerLimit({
+    this.#trustedSources = new Set([
+      ...this.#trunkSources,
+      ...options.trunks.map((trunk) => trunk.host).filter((host) => isIP(host) !== 0),
+    ]);
+    this.#strangerLimit = new SourceLimit({
       perSource: options.strangerRequestsPerSecond ?? 20,
       total: options.strangerRequestsPerSecondTotal ?? 100,
     });
@@ -80,11 +95,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         publicAddress: options.publicAddress,
         tls: options.tls,
         onError: (error) => options.logger.warn({ err: error }, 'SIP stack error'),
-        // Strangers are flood-limited before the stack keeps anything of their
-        // requests: past the limit they are dropped unanswered (an answer
-        // would feed the flood) and leave no transaction behind.
-        admit: (_request, remote) =>
-          this.#trunkSources.has(remote.address) || this.#strangerLimit.admit(remote.address),
+        admit: (request, remote) => this.#admit(request, remote),
         onTrace: options.logger.isLevelEnabled('trace')
           ? (direction, message) => options.logger.trace({ direction, message }, 'SIP message')
           : undefined,
@@ -201,15 +212,30 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
     this.#stack.close();
   }
 
-  /** A request the stack admitted (flood limits passed): checked, then routed. */
+  /**
+   * Whether the stack may keep a new request at all, asked before it makes a
+   * transaction: a refused request is dropped unanswered (an answer would feed
+   * a flood) and leaves nothing behind. Requests inside our live dialogs (our
+   * random To tag, which only the far end knows) always come in: a flood
+   * must not cut a call. Others count against their source: trunk addresses
+   * per address, strangers per address and all together.
+   */
+  #admit(request: SipRequest, remote: Remote): boolean {
+    if (requestDefect(request)?.kind === 'unanswerable') return false;
+    const dialog = this.#dialogs.get(request.headers['call-id'] ?? '');
+    if (dialog && request.headers.to?.params.tag === dialog.localTag) return true;
+    return this.#trustedSources.has(remote.address)
+      ? this.#trustedLimit.admit(remote.address)
+      : this.#strangerLimit.admit(remote.address);
+  }
+
+  /** A request the stack admitted: checked, then routed. */
   #onRequest(request: SipRequest, remote: Remote): void {
     const defect = requestDefect(request);
-    if (defect?.kind === 'unanswerable' || (defect && request.method === 'ACK')) return;
-    if (defect) {
+    if (!defect) return this.#route(request, remote, this.#trunkSources.has(remote.address));
+    // (Unanswerable ones never get here: #admit dropped them.) An ACK is never answered.
+    if (defect.kind === 'refuse' && request.method !== 'ACK')
       this.#stack.respond(request, defect.status, defect.reason);
-      return;
-    }
-    this.#route(request, remote, this.#trunkSources.has(remote.address));
   }
 
   #route(request: SipRequest, remote: Remote, fromTrunk: boolean): void {

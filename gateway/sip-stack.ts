@@ -8,9 +8,11 @@ export type { Remote, SipRequest, SipResponse };
 export interface SipStack {
   /**
    * Sends a request in a new client transaction; every response is reported.
-   * An ACK (for a 2xx) has no transaction: it is sent once, with no response.
+   * `local`: the stack made the answer itself (a timeout, an unreachable
+   * target): the far end said nothing. An ACK (for a 2xx) has no
+   * transaction: it is sent once, with no response.
    */
-  request(request: SipRequest, onResponse: (response: SipResponse) => void): void;
+  request(request: SipRequest, onResponse: (response: SipResponse, local: boolean) => void): void;
   /** Answers a request received through `onRequest`, optionally with headers and a body. */
   respond(request: SipRequest, status: number, reason: string, extra?: ResponseExtras): void;
   /** The host put in Via and Contact. */
@@ -31,6 +33,8 @@ export interface ResponseExtras {
 
 /** A live dialog (either direction): the far end's requests inside it, and our hang-up. */
 export interface SipDialog {
+  /** Our tag in the dialog (random): in-dialog requests carry it in To. */
+  readonly localTag: string;
   onRequest(request: SipRequest): void;
   hangup(): void;
 }

@@ -7,15 +7,15 @@
 //  - never pinged (optionsIntervalSeconds 0: carriers that ignore OPTIONS):
 //    up from the start, then judged by its answers to our INVITEs.
 //
-//    pinged:      unknown ──any answer <500 (not the stack's 408)──> up
-//                 unknown, up ──5xx/6xx, 408, no answer in 5 s──> down
-//                 down ──any answer <500──> up
+//    pinged:      unknown ──an answer <500 from the trunk──> up
+//                 unknown, up ──5xx/6xx, the stack's own 408 (silence), no answer in 5 s──> down
+//                 down ──an answer <500 from the trunk──> up
 //
 //    not pinged:  (start) ──> up
-//                 up ──trunkResult(false): 5xx, silence, the stack's 408──> down
+//                 up ──trunkResult(false): 5xx, silence, the stack's own 408──> down
 //                 down ──trunkResult(false)──> down (the hold-down starts again)
 //                 down ──HOLD_DOWN_MS pass──> up (tried again by the next call)
-//                 up, down ──trunkResult(true): 1xx/2xx/4xx/6xx──> up
+//                 up, down ──trunkResult(true): any other end (the trunk answered)──> up
 //
 // Only unknown and down count as "not up": calls skip the trunk. Every change
 // of up/down is a 'changed' event (metrics and logs follow it).
@@ -137,9 +137,9 @@ export class TrunkMonitor extends EventEmitter<TrunkMonitorEvents> {
           'max-forwards': 70,
         },
       },
-      (response) => {
-        // 408 is the stack's own timeout; 5xx/6xx: the trunk cannot take calls.
-        if (response.status >= 200) settle(response.status < 500 && response.status !== 408);
+      (response, local) => {
+        // The stack's own answer (a timeout): silence; 5xx/6xx: the trunk cannot take calls.
+        if (response.status >= 200) settle(!local && response.status < 500);
       },
     );
   }

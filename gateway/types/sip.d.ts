@@ -95,6 +95,8 @@ declare module 'sip' {
   export function stringify(message: SipRequest | SipResponse): string;
   export function makeResponse(request: SipRequest, status: number, reason?: string): SipResponse;
   export function generateBranch(): string;
+  /** Set by our patch (patches/sip+0.0.6.patch): its revision. */
+  export const voxreplyPatch: number | undefined;
   /** Undefined when `uri` is not a SIP URI. */
   export function parseUri(uri: string): SipUriObject | undefined;
 }

@@ -112,7 +112,13 @@ describe('answers as RFC 3261 asks', () => {
   });
 
   it('answers 400 to a request whose Route or Contact is not a URI', async () => {
-    for (const headers of [{ Route: 'garbage' }, { Contact: '<>' }, { 'Record-Route': 'junk' }]) {
+    for (const headers of [
+      { Route: 'garbage' },
+      { Contact: '<>' },
+      { 'Record-Route': 'junk' },
+      // A URI the parser reads, with a port no socket takes: sending there threw.
+      { Contact: '<sip:x@127.0.0.7:99999>' },
+    ]) {
       const answers = await exchange(TRUNK_EDGE_IP, (from) =>
         sipRequest({ method: 'OPTIONS', to: gateway, from, headers }),
       );
@@ -151,7 +157,13 @@ describe('transports and timers', () => {
     peer.close();
   });
 
-  it('retransmits an unanswered request no more than T2 (4 s) apart', async () => {
+  it('retransmits unanswered requests and unacknowledged answers no more than T2 (4 s) apart', async () => {
+    // Our 403 to a stranger's INVITE is resent until its ACK (Timer G); none comes.
+    const stranger = await UdpPeer.open(STRANGER_IP);
+    await stranger.send(
+      sipRequest({ method: 'INVITE', to: gateway, from: stranger.endpoint }),
+      gateway,
+    );
     // The first ping went out at start-up; its retransmissions double from
     // 0.5 s: 0.5, 1.5, 3.5, 7.5 s, then every 4 s (11.5, 15.5 ...), not 8 s later.
     const pings = (): number[] => {
@@ -165,6 +177,14 @@ describe('transports and timers', () => {
       .slice(1)
       .map((at, i) => at - (pings()[i] ?? 0));
     expect(Math.max(...gaps)).toBeLessThan(4_800);
+    // 0.5, 1.5, 3.5, 7.5, 11.5 s: the fifth after 4 s, not 8.
+    await expect
+      .poll(() => stranger.received.length, { timeout: 14_000 })
+      .toBeGreaterThanOrEqual(6);
+    const answers = stranger.received.map((m) => m.at);
+    const answerGaps = answers.slice(1).map((at, i) => at - (answers[i] ?? 0));
+    stranger.close();
+    expect(Math.max(...answerGaps)).toBeLessThan(4_800);
   });
 
   it('keeps a trunk on its own address (another port) up', async () => {

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipGateway } from '../../gateway/sip-gateway.js';
 import { freePortRange } from '../support/free-port.js';
+import { sipRequest, statusOf, UdpPeer } from '../support/raw-sip.js';
 import { floodOptions, heapAfterGc } from '../support/sip-flood.js';
 import { sippClient } from '../support/sipp.js';
 
@@ -71,5 +72,31 @@ describe('a flood from one stranger', () => {
     expect(
       await sippClient('ping-gateway', `127.0.0.1:${String(port)}`, await freePortRange(1)),
     ).toBe(0);
+  });
+
+  it('spends the strangers’ shared budget without shutting out a trunk’s server', async () => {
+    const target = { ip: '127.0.0.1', port };
+    // Six strangers: 120 a second would pass their own limits, the shared 100 does not.
+    const floods = [
+      '127.0.0.21',
+      '127.0.0.22',
+      '127.0.0.23',
+      '127.0.0.24',
+      '127.0.0.25',
+      '127.0.0.26',
+    ];
+    const flooding = Promise.all(floods.map((ip) => floodOptions(target, ip, 300, 3)));
+    // The trunk's own server (127.0.0.2, its host) pings us meanwhile: every ping answered.
+    const trunk = await UdpPeer.open('127.0.0.2');
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await trunk.send(sipRequest({ method: 'OPTIONS', to: target, from: trunk.endpoint }), target);
+    }
+    const results = await flooding;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    trunk.close();
+    expect(trunk.received.map((m) => statusOf(m.text))).toEqual(Array(10).fill(200));
+    const answered = results.reduce((sum, r) => sum + r.answered, 0);
+    expect(answered).toBeLessThanOrEqual(100 * 4);
   });
 });

@@ -173,7 +173,7 @@ function fakeStack(answer: () => number | undefined): SipStack & { pings: SipReq
     request: (request, onResponse) => {
       pings.push(request);
       const status = answer();
-      if (status !== undefined) onResponse({ status, reason: '', headers: {} });
+      if (status !== undefined) onResponse({ status, reason: 'Answer', headers: {} }, false);
     },
     respond: () => undefined,
     close: () => undefined,
