@@ -45,7 +45,7 @@ export function sendableUri(uri: unknown): uri is string | object {
   const parsed = typeof uri === 'string' ? parseUri(uri) : (uri as Partial<SipUriObject> | null);
   if (typeof parsed?.host !== 'string') return false;
   const port = parsed.port;
-  return port === undefined || port === null || Number.isNaN(port) || validPort(port);
+  return port === undefined || Number.isNaN(port) || validPort(port);
 }
 
 function validPort(port: number): boolean {

@@ -239,7 +239,8 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     });
     call.on('answered', () => {
       clearTimeout(this.#current?.timer);
-      if (this.#state !== 'trying' || !media.answered()) return call.hangup();
+      if (this.#state !== 'trying') return call.hangup();
+      media.answered();
       this.#state = 'answered';
       this.emit('attemptEnded', info, 'answered');
       this.emit('answered', info);

@@ -88,12 +88,11 @@ export class PhoneLegMedia extends EventEmitter<PhoneLegMediaEvents> {
     }
   }
 
-  /** The 2xx was taken: its answer wins over early media's (address and codec). */
-  answered(): boolean {
-    if (!this.#final) return false;
-    this.#follow(this.#final);
-    return true;
+  /** The 2xx was taken (refusal() found its answer usable): it wins over early media's. */
+  answered(): void {
+    if (this.#final) this.#follow(this.#final);
   }
+
 
   /**
    * Keypad tones to the phone (RFC 4733); false when its answer did not take
@@ -111,7 +110,12 @@ export class PhoneLegMedia extends EventEmitter<PhoneLegMediaEvents> {
   answerReoffer(offer: string | undefined): string | undefined {
     const offered = offer ? readDirection(offer) : 'sendrecv';
     const direction = answerDirection(offered);
-    void this.#options.leg.setSending(direction === 'sendrecv' || direction === 'sendonly');
+    // Pausing can fail when the room closes under it (the call ending meanwhile).
+    this.#options.leg
+      .setSending(direction === 'sendrecv' || direction === 'sendonly')
+      .catch((error: unknown) =>
+        this.#warn(error, 'could not pause or resume the audio to the phone'),
+      );
     const held = offered === 'sendonly' || offered === 'inactive';
     if (held !== this.#held && this.#final) {
       this.#held = held;

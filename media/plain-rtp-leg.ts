@@ -25,7 +25,7 @@ export class PlainRtpLeg {
   readonly #room: Room;
   readonly #transport: types.PlainTransport;
   readonly #relay: RtpRelay;
-  #followed: { peerId: string; codec: LegCodec } | undefined;
+  #followed: Followed | undefined;
   #sending: types.Consumer | undefined;
   #consuming = false;
   /** The codec the far end's stream is wanted in (the last answer's). */
@@ -102,17 +102,18 @@ export class PlainRtpLeg {
 
   /**
    * Brings the far end's audio into the room (announced like any producer).
-   * mediasoup routes RTP by SSRC: the SDP's, or else the relay learns it from
-   * the first packet, so this may resolve only once the far end sends. Called
-   * again with another codec (a forked answer after early media), the stream
-   * is produced again with it: the relay keeps presenting one SSRC.
+   * mediasoup routes RTP by SSRC: the relay presents every packet with one,
+   * the SDP's when given before any packet, else the first packet's, so this
+   * may resolve only once the far end sends. Called again with another codec
+   * (a forked answer after early media), the stream is produced again with it
+   * and the same SSRC (a later a=ssrc changes nothing: see `presentSsrc`).
    */
   receive(codec: LegCodec, announcedSsrc: number | undefined): Promise<void> {
     this.#incomingCodec = codec;
+    // Now, not in the queue: a step still waiting for a first packet goes on with it.
+    if (announcedSsrc !== undefined) this.#relay.presentSsrc(announcedSsrc);
     // A step that failed was reported to its own caller; the next one still runs.
-    this.#producing = this.#producing
-      .catch(() => undefined)
-      .then(() => this.#produceIncoming(announcedSsrc));
+    this.#producing = this.#producing.catch(() => undefined).then(() => this.#produceIncoming());
     return this.#producing;
   }
 
@@ -122,9 +123,9 @@ export class PlainRtpLeg {
    * codec after the answer). A new codec stops what went out with the old one.
    */
   follow(peerId: string, codec: LegCodec): void {
-    const before = this.#followed?.codec;
+    const before = this.#followed;
     this.#followed = { peerId, codec };
-    if (before && !sameLegCodec(before, codec)) this.#sending?.close();
+    if (before && !sameFollowed(before, this.#followed)) this.#sending?.close();
     this.#trySendFollowed();
   }
 
@@ -155,11 +156,12 @@ export class PlainRtpLeg {
   }
 
   /** The far end's stream as a producer with the codec last asked for (once is enough). */
-  async #produceIncoming(announcedSsrc: number | undefined): Promise<void> {
+  async #produceIncoming(): Promise<void> {
     const codec = this.#incomingCodec;
     if (!codec || (this.#incoming && sameLegCodec(this.#incoming.codec, codec))) return;
+    // Always the relay's SSRC, never an SDP's directly: mediasoup drops packets
+    // whose SSRC is not the producer's, and the relay writes its own into each.
     const ssrc =
-      announcedSsrc ??
       this.#relay.ssrc ??
       (await new Promise<number>((resolve) => this.#relay.once('ssrc', resolve)));
     // The codec may have changed again while waiting for the first packet.
@@ -183,29 +185,43 @@ export class PlainRtpLeg {
       .finally(() => (this.#consuming = false));
   }
 
+  /**
+   * Consumes the followed peer's producer in the followed codec. A `follow`
+   * (or a new producer) arriving while a consume awaits finds `#consuming`
+   * set and returns: so this loops until what it made still matches what is
+   * followed, closing a consumer made for what no longer is.
+   */
   async #sendFollowed(): Promise<void> {
-    const followed = this.#followed;
-    if (!followed || this.closed || (this.#sending && !this.#sending.closed)) return;
-    const producer = this.#room
-      .producers()
-      .find(
-        (p) =>
-          p.peerId === followed.peerId &&
-          p.kind === 'audio' &&
-          sameCodec(this.#room.producerCodec(p.producerId), followed.codec),
-      );
-    if (!producer) return;
-    this.#sending = await this.#room.consumePlain(this.peerId, producer.producerId, {
-      codecs: [
-        {
-          ...toCodecParameters(followed.codec, followed.codec.payloadType),
-          kind: 'audio',
-          preferredPayloadType: followed.codec.payloadType,
-        },
-      ],
-      headerExtensions: [],
-    });
-    if (!this.#sendingWanted) await this.#sending.pause();
+    for (;;) {
+      const followed = this.#followed;
+      if (!followed || this.closed || (this.#sending && !this.#sending.closed)) return;
+      const producer = this.#room
+        .producers()
+        .find(
+          (p) =>
+            p.peerId === followed.peerId &&
+            p.kind === 'audio' &&
+            sameCodec(this.#room.producerCodec(p.producerId), followed.codec),
+        );
+      if (!producer) return;
+      const consumer = await this.#room.consumePlain(this.peerId, producer.producerId, {
+        codecs: [
+          {
+            ...toCodecParameters(followed.codec, followed.codec.payloadType),
+            kind: 'audio',
+            preferredPayloadType: followed.codec.payloadType,
+          },
+        ],
+        headerExtensions: [],
+      });
+      if (!this.#followed || !sameFollowed(this.#followed, followed)) {
+        consumer.close();
+        continue;
+      }
+      this.#sending = consumer;
+      if (!this.#sendingWanted) await consumer.pause();
+      return;
+    }
   }
 }
 
@@ -218,6 +234,15 @@ function toCodecParameters(codec: LegCodec, payloadType: number): types.RtpCodec
     parameters: codec.parameters ?? {},
     rtcpFeedback: [],
   };
+}
+
+interface Followed {
+  peerId: string;
+  codec: LegCodec;
+}
+
+function sameFollowed(a: Followed, b: Followed): boolean {
+  return a.peerId === b.peerId && sameLegCodec(a.codec, b.codec);
 }
 
 function sameLegCodec(a: LegCodec, b: LegCodec): boolean {

@@ -1,8 +1,10 @@
 // A small UDP relay between a phone (or a carrier's media server) and the
 // room's PlainTransport. mediasoup routes incoming RTP by SSRC, and SIP
-// equipment rarely announces its SSRC in SDP: the relay learns it from the
-// first packet. It also latches onto where the phone really sends from
-// (symmetric RTP, RFC 4961), which is right behind NAT where the SDP is not.
+// equipment rarely announces its SSRC in SDP: the relay presents every packet
+// from the phone under one SSRC, the SDP's a=ssrc when the leg gives it before
+// any packet, else the first packet's (see `presentSsrc`). It also latches
+// onto where the phone really sends from (symmetric RTP, RFC 4961), which is
+// right behind NAT where the SDP is not.
 //
 //   phone ── RTP ──> rtp socket ─┐                 ┌─> PlainTransport (RTP+RTCP muxed)
 //   phone ── RTCP ─> rtcp socket ─┴─> inner socket ─┘
@@ -15,7 +17,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 
 export interface RtpRelayEvents {
-  /** The phone's SSRC, from its first RTP packet. */
+  /** The SSRC the phone's stream is presented with, once known (see `presentSsrc`). */
   ssrc: [ssrc: number];
 }
 
@@ -63,6 +65,7 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   readonly #outgoingPayloadTypes = new Map<number, number>();
   /** Sources the phone's media may come from (none until its SDP is known). */
   #allowed: ReadonlySet<string> = new Set();
+  /** Written into every RTP packet from the phone; fixed once set. */
   #ssrc: number | undefined;
   #closed = false;
   #out: OutgoingStream | undefined;
@@ -108,7 +111,23 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     return { ip: address, port };
   }
 
+  /** The SSRC every RTP packet from the phone reaches mediasoup with, once known. */
   get ssrc(): number | undefined {
+    return this.#ssrc;
+  }
+
+  /**
+   * Presents the phone's stream as `ssrc` (an SDP's a=ssrc) unless an SSRC is
+   * presented already; returns the one presented. It never changes after: the
+   * producer is made with it, and a new producer for the same stream (another
+   * codec at answer) reuses it, so what mediasoup expects and what the relay
+   * writes cannot disagree, whatever later SDPs announce or streams carry.
+   */
+  presentSsrc(ssrc: number): number {
+    if (this.#ssrc === undefined) {
+      this.#ssrc = ssrc;
+      this.emit('ssrc', ssrc);
+    }
     return this.#ssrc;
   }
 
@@ -131,8 +150,12 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     this.#latched = false;
   }
 
+  /** Sends the room's payload type `from` as `to`; the same number ends an earlier mapping. */
   mapOutgoingPayloadType(from: number, to: number): void {
-    if (from !== to) this.#outgoingPayloadTypes.set(from, to);
+    // A later answer (the 200 after early media's) may take the room's own
+    // number back: a mapping left from the earlier one would still rewrite it.
+    if (from === to) this.#outgoingPayloadTypes.delete(from);
+    else this.#outgoingPayloadTypes.set(from, to);
   }
 
   close(): void {
@@ -159,13 +182,10 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
       } else if (!sameEndpoint(source, this.#phoneRtp)) {
         return; // not the stream we latched onto
       }
-      if (this.#ssrc === undefined) {
-        this.#ssrc = packet.readUInt32BE(8);
-        this.emit('ssrc', this.#ssrc);
-      }
       // The producer knows one SSRC; carriers switch streams at answer (ringback
       // from a media server, then the phone): present them all as that one.
-      packet.writeUInt32BE(this.#ssrc, 8);
+      const ssrc = this.#ssrc ?? this.presentSsrc(packet.readUInt32BE(8));
+      packet.writeUInt32BE(ssrc, 8);
     }
     if (this.#mediasoup) this.#send(this.#inner, packet, this.#mediasoup);
   }

@@ -5,7 +5,7 @@
 // phone could take the call, our ACK and BYE reaching the carrier (its
 // scenario exits 0 only after them), and the call record.
 import { describe, expect, it } from 'vitest';
-import { offersVoiceMessage, type CallerStage } from '../../protocol/call.js';
+import type { CallerStage } from '../../protocol/call.js';
 import {
   call,
   carrierHarness,
@@ -15,7 +15,10 @@ import {
   type CallerView,
   type Harness,
 } from '../support/carrier-harness.js';
-import { ok } from '../support/sender.js';
+import { launchChromium } from '../support/chromium.js';
+import { dominantFrequency, expectTone, TOLERANCE_HZ } from '../support/media-probe.js';
+import { createLink, ok } from '../support/sender.js';
+import { toneWav } from '../support/tones.js';
 
 const setUp = carrierHarness();
 
@@ -38,14 +41,13 @@ async function hangUpAnswered(h: Harness, caller: CallerView): Promise<void> {
   await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
 }
 
-/** Nobody took the call: it ends missed, never connected, and the page offers a voice message. */
+/** Nobody took the call: it ends missed at `stage`, never connected. */
 async function expectMissed(h: Harness, caller: CallerView, stage: CallerStage): Promise<void> {
   await expect.poll(() => caller.stages.at(-1), { timeout: 10_000 }).toBe(stage);
-  // What the reply page does at this stage (client/reply/main.ts).
-  expect(offersVoiceMessage(stage)).toBe(true);
   expect(caller.stages).not.toContain('connected');
-  const done = await record(h, caller.callId);
-  expect(done).toMatchObject({ outcome: 'missed', answeredAt: null, answeredOn: null });
+  await expect
+    .poll(() => record(h, caller.callId))
+    .toMatchObject({ outcome: 'missed', answeredAt: null, answeredOn: null });
 }
 
 describe('carriers in the wild (issue 15)', () => {
@@ -83,6 +85,38 @@ describe('carriers in the wild (issue 15)', () => {
     await hangUpAnswered(h, caller);
   });
 
+  it('plays both forks to the caller when each announces its own SSRC (a=ssrc) and codec', async () => {
+    const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-forked-ssrc-switch' }]);
+    const browser = await launchChromium({ microphoneWav: toneWav(880) });
+    try {
+      const { token } = await createLink(h.sender, { recipientName: 'Grace' });
+      const page = await browser.newPage();
+      await page.goto(`${h.server.url}/r/${token}`);
+      await page.getByRole('button', { name: 'Call', exact: true }).click();
+      // Early media: the first fork's 440 Hz tone, its SDP's a=ssrc naming
+      // another stream than its packets carry.
+      await expectTone(page, 440);
+      await expect
+        .poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 })
+        .toMatch(/^Connected \d+:\d\d$/);
+      // The answering fork's speech (PCMA, another a=ssrc): sound that is not
+      // the tone, which stopped. Silence (0) would mean its packets were dropped.
+      await expect
+        .poll(
+          async () => {
+            const hz = await dominantFrequency(page, '#remote-media audio');
+            return hz > 0 && Math.abs(hz - 440) > TOLERANCE_HZ;
+          },
+          { timeout: 6000, interval: 250 },
+        )
+        .toBe(true);
+      await page.getByRole('button', { name: 'Hang up' }).click();
+      await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('hangs up answers with no usable SDP, tries the next number, then offers a voice message', async () => {
     const h = await setUp(
       [{ name: 'carrier-a', scenario: 'carrier-answer-unusable-sdp' }],
@@ -90,10 +124,15 @@ describe('carriers in the wild (issue 15)', () => {
     );
     const caller = await call(h);
     await expectMissed(h, caller, 'no_answer');
-    expect((await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result])).toEqual([
-      [MOBILE.number, 'unusable SDP: the answer has no SDP'],
-      [DESK.number, 'unusable SDP: the answer has none of the offered codecs'],
-    ]);
+    // The last leg's row is written just after the caller hears the end.
+    await expect
+      .poll(async () =>
+        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
+      )
+      .toEqual([
+        [MOBILE.number, 'unusable SDP: the answer has no SDP'],
+        [DESK.number, 'unusable SDP: the answer has none of the offered codecs'],
+      ]);
     // Each 200 got our ACK and BYE.
     await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
   });
@@ -105,10 +144,15 @@ describe('carriers in the wild (issue 15)', () => {
     );
     const caller = await call(h);
     await expectMissed(h, caller, 'no_answer');
-    expect((await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result])).toEqual([
-      [MOBILE.number, 'unusable Record-Route'],
-      [DESK.number, 'unusable Record-Route'],
-    ]);
+    // The last leg's row is written just after the caller hears the end.
+    await expect
+      .poll(async () =>
+        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
+      )
+      .toEqual([
+        [MOBILE.number, 'unusable Record-Route'],
+        [DESK.number, 'unusable Record-Route'],
+      ]);
     // ACK and BYE reached the carrier: at the 200's Contact, else the Request-URI.
     await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
   });
@@ -117,9 +161,14 @@ describe('carriers in the wild (issue 15)', () => {
     const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-busy-always' }], [MOBILE, DESK]);
     const caller = await call(h);
     await expectMissed(h, caller, 'busy');
-    expect((await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result])).toEqual([
-      [MOBILE.number, '486 Busy Here'],
-      [DESK.number, '486 Busy Here'],
-    ]);
+    // The last leg's row is written just after the caller hears the end.
+    await expect
+      .poll(async () =>
+        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
+      )
+      .toEqual([
+        [MOBILE.number, '486 Busy Here'],
+        [DESK.number, '486 Busy Here'],
+      ]);
   });
 });

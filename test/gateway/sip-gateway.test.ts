@@ -3,6 +3,7 @@
 // and shrugging off garbage.
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trunkUp as carrierTrunkUp } from '../support/carrier-harness.js';
 import { freePortRange } from '../support/free-port.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 import { sippClient, sippServer } from '../support/sipp.js';
@@ -16,11 +17,7 @@ let sipPort: number;
 let carrierPort: number;
 let carrier: ReturnType<typeof sippServer>;
 
-async function trunkUp(): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('voxreply_sip_trunk_up{trunk="carrier"}'));
-  return line ? Number(line.split(' ')[1]) : Number.NaN;
-}
+const trunkUp = (): Promise<number> => carrierTrunkUp(server.url, 'carrier');
 
 beforeAll(async () => {
   sipPort = await freePortRange(1);

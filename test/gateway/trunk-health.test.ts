@@ -15,6 +15,7 @@ import {
   record,
   type CallerView,
   type Harness,
+  trunkUp,
 } from '../support/carrier-harness.js';
 import { freePortRange } from '../support/free-port.js';
 import { ok, signUp } from '../support/sender.js';
@@ -66,15 +67,6 @@ async function setUp(wanted: Carrier[]): Promise<Harness> {
   return { server, sender, carriers };
 }
 
-/** voxreply_sip_trunk_up for `trunk` (NaN: not reported). */
-async function trunkUp(h: Harness, trunk: string): Promise<number> {
-  const text = await (await fetch(`${h.server.url}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`voxreply_sip_trunk_up{trunk="${trunk}"}`));
-  return line ? Number(line.split(' ')[1]) : Number.NaN;
-}
-
 async function hangup(caller: CallerView): Promise<void> {
   ok(await caller.socket.emitWithAck('call:hangup', { callId: caller.callId }));
 }
@@ -90,7 +82,7 @@ describe('trunks that are never pinged (optionsIntervalSeconds 0)', () => {
       { name: 'quiet', scenario: 'carrier-ignores-options', optionsIntervalSeconds: 0 },
     ]);
     // Up from the start: nothing to wait for.
-    expect(await trunkUp(h, 'quiet')).toBe(1);
+    expect(await trunkUp(h.server.url, 'quiet')).toBe(1);
     const caller = await call(h);
     await expect.poll(() => caller.stages, { timeout: 8000 }).toContain('connected');
     expect(caller.stages).not.toContain('no_answer');
@@ -98,7 +90,7 @@ describe('trunks that are never pinged (optionsIntervalSeconds 0)', () => {
     await expect
       .poll(() => legs(h, caller.callId), { timeout: 5000 })
       .toEqual([['quiet', 'answered']]);
-    expect(await trunkUp(h, 'quiet')).toBe(1);
+    expect(await trunkUp(h.server.url, 'quiet')).toBe(1);
   });
 
   it('(pinged, for contrast) keeps such a carrier down: calls never reach it', async () => {
@@ -112,7 +104,7 @@ describe('trunks that are never pinged (optionsIntervalSeconds 0)', () => {
       })
       .toBe(true);
     expect(caller.stages).not.toContain('calling_phone');
-    expect(await trunkUp(h, 'quiet')).toBe(0);
+    expect(await trunkUp(h.server.url, 'quiet')).toBe(0);
   });
 
   it('marks a trunk down on 503 and skips it for the next call', async () => {
@@ -120,12 +112,12 @@ describe('trunks that are never pinged (optionsIntervalSeconds 0)', () => {
       { name: 'overloaded', scenario: 'carrier-unavailable-always', optionsIntervalSeconds: 0 },
       { name: 'quiet', scenario: 'carrier-ignores-options', optionsIntervalSeconds: 0 },
     ]);
-    expect(await trunkUp(h, 'overloaded')).toBe(1);
+    expect(await trunkUp(h.server.url, 'overloaded')).toBe(1);
     // First call: the 503 sends it on to the second trunk, for the same number.
     const first = await call(h);
     await expect.poll(() => first.stages, { timeout: 8000 }).toContain('connected');
-    expect(await trunkUp(h, 'overloaded')).toBe(0);
-    expect(await trunkUp(h, 'quiet')).toBe(1);
+    expect(await trunkUp(h.server.url, 'overloaded')).toBe(0);
+    expect(await trunkUp(h.server.url, 'quiet')).toBe(1);
     await hangup(first);
     await expect
       .poll(() => legs(h, first.callId), { timeout: 5000 })
@@ -140,7 +132,7 @@ describe('trunks that are never pinged (optionsIntervalSeconds 0)', () => {
     await expect
       .poll(() => legs(h, second.callId), { timeout: 5000 })
       .toEqual([['quiet', 'answered']]);
-    expect(await trunkUp(h, 'overloaded')).toBe(0);
+    expect(await trunkUp(h.server.url, 'overloaded')).toBe(0);
   });
 });
 

@@ -80,13 +80,14 @@ async function setUp(carriers: Carrier[], numbers: PhoneNumber[]): Promise<Harne
   const saved = await harness.sender.api('PUT', '/api/me/phones', { phones: numbers });
   expect(saved.status).toBe(200);
   for (const carrier of carriers) {
-    await expect.poll(() => trunkUp(server, carrier.name), { timeout: 8000 }).toBe(1);
+    await expect.poll(() => trunkUp(server.url, carrier.name), { timeout: 8000 }).toBe(1);
   }
   return harness;
 }
 
-async function trunkUp(server: RunningServer, trunk: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+/** voxreply_sip_trunk_up for `trunk` on the server at `url` (NaN: not reported). */
+export async function trunkUp(url: string, trunk: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
   const line = text
     .split('\n')
     .find((l) => l.startsWith(`voxreply_sip_trunk_up{trunk="${trunk}"}`));
