@@ -21,12 +21,25 @@ export interface NpmSipStackOptions {
    * makes a transaction for it (nothing is kept, nothing answered).
    */
   admit?: ((request: SipRequest, remote: Remote) => boolean) | undefined;
+  /** Whether `address`, with `open` TCP/TLS connections now, may open one more. */
+  admitConnection?: ((address: string, open: number) => boolean) | undefined;
   /** Every message in and out (LOG_LEVEL=trace): what sngrep would show. */
   onTrace?: ((direction: 'in' | 'out', message: string) => void) | undefined;
 }
 
 /** The revision of patches/sip+0.0.6.patch this code needs. */
-const SIP_PATCH = 2;
+const SIP_PATCH = 3;
+
+/**
+ * Bounds on what one peer's stream may make us buffer. A SIP message's
+ * headers are rarely past a few kB and its body (SDP) past 10 kB; the
+ * package's defaults (60 kB and 600 kB) let a few thousand half-sent
+ * messages exhaust the heap.
+ */
+const MAX_HEADER_BYTES = 32 * 1024;
+const MAX_CONTENT_BYTES = 64 * 1024;
+/** TCP and TLS connections in all (each a file descriptor and a buffer). */
+const MAX_CONNECTIONS = 512;
 
 export function createNpmSipStack(
   options: NpmSipStackOptions,
@@ -46,6 +59,12 @@ export function createNpmSipStack(
       publicAddress: host,
       udp: true,
       tcp: true,
+      maxBytesHeaders: MAX_HEADER_BYTES,
+      maxContentLength: MAX_CONTENT_BYTES,
+      maxConnections: MAX_CONNECTIONS,
+      ...(options.admitConnection
+        ? { admitConnection: guarded(options.admitConnection, false, options.onError) }
+        : {}),
       ...(options.tls
         ? {
             tls_port: options.tls.port,
@@ -101,6 +120,10 @@ export function createNpmSipStack(
     },
     respond: (request, status, reason, extra) => {
       const response = sip.makeResponse(request, status, reason);
+      // Its transaction keeps the answer (32 s over UDP): a copy of the
+      // request's headers, since a V8 substring keeps the whole text it was
+      // cut from alive (a stranger's 60 kB datagram, kept per answer).
+      response.headers = structuredClone(response.headers);
       // We speak SIP/2.0 whatever the request said (a 505 included).
       response.version = '2.0';
       Object.assign(response.headers, extra?.headers);

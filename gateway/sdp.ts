@@ -1,6 +1,7 @@
 // SDP for the phone leg (RFC 3264 offer/answer), written and read with
 // sdp-transform: one audio stream over plain RTP, the codecs a trunk prefers
 // plus telephone-event (RFC 4733) for DTMF.
+import { isIP } from 'node:net';
 import * as sdpTransform from 'sdp-transform';
 
 /** A codec as both SDP and mediasoup name it (mimeType `audio/<name>`). */
@@ -107,6 +108,7 @@ export function parseAnswer(sdp: string, offered: readonly SdpCodec[]): Negotiat
   if (!audio) throw new SdpError('the answer has no audio stream');
   const address = audio.connection?.ip ?? session.connection?.ip;
   if (!address) throw new SdpError('the answer has no connection address');
+  if (!unicastIPv4(address)) throw new SdpError(`the connection address ${address} is not usable`);
   const codecs = payloadTypes(audio)
     .map((pt) => answeredCodec(audio, pt))
     .filter((c) => c !== undefined);
@@ -145,6 +147,16 @@ export function parseOffer(sdp: string, supported: readonly SdpCodec[]): Negotia
   const choice = codecs.find((c) => c !== undefined && usable(c));
   if (!choice) throw new SdpError('the offer has none of our codecs');
   return parseAnswer(sdp, [choice]);
+}
+
+/**
+ * An address our relay can send a phone's audio to: an IPv4 address of one
+ * host (the relay is IPv4; 0.0.0.0, broadcast and multicast are no phone).
+ */
+function unicastIPv4(address: string): boolean {
+  if (isIP(address) !== 4) return false;
+  const first = Number(address.split('.')[0]);
+  return address !== '0.0.0.0' && address !== '255.255.255.255' && (first < 224 || first > 239);
 }
 
 function validPort(port: number): boolean {

@@ -27,6 +27,13 @@ const GOODBYE_MS = 600;
  */
 const TRUNK_REQUESTS_PER_SECOND = 1000;
 
+/**
+ * TCP/TLS connections one address may hold: a carrier opens a few; a
+ * stranger needs one (a PBX), and each is a file descriptor and a buffer.
+ */
+const TRUNK_CONNECTIONS = 64;
+const STRANGER_CONNECTIONS = 4;
+
 export interface SipGatewayOptions {
   listenIp: string;
   port: number;
@@ -96,6 +103,8 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         tls: options.tls,
         onError: (error) => options.logger.warn({ err: error }, 'SIP stack error'),
         admit: (request, remote) => this.#admit(request, remote),
+        admitConnection: (address, open) =>
+          open < (this.#trustedSources.has(address) ? TRUNK_CONNECTIONS : STRANGER_CONNECTIONS),
         onTrace: options.logger.isLevelEnabled('trace')
           ? (direction, message) => options.logger.trace({ direction, message }, 'SIP message')
           : undefined,
@@ -157,7 +166,8 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         return undefined;
       }
     }
-    this.#logger.warn({ from: remote.address }, 'INVITE from a source no trunk allows');
+    // Debug, not warn: strangers send these by the hundred a second (scanners).
+    this.#logger.debug({ from: remote.address }, 'INVITE from a source no trunk allows');
     this.#stack.respond(request, 403, 'Forbidden');
     return undefined;
   }

@@ -75,6 +75,12 @@ declare module 'sip' {
      * the stack makes a transaction for it.
      */
     admit?: (request: SipRequest, remote: Remote) => boolean;
+    /** Our patch: whether `address`, with `open` connections now, may open another. */
+    admitConnection?: (address: string, open: number) => boolean;
+    /** Our patch: TCP/TLS connections in all. */
+    maxConnections?: number;
+    maxBytesHeaders?: number;
+    maxContentLength?: number;
     logger?: {
       error?: (error: unknown) => void;
       send?: (message: SipRequest | SipResponse, target: unknown) => void;
@@ -93,6 +99,13 @@ declare module 'sip' {
     onRequest: (request: SipRequest, remote: Remote) => void,
   ): Stack;
   export function stringify(message: SipRequest | SipResponse): string;
+  /** A stream's data in, whole messages out; `onFlood` when a peer oversteps (the stream is then closed). */
+  export function makeStreamParser(
+    onMessage: (message: SipRequest | SipResponse) => void,
+    onFlood?: () => void,
+    maxBytesHeaders?: number,
+    maxContentLength?: number,
+  ): (data: string) => void;
   export function makeResponse(request: SipRequest, status: number, reason?: string): SipResponse;
   export function generateBranch(): string;
   /** Set by our patch (patches/sip+0.0.6.patch): its revision. */

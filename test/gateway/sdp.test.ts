@@ -87,4 +87,14 @@ describe('SDP for phone legs', () => {
     const video = [...base, 'm=video 4000 RTP/AVP 96', ''].join('\r\n');
     expect(() => parseAnswer(video, offered)).toThrow('no audio stream');
   });
+
+  it('refuses an answer whose connection address is no single IPv4 host', () => {
+    const answer = (address: string): string =>
+      ['v=0', 'o=- 1 1 IN IP4 1.2.3.4', 's=-', `c=IN IP4 ${address}`, 't=0 0']
+        .concat(['m=audio 4000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''])
+        .join('\r\n');
+    for (const address of ['0.0.0.0', '255.255.255.255', '239.1.2.3', '999.999.1.1', 'pbx.example'])
+      expect(() => parseAnswer(answer(address), offered), address).toThrow('not usable');
+    expect(parseAnswer(answer('203.0.113.9'), offered).address).toBe('203.0.113.9');
+  });
 });

@@ -185,4 +185,31 @@ describe('transports and timers', () => {
   it('keeps a trunk on its own address (another port) up', async () => {
     await expect.poll(() => trunkUp(server.url, 'pbx'), { timeout: 8000 }).toBe(1);
   });
+
+  it('closes a stream that announces a body past 64 kB, and caps a stranger at 4 connections', async () => {
+    const big = await TcpPeer.connect(gateway, STRANGER_IP);
+    await big.write(
+      sipRequest({
+        method: 'OPTIONS',
+        to: gateway,
+        from: big.endpoint,
+        transport: 'TCP',
+        headers: { 'Content-Length': '604800' },
+      }),
+    );
+    // Buffering 600 kB per connection let a few thousand connections exhaust the heap.
+    await expect.poll(() => big.closed).toBe(true);
+    const connections = await Promise.all(
+      Array.from({ length: 6 }, () => TcpPeer.connect(gateway, STRANGER_IP)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(connections.filter((c) => c.closed)).toHaveLength(2);
+    // A trunk's address is not counted with the stranger's.
+    const trusted = await TcpPeer.connect(gateway, TRUNK_EDGE_IP);
+    await trusted.write(
+      sipRequest({ method: 'OPTIONS', to: gateway, from: trusted.endpoint, transport: 'TCP' }),
+    );
+    await expect.poll(() => trusted.text).toMatch(/^SIP\/2\.0 200 /);
+    for (const c of [...connections, trusted]) c.close();
+  });
 });

@@ -1,7 +1,8 @@
 // The patched `sip` package through our adapter, in this process, against
 // raw sockets: what the patch changed (patches/sip+0.0.6.patch, ADR 018)
 // where no server-level test can see it.
-import { afterEach, describe, expect, it } from 'vitest';
+import * as sip from 'sip';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createNpmSipStack } from '../../gateway/npm-sip-stack.js';
 import type { SipRequest, SipStack } from '../../gateway/sip-stack.js';
 import { freePortRange } from '../support/free-port.js';
@@ -119,5 +120,24 @@ describe('the patched SIP stack', () => {
     for (const byte of message) await connection.write(byte);
     await expect.poll(() => connection.text).toMatch(/^SIP\/2\.0 200 /);
     connection.close();
+  });
+
+  it('gives a peer 30 s to finish a message over a stream, however slowly it drips', () => {
+    vi.useFakeTimers();
+    try {
+      let floods = 0;
+      const parse = sip.makeStreamParser(
+        () => undefined,
+        () => (floods += 1),
+      );
+      parse('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKd\r\n');
+      for (let minute = 0; minute < 2; minute++) {
+        vi.advanceTimersByTime(20_000);
+        parse('X');
+      }
+      expect(floods).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
