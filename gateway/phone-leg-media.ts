@@ -93,7 +93,6 @@ export class PhoneLegMedia extends EventEmitter<PhoneLegMediaEvents> {
     if (this.#final) this.#follow(this.#final);
   }
 
-
   /**
    * Keypad tones to the phone (RFC 4733); false when its answer did not take
    * telephone-event or no audio flows yet.
