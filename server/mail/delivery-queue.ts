@@ -23,7 +23,7 @@ import type { MailSpool } from './mail-spool.js';
 import { readAll, rewriteMessage } from './message-rewriter.js';
 import { withoutBccHeader } from './raw-headers.js';
 import { planCopies } from './recipient-plan.js';
-import { editsForCopy, inspectMessage } from './relay-edits.js';
+import { editsForCopy, inspectMessage, takesDevice } from './relay-edits.js';
 import type { Smarthost } from './smarthost.js';
 
 /** Messages delivered at once (the smarthost pool keeps as many connections). */
@@ -59,6 +59,8 @@ export interface SpooledMessage {
   subject: string | null;
   /** Body parts of each kind, counted when planned (the device goes into the last of each). */
   bodyParts?: { html: number; text: number };
+  /** Why every copy goes out as submitted (only Bcc removed), when it does. */
+  asSubmitted?: string;
   /** null until planned (relayed mail); generated mail is one plain copy from the start. */
   copies: SpooledCopy[] | null;
   bounceQueued: boolean;
@@ -251,26 +253,32 @@ export class DeliveryQueue {
 
   /** Who gets which copy; each link's token is chosen now and kept (sealed) in the spool. */
   async #plan(id: string, state: SpooledMessage): Promise<SpooledCopy[]> {
-    const facts = await inspectMessage(
-      createReadStream(this.#options.spool.messagePath(id)),
-      this.#options.links.urlFor(''),
-    ).catch((error: unknown) => {
-      // Mail we cannot read still goes out, as it came.
-      this.#log.warn({ err: error, spoolId: id }, 'could not read a message: no device added');
-      return undefined;
-    });
+    // Outside the catch: a spool that cannot be read is a reason to retry.
+    const message = await readFile(this.#options.spool.messagePath(id));
+    const facts = await inspectMessage(message, this.#options.links.urlFor('')).catch(
+      (error: unknown) => {
+        // Mail we cannot read still goes out, as it came.
+        this.#log.warn({ err: error, spoolId: id }, 'could not read a message: no device added');
+        return undefined;
+      },
+    );
     state.subject = facts?.subject ?? null;
     state.bodyParts = facts?.bodyParts ?? { html: 0, text: 0 };
+    if (facts?.notRoundTripping !== undefined) {
+      // The splitter would change the sender's text (issue 16: it dropped a
+      // line after a boundary look-alike) before any edit of ours.
+      state.asSubmitted = facts.notRoundTripping;
+      this.#log.warn(
+        { spoolId: id, reason: facts.notRoundTripping },
+        'message goes out as submitted (minus Bcc): no device added',
+      );
+    }
+    // A link is minted only for a device that will be inserted somewhere.
     const copies = planCopies({
       envelopeRecipients: state.recipients,
       visibleRecipients: facts?.visibleRecipients ?? [],
       senderEmail: state.mailFrom,
-      addDevice: Boolean(
-        facts &&
-        !facts.optedOut &&
-        !facts.carriesDevice &&
-        facts.bodyParts.html + facts.bodyParts.text > 0,
-      ),
+      addDevice: facts !== undefined && takesDevice(facts),
     });
     this.#log.info(
       { spoolId: id, copies: copies.length, optedOut: facts?.optedOut, had: facts?.carriesDevice },
@@ -321,6 +329,7 @@ export class DeliveryQueue {
   ): Promise<Buffer> {
     const file = this.#options.spool.messagePath(id);
     if (state.origin === 'generated') return readFile(file);
+    if (state.asSubmitted !== undefined) return withoutBccHeader(await readFile(file));
     // Outside the try: a store that cannot answer now is a reason to retry, not to send bare.
     const copyDevice = copy.link
       ? await device.render(this.#options.box.open(copy.link.tokenSealed))

@@ -119,8 +119,13 @@ class BodyPartEditor extends Transform {
       return;
     }
     let encoded = await through(node.getEncoder(), edited);
-    // The line break before the next boundary belongs to the boundary.
-    if (encoded.at(-1) !== 0x0a) encoded = Buffer.concat([encoded, Buffer.from('\r\n')]);
+    // The line break before a delimiter is carried by the delimiter's own
+    // chunk, except after an empty body: the blank line that ended the
+    // headers was that break. Only then does the new content need one (else
+    // the delimiter would stand mid-line). Appending it always gave every
+    // edited part an extra line, and a root body one the sender never wrote.
+    if (node.parentNode && raw.length === 0 && encoded.at(-1) !== 0x0a)
+      encoded = Buffer.concat([encoded, Buffer.from('\r\n')]);
     this.push({ type: 'body', node, value: encoded });
   }
 }
@@ -133,16 +138,48 @@ function isBody(chunk: object): chunk is BodyChunk {
   return (chunk as { type?: unknown }).type === 'body';
 }
 
-/** html or text when the node is a body text part a reader sees as the message. */
+/**
+ * html or text when the node is a body text part a reader sees as the
+ * message. What a mail program shows, decided here (ADR 019):
+ * - text/plain and text/html only. Other text subtypes (text/calendar,
+ *   text/x-vcard, text/csv, text/enriched, unknown ones) are data or markup
+ *   a program reads or renders its own way; a line added to them corrupts an
+ *   invitation or a table, so they are left alone.
+ * - A Content-Type that is not type/subtype (`text`, `text/`) is invalid and
+ *   RFC 2045 5.2 reads it as text/plain: programs show it as the message
+ *   text, so it counts as text.
+ * - A part named by a filename (Content-Disposition filename= or
+ *   Content-Type name=), with or without a disposition value, is a file the
+ *   sender attached: programs list it as an attachment, never edited. So is
+ *   one whose disposition is anything but inline, `filename="x"` written
+ *   without a type included (RFC 2183 2.8: unknown types are attachments).
+ * - A part without Content-Type is text/plain, except directly inside a
+ *   multipart/digest, where it is a message/rfc822 (RFC 2046 5.1.5).
+ * - Nothing inside an embedded message (someone else's mail) or a signed part.
+ */
 function bodyTextKind(node: MimeNode): TextPart['kind'] | undefined {
-  if (node.contentType !== 'text/html' && node.contentType !== 'text/plain') return undefined;
-  if (node.disposition === 'attachment' || node.filename) return undefined;
+  const type = effectiveType(node);
+  if (type !== 'text/html' && type !== 'text/plain') return undefined;
+  if ((node.disposition && node.disposition !== 'inline') || node.filename) return undefined;
   // A forwarded message's parts are someone else's mail; a signed part
   // (S/MIME, PGP/MIME) would show a broken signature after any change.
   for (let parent = node.parentNode; parent; parent = parent.parentNode) {
     if (parent.rfc822 || parent.multipart === 'signed') return undefined;
   }
-  return node.contentType === 'text/html' ? 'html' : 'text';
+  return type === 'text/html' ? 'html' : 'text';
+}
+
+/** The node's content type as a reader applies the container's default rules. */
+export function effectiveType(node: MimeNode): string {
+  const declared = node.headers ? node.headers.get('content-type').length > 0 : false;
+  if (!declared) {
+    // mailsplit defaults every part to text/plain; a digest's parts are messages.
+    return node.parentNode && node.parentNode.multipart === 'digest'
+      ? 'message/rfc822'
+      : node.contentType || 'text/plain';
+  }
+  const type = node.contentType || '';
+  return /^[^/]+\/[^/]+$/.test(type) ? type : 'text/plain';
 }
 
 /** Runs bytes through a transform stream (a transfer-encoding decoder or encoder). */

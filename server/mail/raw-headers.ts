@@ -1,7 +1,7 @@
 // A raw message's top-level header block, read with mailsplit's Headers, for
-// the places that must not parse the whole MIME tree: the relay's From check
-// at submission, and mail the rewriter could not read (which must still lose
-// its Bcc header).
+// the places that must not parse the whole MIME tree: mail the rewriter could
+// not read or must not change (which must still lose its Bcc header), and the
+// address lists the relay's checks and plan read (sender-headers.ts).
 import { Headers } from '@zone-eu/mailsplit';
 import addressparser from 'nodemailer/lib/addressparser';
 import libmime from 'libmime';
@@ -20,11 +20,6 @@ export function withoutBccHeader(message: Buffer): Buffer {
   if (!headers.hasHeader('bcc')) return message;
   headers.remove('bcc');
   return Buffer.concat([headers.build(), rest]);
-}
-
-/** The addresses (with display names) in a header of the message's header block. */
-export function headerAddresses(message: Buffer, key: string): HeaderRecipient[] {
-  return addressesIn(split(message).headers, key);
 }
 
 /** The addresses (with display names) in every `key` header. */

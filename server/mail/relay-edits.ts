@@ -4,7 +4,7 @@
 // put into every body part.
 import type { Headers } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { canInsertInto, carriesDevice, insertDevice } from './device-insertion.js';
 import type { RenderedDevice } from './device.js';
 import { readAll, rewriteMessage, type MessageEdits } from './message-rewriter.js';
@@ -26,11 +26,35 @@ export interface MessageFacts {
   visibleRecipients: HeaderRecipient[];
   optedOut: boolean;
   carriesDevice: boolean;
+  /**
+   * Whether the last body part of each kind (where a device goes) can take
+   * one: a message with none gets no device, so no link is minted for it.
+   */
+  insertable: { html: boolean; text: boolean };
+  /**
+   * Why the message must go out as submitted, or undefined. Set when the
+   * splitter and joiner, with no edit at all, do not give back the exact
+   * bytes: every copy built from them would change the sender's message.
+   */
+  notRoundTripping: string | undefined;
 }
 
-/** Reads the headers and body parts once (pass one of two). */
+/** Whether a copy of the message with these facts would carry a device. */
+export function takesDevice(facts: MessageFacts): boolean {
+  return (
+    !facts.optedOut &&
+    !facts.carriesDevice &&
+    facts.notRoundTripping === undefined &&
+    (facts.insertable.html || facts.insertable.text)
+  );
+}
+
+/**
+ * Reads the headers and body parts once (pass one of two), and checks that
+ * the split and join give the message back byte for byte.
+ */
 export async function inspectMessage(
-  source: Readable,
+  message: Buffer,
   replyUrlPrefix: string,
 ): Promise<MessageFacts> {
   const facts: MessageFacts = {
@@ -39,9 +63,11 @@ export async function inspectMessage(
     optedOut: false,
     carriesDevice: false,
     bodyParts: { html: 0, text: 0 },
+    insertable: { html: false, text: false },
+    notRoundTripping: undefined,
   };
-  await readAll(
-    rewriteMessage(source, {
+  const joined = await readAll(
+    rewriteMessage(Readable.from([message]), {
       headers: (headers) => {
         const subject = decodedHeader(headers, 'subject');
         facts.subject = withoutTag(subject) || undefined;
@@ -51,12 +77,26 @@ export async function inspectMessage(
       },
       textPart: (part) => {
         facts.bodyParts[part.kind] += 1;
+        // The last one of its kind wins: the device goes there (editsForCopy).
+        facts.insertable[part.kind] = canInsertInto(part);
         if (carriesDevice(part, replyUrlPrefix)) facts.carriesDevice = true;
         return undefined;
       },
     }),
   );
+  if (!joined.equals(message)) facts.notRoundTripping = firstDifference(message, joined);
   return facts;
+}
+
+/** Where two messages first differ, for the log (never their content). */
+function firstDifference(input: Buffer, output: Buffer): string {
+  let at = 0;
+  while (at < input.length && at < output.length && input[at] === output[at]) at += 1;
+  const line = input.subarray(0, at).toString('latin1').split('\n').length;
+  return (
+    `split/join without edits is not byte-identical (input ${input.length} bytes, ` +
+    `output ${output.length} bytes, first difference at byte ${at}, line ${line})`
+  );
 }
 
 export interface CopyEdits {

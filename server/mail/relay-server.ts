@@ -1,17 +1,16 @@
 // The SMTP submission server senders point their mail program at. Only a
 // logged-in sender may send (their password or an app password), only as
 // themselves, and a message is on disk before the relay says 250.
-import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
-import { verifyPassword } from '../security/password.js';
+import { matchPassword, TooManyChecksError } from '../security/password-checks.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { AppPasswordStore } from '../store/app-password-store.js';
 import type { DeliveryQueue, SpooledMessage } from './delivery-queue.js';
 import type { MailSpool } from './mail-spool.js';
-import { headerAddresses } from './raw-headers.js';
+import { checkSenderHeaders, readHeaderBlock } from './sender-headers.js';
 
 export interface RelayServerOptions {
   host: string;
@@ -52,6 +51,11 @@ export class RelayServer {
       name: options.hostname,
       banner: 'Voxreply mail relay',
       size: options.maxMessageBytes,
+      // The library's own refusal of `SIZE=` at MAIL FROM carries no enhanced
+      // code (they are off, as our replies write their own): hidden here, the
+      // limit is checked in onMailFrom with the same reply as after DATA.
+      // EHLO then advertises SIZE without its number (RFC 1870 allows it).
+      hideSize: true,
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: false,
       ...(options.tls
@@ -74,6 +78,9 @@ export class RelayServer {
         const sender = senderOf(session);
         if (address.address.toLowerCase() !== sender.email)
           return done(smtpError(553, `5.7.1 You may send only as ${sender.email}`));
+        const args: Record<string, unknown> = address.args || {};
+        const declared = Number(args.SIZE ?? 0);
+        if (declared > options.maxMessageBytes) return done(tooBig(options.maxMessageBytes));
         done();
       },
       onRcptTo: (_address, session, done) => {
@@ -124,15 +131,31 @@ export class RelayServer {
   /** The sender's own password, or one of their app passwords. */
   async #authenticate(username: string, password: string, address: string): Promise<Sender> {
     const { accounts, appPasswords, limits } = this.#options;
-    if (await limits.exhausted(limits.relayAuthPerIp, address))
-      throw smtpError(454, '4.7.0 Too many failed logins; try again later');
-    const account = await accounts.findByEmail(username);
-    const valid =
-      account !== undefined &&
-      ((await appPasswords.accountFor(password)) === account.id ||
-        (await verifyPassword(password, account.passwordHash)));
-    if (!account || !valid) {
-      await limits.spendOnFailure(limits.relayAuthPerIp, address);
+    const busy = () => smtpError(454, '4.7.0 Too many failed logins; try again later');
+    // The checks this address has in flight are bounded first (synchronously, so
+    // AUTH commands arriving together cannot all pass), then an attempt is
+    // reserved against the failed-login limit before the password is checked,
+    // and given back if it was right.
+    const account = await limits.passwordChecks
+      .run(address, async () => {
+        if (!(await limits.reserve(limits.relayAuthPerIp, address))) throw busy();
+        const candidates = await accounts.loginCandidates(username);
+        const byAppPassword = await appPasswords.accountFor(password);
+        // Same scrypt work whether or not the address has an account.
+        const match =
+          candidates.find((candidate) => candidate.id === byAppPassword) ??
+          (await matchPassword(password, candidates));
+        if (match) await limits.refund(limits.relayAuthPerIp, address);
+        return match;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TooManyChecksError) {
+          this.#log.info({ remoteAddress: address }, 'mail relay login refused: too many at once');
+          throw busy();
+        }
+        throw error;
+      });
+    if (!account) {
       this.#log.info({ remoteAddress: address }, 'mail relay login refused');
       throw smtpError(535, '5.7.8 Username and password not accepted');
     }
@@ -142,8 +165,6 @@ export class RelayServer {
   async #accept(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const { spool, queue, limits, maxMessageBytes } = this.#options;
     const sender = senderOf(session);
-    const tooBig = () =>
-      smtpError(552, `5.3.4 Message larger than ${Math.floor(maxMessageBytes / 1048576)} MB`);
     try {
       await limits.take(limits.relayMessagesPerAccount, String(sender.accountId));
     } catch {
@@ -170,7 +191,7 @@ export class RelayServer {
           bounceQueued: false,
         },
         async (file) => {
-          if (message.exceeded()) throw tooBig();
+          if (message.exceeded()) throw tooBig(maxMessageBytes);
           await checkFromHeader(file, sender.email);
         },
       )
@@ -188,6 +209,11 @@ export class RelayServer {
   }
 }
 
+/** Both size refusals (declared at MAIL FROM, found after DATA): one reply. */
+function tooBig(maxMessageBytes: number): Error & { responseCode: number } {
+  return smtpError(552, `5.3.4 Message larger than ${Math.floor(maxMessageBytes / 1048576)} MB`);
+}
+
 /** The message stream, cut off (and the rest drained) once it passes `max` bytes. */
 function capped(source: Readable, max: number): { stream: Readable; exceeded: () => boolean } {
   let bytes = 0;
@@ -201,23 +227,11 @@ function capped(source: Readable, max: number): { stream: Readable; exceeded: ()
 }
 
 /**
- * A sender sends as themselves: every From address must be theirs (a missing
- * From is left to the receiving side, as RFC 6409 allows).
+ * A sender sends as themselves: every top-level From and Sender address must
+ * be theirs, wherever it stands in a header block of bounded size.
  */
 async function checkFromHeader(file: string, email: string): Promise<void> {
-  const handle = await open(file, 'r');
-  let head: Buffer;
-  try {
-    // A header block is rarely past a few kB; 64 kB holds any From line.
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-  const from = headerAddresses(head, 'from');
-  if (from.some((entry) => entry.address.toLowerCase() !== email))
-    throw smtpError(550, `5.7.1 From must be your own address (${email})`);
+  checkSenderHeaders(await readHeaderBlock(file), email);
 }
 
 function isLoopback(host: string): boolean {
