@@ -6,8 +6,9 @@ export const signUpSchema = z.object({
   email: z.email({ message: 'must be an email address' }).max(254),
   password: z.string().min(8, 'must be at least 8 characters').max(200),
   /**
-   * The personal reply link the person came from ("Get your own link"): when it
-   * was sent to this email, the address counts as confirmed.
+   * The personal reply link the person came from ("Get your own link"). Kept
+   * for the form's sake; it confirms nothing (a forwarded email carries it):
+   * only the code mailed to the address does.
    */
   fromLink: z
     .string()
@@ -15,6 +16,12 @@ export const signUpSchema = z.object({
     .optional(),
 });
 export type SignUpBody = z.infer<typeof signUpSchema>;
+
+/** The code from the confirmation email (the link's `#confirm=` part). */
+export const confirmEmailSchema = z.object({
+  code: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a confirmation code'),
+});
+export type ConfirmEmailBody = z.infer<typeof confirmEmailSchema>;
 
 export const logInSchema = z.object({
   email: z.email({ message: 'must be an email address' }).max(254),
@@ -64,7 +71,7 @@ export interface Me {
   id: number;
   name: string;
   email: string;
-  /** The address was confirmed (the account was made from a link sent to it). */
+  /** The address was confirmed (the code mailed to it came back). */
   emailConfirmed: boolean;
   settings: AccountSettings;
 }

@@ -65,6 +65,11 @@ function startApp(me: Me): void {
   show(byId('auth'), false);
   show(byId('app'), true);
   byId('me').textContent = `${me.name} (${me.email})`;
+  // Until the mailed link comes back the account sees none of the address's
+  // replies: say why, and where to look.
+  const unconfirmed = byId('unconfirmed');
+  unconfirmed.textContent = `Check your mail: a confirmation link was sent to ${me.email}. Your replies are shown once you open it.`;
+  show(unconfirmed, !me.emailConfirmed);
   const socket = connect(byId('connection'));
   const id = deviceId();
   const calls = new CallUi(socket);
@@ -113,8 +118,29 @@ function startApp(me: Me): void {
   if (me.emailConfirmed) void renderReplies();
 }
 
+/**
+ * The link in the confirmation email lands here as /app#confirm=<code>: the code
+ * goes to the server (never in a query string, so not in logs or Referer).
+ */
+async function confirmFromLink(): Promise<string | null> {
+  const code = /^#confirm=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
+  if (!code) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  try {
+    const me = await api<Me>('POST', '/api/confirm', { code });
+    return `${me.email} is confirmed: your replies are shown below.`;
+  } catch (failure) {
+    return failure instanceof Error ? failure.message : String(failure);
+  }
+}
+
+const confirmation = await confirmFromLink();
 api<{ me: Me | null }>('GET', '/api/session').then(
-  ({ me }) => (me ? startApp(me) : showAuth()),
+  ({ me }) => {
+    if (me) startApp(me);
+    else showAuth();
+    if (confirmation) byId(me ? 'notice' : 'auth-error').textContent = confirmation;
+  },
   (error: unknown) => {
     showAuth();
     byId('auth-error').textContent = error instanceof Error ? error.message : String(error);

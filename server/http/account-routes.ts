@@ -2,6 +2,7 @@
 import type {} from '@fastify/cookie';
 import type { FastifyPluginAsync } from 'fastify';
 import {
+  confirmEmailSchema,
   logInSchema,
   signUpSchema,
   updateSettingsSchema,
@@ -10,11 +11,13 @@ import {
 } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { LinkService } from '../links/link-service.js';
-import { linkUsable, type LinkStore } from '../store/link-store.js';
 import { RequestError } from '../realtime/validated-handler.js';
-import { hashPassword, verifyPassword } from '../security/password.js';
+import type { AddressConfirmations } from '../security/address-confirmation.js';
+import { hashPassword } from '../security/password.js';
+import { matchPassword, TooManyChecksError } from '../security/password-checks.js';
+import { passwordWeakness } from '../security/password-strength.js';
 import type { RateLimits } from '../security/rate-limits.js';
-import { EmailTakenError, type Account, type AccountStore } from '../store/account-store.js';
+import type { Account, AccountStore } from '../store/account-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
 import {
@@ -28,8 +31,9 @@ export interface AccountRoutesOptions {
   accounts: AccountStore;
   sessions: SessionStore;
   links: LinkService;
-  linkStore: LinkStore;
   limits: RateLimits;
+  /** Mails confirmation codes and takes them back. */
+  confirmations: AddressConfirmations;
   secureCookies: boolean;
   /** Told when settings change, so live views (status, devices) refresh. */
   onSettingsChanged: (accountId: number) => void;
@@ -43,45 +47,49 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
   app.post('/api/signup', async (request, reply) => {
     await limits.take(limits.signUpPerIp, request.ip);
     const body = parseBody(signUpSchema, request.body);
-    let account: Account;
-    try {
-      account = await accounts.create({
-        email: body.email,
-        displayName: body.name,
-        passwordHash: await hashPassword(body.password),
-      });
-    } catch (error) {
-      if (error instanceof EmailTakenError)
-        throw new RequestError(ErrorCode.Conflict, 'an account with this email already exists');
-      throw error;
-    }
+    const weakness = passwordWeakness(body.password, [body.email, ...body.name.split(/\s+/)]);
+    if (weakness) throw new RequestError(ErrorCode.WeakPassword, weakness);
+    // A taken address is no refusal: the answer (and its work) must not tell a
+    // stranger that it has an account. The new account starts unconfirmed and
+    // sees nothing of the address's mail until the code mailed there comes back.
+    const passwordHash = await limits.passwordChecks
+      .run(request.ip, () => hashPassword(body.password))
+      .catch(tooManyAtOnce);
+    const account = await accounts.register({
+      email: body.email,
+      displayName: body.name,
+      passwordHash,
+    });
     await options.links.createSignature(account.id);
-    // Holding a link the relay mailed to this address proves the person reads its
-    // mail. Not a link a sender made by hand: its creator holds the token too.
-    if (body.fromLink) {
-      const link = await options.linkStore.findByToken(body.fromLink);
-      if (
-        link?.kind === 'recipient' &&
-        link.messageKey !== null &&
-        linkUsable(link) &&
-        link.recipientEmail === account.email
-      ) {
-        await accounts.markEmailVerified(account.id);
-        account.emailVerifiedAt = new Date();
-      }
-    }
+    options.confirmations.request(account);
+    request.log.info({ accountId: account.id }, 'account created');
     setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
     return reply.code(201).send(me(account));
+  });
+
+  // The link in the confirmation email lands on the desk app, which posts its code here.
+  app.post('/api/confirm', async (request) => {
+    await limits.take(limits.logInPerIp, request.ip);
+    const { code } = parseBody(confirmEmailSchema, request.body);
+    const account = await options.confirmations.confirm(code);
+    if (!account)
+      throw new RequestError(
+        ErrorCode.BadRequest,
+        'This confirmation code is unknown, already used or expired. Sign up again for a new one.',
+      );
+    return me(account);
   });
 
   app.post('/api/login', async (request, reply) => {
     await limits.take(limits.logInPerIp, request.ip);
     const body = parseBody(logInSchema, request.body);
-    const account = await accounts.findByEmail(body.email);
-    // Same answer for an unknown email and a wrong password.
-    if (!account || !(await verifyPassword(body.password, account.passwordHash))) {
-      throw new RequestError(ErrorCode.Unauthorized, 'wrong email or password');
-    }
+    // Same answer and the same scrypt work for an unknown email and a wrong password.
+    const account = await limits.passwordChecks
+      .run(request.ip, async () =>
+        matchPassword(body.password, await accounts.loginCandidates(body.email)),
+      )
+      .catch(tooManyAtOnce);
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'wrong email or password');
     setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
     return me(account);
   });
@@ -128,6 +136,13 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
 
   return Promise.resolve();
 };
+
+/** A client with its share of password checks in flight is told to slow down. */
+function tooManyAtOnce(error: unknown): never {
+  if (error instanceof TooManyChecksError)
+    throw new RequestError(ErrorCode.RateLimited, 'too many log-ins at once; try again shortly');
+  throw error;
+}
 
 function me(account: Account): Me {
   return {

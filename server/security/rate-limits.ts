@@ -3,6 +3,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../protocol/errors.js';
 import { RequestError } from '../realtime/validated-handler.js';
+import { PasswordChecks } from './password-checks.js';
 
 export class RateLimits {
   readonly signUpPerIp: RateLimiterMemory;
@@ -18,6 +19,10 @@ export class RateLimits {
   readonly chatPerLink: RateLimiterMemory;
   readonly voicemailPerLink: RateLimiterMemory;
   readonly groupWatchPerIp: RateLimiterMemory;
+  /** Password checks in flight, per client address and overall (HTTP and relay share the pool). */
+  readonly passwordChecks = new PasswordChecks();
+  readonly linkLookupPerIp: RateLimiterMemory;
+  readonly badgePerIp: RateLimiterMemory;
 
   /** `multiplier` scales every allowance (RATE_LIMIT_MULTIPLIER). */
   constructor(multiplier = 1) {
@@ -43,19 +48,31 @@ export class RateLimits {
     this.chatPerLink = limiter(60, 600);
     // A reply page asks once per load (and again after a reconnect).
     this.groupWatchPerIp = limiter(30, 60);
+    // Reply pages and their link lookups (/r/ and /api/reply/, two per page load):
+    // an office opening links behind one address stays far below; guessing does not.
+    this.linkLookupPerIp = limiter(120, 60);
+    // Status badges (/b/): one per message a mail client shows, and webmail image
+    // proxies fetch them for many readers from few addresses.
+    this.badgePerIp = limiter(600, 60);
   }
 
-  /** Whether `key` has no points left (for limits spent only on failures). */
-  async exhausted(limiter: RateLimiterMemory, key: string): Promise<boolean> {
-    const state = await limiter.get(key);
-    return state !== null && state.consumedPoints >= limiter.points;
-  }
-
-  /** Spends one point on a failure; running out is what `exhausted` reports next time. */
-  async spendOnFailure(limiter: RateLimiterMemory, key: string): Promise<void> {
-    await limiter.consume(key).catch((rejection: unknown) => {
+  /**
+   * For limits spent only on failures: takes a point before the attempt (false
+   * when none is left), so attempts started together cannot all pass a check
+   * made before any of them failed. `refund` gives it back on success.
+   */
+  async reserve(limiter: RateLimiterMemory, key: string): Promise<boolean> {
+    try {
+      await limiter.consume(key);
+      return true;
+    } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    });
+      return false;
+    }
+  }
+
+  async refund(limiter: RateLimiterMemory, key: string): Promise<void> {
+    await limiter.reward(key, 1);
   }
 
   /** Spends one point, or throws `rate_limited` saying when to retry. */

@@ -1,5 +1,8 @@
-// Sender accounts. Emails are stored lower-cased and unique.
-import type { Kysely, Selectable } from 'kysely';
+// Sender accounts. Emails are stored lower-cased. An address is unique among
+// accounts that confirmed it (a code mailed there); until then several
+// accounts may name it, so that a sign-up never reveals a taken address and the
+// mailbox's owner can claim it from whoever signed up first (ADR 006).
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountSettings, MyReply, UpdateSettingsBody } from '../../protocol/accounts.js';
 import type { AccountTable, Database } from './schema.js';
 
@@ -9,10 +12,13 @@ export interface Account {
   displayName: string;
   passwordHash: string;
   createdAt: Date;
-  /** When the address was confirmed (made from a link sent to it), or null. */
+  /** When the address was confirmed (a code mailed to it came back), or null. */
   emailVerifiedAt: Date | null;
   settings: AccountSettings;
 }
+
+/** Bounds the password checks one log-in may cost (an address signed up again and again). */
+export const MAX_LOGIN_CANDIDATES = 3;
 
 export interface NewAccount {
   email: string;
@@ -63,13 +69,83 @@ export class AccountStore {
     });
   }
 
-  async findByEmail(email: string): Promise<Account | undefined> {
+  /**
+   * A sign-up: unlike `create`, an address other accounts name is no obstacle
+   * (only confirming it is exclusive, see `confirmEmail`).
+   */
+  async register(account: NewAccount, now = new Date()): Promise<Account> {
     const row = await this.#db
+      .insertInto('accounts')
+      .values({
+        email: normaliseEmail(account.email),
+        display_name: account.displayName,
+        password_hash: account.passwordHash,
+        created_at: now.toISOString(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAccount(row);
+  }
+
+  /** The account that speaks for an address: the one that confirmed it, else the oldest. */
+  async findByEmail(email: string): Promise<Account | undefined> {
+    return (await this.loginCandidates(email, 1))[0];
+  }
+
+  /**
+   * Accounts a password for `email` may open, confirmed first, then oldest.
+   * Several only while an address is unconfirmed and was signed up more than once.
+   */
+  async loginCandidates(email: string, limit = MAX_LOGIN_CANDIDATES): Promise<Account[]> {
+    const rows = await this.#db
       .selectFrom('accounts')
       .selectAll()
       .where('email', '=', normaliseEmail(email))
-      .executeTakeFirst();
-    return row && toAccount(row);
+      // NULLs last on both engines: confirmed rows sort by a 0 key.
+      .orderBy(sql`case when email_verified_at is null then 1 else 0 end`)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toAccount);
+  }
+
+  /**
+   * Marks `email` confirmed for this account if it still names it and no other
+   * account confirmed it. Other accounts naming the address lose it (renamed to
+   * an address under .invalid, RFC 2606): whoever proved the mailbox owns it.
+   */
+  async confirmEmail(id: number, email: string, now = new Date()): Promise<boolean> {
+    const address = normaliseEmail(email);
+    return this.#db.transaction().execute(async (trx) => {
+      const holder = await trx
+        .selectFrom('accounts')
+        .select('id')
+        .where('email', '=', address)
+        .where('email_verified_at', 'is not', null)
+        .executeTakeFirst();
+      if (holder && holder.id !== id) return false;
+      const mine = await trx
+        .updateTable('accounts')
+        .set({ email_verified_at: now.toISOString() })
+        .where('id', '=', id)
+        .where('email', '=', address)
+        .executeTakeFirst();
+      if (Number(mine.numUpdatedRows) !== 1) return false;
+      const others = await trx
+        .selectFrom('accounts')
+        .select('id')
+        .where('email', '=', address)
+        .where('id', '!=', id)
+        .execute();
+      for (const other of others) {
+        await trx
+          .updateTable('accounts')
+          .set({ email: `released-${other.id}@voxreply.invalid` })
+          .where('id', '=', other.id)
+          .execute();
+      }
+      return true;
+    });
   }
 
   async updateSettings(id: number, change: UpdateSettingsBody): Promise<Account | undefined> {
@@ -95,14 +171,6 @@ export class AccountStore {
       await this.#db.updateTable('accounts').set(values).where('id', '=', id).execute();
     }
     return this.findById(id);
-  }
-
-  async markEmailVerified(id: number, now = new Date()): Promise<void> {
-    await this.#db
-      .updateTable('accounts')
-      .set({ email_verified_at: now.toISOString() })
-      .where('id', '=', id)
-      .execute();
   }
 
   /**

@@ -85,6 +85,15 @@ export interface Database {
   app_passwords: AppPasswordTable;
   voicemails: VoicemailTable;
   chat_messages: ChatMessageTable;
+  email_confirmations: EmailConfirmationTable;
+}
+
+/** A code mailed to an address; only its hash is kept. */
+export interface EmailConfirmationTable {
+  code_hash: string;
+  account_id: number;
+  email: string;
+  expires_at: string;
 }
 
 export interface PhoneNumberTable {

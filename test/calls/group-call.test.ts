@@ -2,8 +2,9 @@
 // email (To and Cc) see its call, join it, leave it; the sender sees who else
 // got the email and invites them; Bcc recipients and hand-made links stay out;
 // a call holds eight people.
+import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MyReply } from '../../protocol/accounts.js';
+import type { Me, MyReply } from '../../protocol/accounts.js';
 import type { CallProgress, CallRecordView } from '../../protocol/call.js';
 import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
 import type { LinkInfo } from '../../protocol/links.js';
@@ -99,6 +100,27 @@ async function answeredCall(
   ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId }));
   await expect.poll(() => first.stages.at(-1)).toBe('connected');
   return started;
+}
+
+/** The code in the confirmation email the sink received for `to` (as its reader sees it). */
+async function confirmationCode(to: string): Promise<string> {
+  let code = '';
+  await expect
+    .poll(
+      async () => {
+        for (const mail of relay.sink.received) {
+          if (!mail.to.includes(to)) continue;
+          const parsed = await simpleParser(mail.raw);
+          if (parsed.subject !== 'Confirm your email address for Voxreply') continue;
+          code = /#confirm=([A-Za-z0-9_-]+)/.exec(parsed.text ?? '')?.[1] ?? '';
+          if (code) return true;
+        }
+        return false;
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
+  return code;
 }
 
 function join(page: Page, callId: string, callerName: string, video = false) {
@@ -230,7 +252,9 @@ describe('group replies', () => {
     const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
     expect(history[0]).toMatchObject({ callerName: 'Ada', outcome: 'answered', guests: ['Bob'] });
 
-    // Bob signs up from his link: his replies include the call he joined.
+    // Bob signs up from his link and confirms his address with the code mailed to
+    // it (holding a link proves nothing: it may have been forwarded): his replies
+    // then include the call he joined.
     const signup = await fetch(`${server.url}/api/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -242,9 +266,21 @@ describe('group replies', () => {
       }),
     });
     expect(signup.status).toBe(201);
+    expect(((await signup.json()) as Me).emailConfirmed).toBe(false);
     const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const replies = await fetch(`${server.url}/api/me/replies`, { headers: { cookie } });
-    expect((await replies.json()) as MyReply[]).toEqual([
+    const replies = async () =>
+      (await (
+        await fetch(`${server.url}/api/me/replies`, { headers: { cookie } })
+      ).json()) as MyReply[];
+    expect(await replies()).toEqual([]);
+    const confirmed = await fetch(`${server.url}/api/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ code: await confirmationCode('bob@example.org') }),
+    });
+    expect(confirmed.status).toBe(200);
+    expect(((await confirmed.json()) as Me).emailConfirmed).toBe(true);
+    expect(await replies()).toEqual([
       expect.objectContaining({ callId, senderName: 'Sam Sender', outcome: 'joined' }),
     ]);
   });

@@ -1,8 +1,10 @@
 // The invitation loop in Chromium: after a call on a link the relay mailed,
 // the reply page offers "Get your own reply-by-voice link"; the sign-up comes
-// filled in, and the new account (holding the link mailed to its address)
-// sees the calls it made through links sent there. An address that was only
-// typed, or "confirmed" with a link a sender made by hand, shows nothing.
+// filled in, and once the person opens the confirmation link mailed to their
+// address, the new account sees the calls it made through links sent there.
+// An address that was only typed, or "confirmed" with a link a sender made by
+// hand, shows nothing.
+import { simpleParser } from 'mailparser';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me, MyReply } from '../../protocol/accounts.js';
@@ -47,6 +49,27 @@ async function mailedLink(sender: Sender, to: string, name: string): Promise<str
   return links.get(to) ?? '';
 }
 
+/** The link in the confirmation email the sink received for `to`, as its reader would click it. */
+async function confirmationLink(to: string): Promise<string> {
+  let link = '';
+  await expect
+    .poll(
+      async () => {
+        for (const mail of relay.sink.received) {
+          if (!mail.to.includes(to)) continue;
+          const parsed = await simpleParser(mail.raw);
+          if (parsed.subject !== 'Confirm your email address for Voxreply') continue;
+          link = /https?:\/\/\S+\/app#confirm=[A-Za-z0-9_-]+/.exec(parsed.text ?? '')?.[0] ?? '';
+          if (link) return true;
+        }
+        return false;
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
+  return link;
+}
+
 /** A call through the link that nobody answers (the sender is in do-not-disturb). */
 async function unansweredCall(token: string): Promise<void> {
   const caller = await connectCaller(server.url);
@@ -78,7 +101,26 @@ describe('the invitation loop', () => {
     await form.getByLabel('Password').fill('correct horse battery');
     await form.getByRole('button', { name: 'Sign up' }).click();
 
-    const replies = page.getByRole('region', { name: 'Your replies' });
+    // Holding the link proves nothing (a forwarded email carries it): the desk
+    // says where the confirmation went and shows no replies yet.
+    await expect
+      .poll(() => page.locator('#unconfirmed').textContent(), { timeout: 10_000 })
+      .toContain(`a confirmation link was sent to ${grace}`);
+    expect(await page.getByRole('region', { name: 'Your replies' }).count()).toBe(0);
+
+    // Grace opens the link in the mail (a new tab of the same browser).
+    const link = await confirmationLink(grace);
+    expect(link.startsWith(`${server.url}/app#confirm=`)).toBe(true);
+    const confirmed = await context.newPage();
+    await confirmed.goto(link);
+    await expect
+      .poll(() => confirmed.locator('#notice').textContent(), { timeout: 10_000 })
+      .toBe(`${grace} is confirmed: your replies are shown below.`);
+    expect(await confirmed.locator('#unconfirmed').isHidden()).toBe(true);
+    // The code left the address bar (no later copy or bookmark carries it).
+    expect(new URL(confirmed.url()).hash).toBe('');
+
+    const replies = confirmed.getByRole('region', { name: 'Your replies' });
     await expect
       .poll(() => replies.locator('td').allTextContents(), { timeout: 10_000 })
       .toEqual([

@@ -183,7 +183,8 @@ describe('SMTP relay', () => {
       [bob],
     );
     expect(forged.transcript).toMatch(/550 5\.7\.1 From must be your own address/);
-    expect(sink.received).toHaveLength(0);
+    // Nothing reached Bob (the sink has only the senders' sign-up confirmations).
+    expect(sink.received.filter((mail) => mail.to.includes(bob))).toHaveLength(0);
   });
 
   describe('every shape of message arrives with one device per body part and every part intact', async () => {

@@ -11,6 +11,7 @@ import * as invitations from './007-invitations.js';
 import * as chatKeys from './008-chat-keys.js';
 import * as groupCalls from './009-group-calls.js';
 import * as unfinishedCalls from './010-unfinished-calls.js';
+import * as addressConfirmation from './011-address-confirmation.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '008-chat-keys': chatKeys,
   '009-group-calls': groupCalls,
   '010-unfinished-calls': unfinishedCalls,
+  '011-address-confirmation': addressConfirmation,
 };
