@@ -16,6 +16,8 @@ export const ErrorCode = {
   MediaUnavailable: 'media_unavailable',
   /** The upload is not of a kind this accepts (a voice message that is not Ogg/Opus). */
   UnsupportedMedia: 'unsupported_media',
+  /** A new password is too easy to guess (a common password, a pattern, the person's name). */
+  WeakPassword: 'weak_password',
   /** A unique value is already taken (an email address, ...). */
   Conflict: 'conflict',
   /** A group call already has as many participants as it can take. */

@@ -12,3 +12,4 @@ export * from './mail.js';
 export * from './voicemail.js';
 export * from './chat.js';
 export * from './group.js';
+export * from './event-names.js';

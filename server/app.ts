@@ -13,7 +13,8 @@ import type { Config } from './config.js';
 import { accountRoutes } from './http/account-routes.js';
 import { clientRoutes } from './http/client-routes.js';
 import { healthRoutes } from './http/health-routes.js';
-import { installErrorHandler } from './http/http-errors.js';
+import { connectionGuard } from './http/connection-guard.js';
+import { frameworkErrors, installErrorHandler } from './http/http-errors.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { linkRoutes } from './http/link-routes.js';
 import { mailRoutes } from './http/mail-routes.js';
@@ -21,6 +22,7 @@ import { metricsRoutes } from './http/metrics-routes.js';
 import { voicemailRoutes } from './http/voicemail-routes.js';
 import { phoneRoutes } from './http/phone-routes.js';
 import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
+import { installWebGuards, sameOrigin } from './http/web-guards.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
 import { startMail, type Mail } from './mail/mail.js';
@@ -38,10 +40,12 @@ import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import type { VoxServer } from './realtime/typed-server.js';
+import { AddressConfirmations } from './security/address-confirmation.js';
 import { RateLimits } from './security/rate-limits.js';
 import { SealedBox } from './security/sealed-box.js';
 import { loadServerKey } from './security/server-key.js';
 import { AccountStore } from './store/account-store.js';
+import { EmailConfirmationStore } from './store/email-confirmation-store.js';
 import { AppPasswordStore } from './store/app-password-store.js';
 import { CallStore } from './store/call-store.js';
 import { ChatStore } from './store/chat-store.js';
@@ -62,13 +66,6 @@ export interface App {
   /** Listening URL (the bound address, which for port 0 differs from config). */
   url: string;
   close(): Promise<void>;
-}
-
-/** A browser sends Origin on WebSocket handshakes; other clients send none. */
-function sameOrigin(headers: { origin?: string; host?: string }, publicOrigin: string): boolean {
-  const { origin, host } = headers;
-  if (!origin) return true;
-  return origin === publicOrigin || (URL.canParse(origin) && new URL(origin).host === host);
 }
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
@@ -100,22 +97,40 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
 
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  // Node's HTTP server with request deadlines and a cap per address (ADR 011's
+  // uploads are the slowest legitimate requests).
+  const guard = connectionGuard({
+    idleTimeoutMs: config.httpIdleTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    trustProxy: config.trustProxy,
+    logger: logger.child({ component: 'http' }),
+  });
   const http = Fastify({
     loggerInstance: httpLogger,
+    serverFactory: guard.serverFactory,
+    clientErrorHandler: guard.clientErrorHandler,
     bodyLimit: 64 * 1024,
     // Behind a TLS proxy every request comes from the proxy: rate limits must
     // key on the client address the proxy reports.
     ...(config.trustProxy.length > 0 ? { trustProxy: config.trustProxy } : {}),
+    // Errors raised before routing (a malformed URL) in the app's own shape.
+    frameworkErrors,
   });
   // JSON only: a text/plain body is a "simple" cross-site request (CSRF).
   http.removeContentTypeParser('text/plain');
   await http.register(fastifyCookie);
   installErrorHandler(http);
+  // Before any route: headers, the same-origin check, link lookup limits.
+  const publicOrigin = new URL(config.publicUrl).origin;
+  installWebGuards(http, { publicOrigin, limits });
 
   const io = createSocketServer(http.server, {
     version: projectVersion,
     logger,
     trustProxy: config.trustProxy,
+    maxSocketsPerAddress: config.maxConnectionsPerAddress,
+    allowRequest: guard.allowRequest,
   });
   const redis = config.redisUrl ? await useRedisAdapter(io, config.redisUrl, logger) : undefined;
   const presence = new Presence();
@@ -123,11 +138,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     ? await joinCluster(io, redis, presence, pool, config.mediaPlacement, logger)
     : singleNode(presence);
   // Desk-app sockets carry the session cookie; reply pages are anonymous.
-  const publicOrigin = new URL(config.publicUrl).origin;
   io.use((socket, next) => {
     const token = http.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
     // A page of another origin (even same-site) may not act with the user's session.
-    if (!token || !sameOrigin(socket.handshake.headers, publicOrigin)) {
+    // A browser sends Origin on WebSocket handshakes; other clients send none.
+    const { origin, host } = socket.handshake.headers;
+    if (!token || (origin !== undefined && !sameOrigin(origin, host, publicOrigin))) {
       next();
       return;
     }
@@ -274,13 +290,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     workersAlive: () => pool.aliveCount,
     workersConfigured: pool.size,
   });
-  await http.register(metricsRoutes, { registry: metrics.registry });
+  await http.register(metricsRoutes, { registry: metrics.registry, allow: config.metricsAllow });
   await http.register(accountRoutes, {
     accounts,
     sessions,
     links,
-    linkStore,
     limits,
+    confirmations: new AddressConfirmations({
+      accounts,
+      codes: new EmailConfirmationStore(db),
+      publicUrl: config.publicUrl,
+      mail: mail && config.mail ? { queue: mail.queue, from: config.mail.from } : undefined,
+      logger: logger.child({ component: 'accounts' }),
+    }),
     secureCookies: config.publicUrl.startsWith('https:'),
     onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
     onLogout: (token) => io.in(sessionChannel(token)).disconnectSockets(true),

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { parseTrunks, type Trunk } from '../gateway/trunks.js';
 import { parseInboundNumbers, type InboundNumber } from '../gateway/numbers.js';
@@ -139,6 +140,30 @@ const environmentSchema = z
       .string()
       .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
       .optional(),
+    // Who may read /metrics: what proxy-addr (TRUST_PROXY's parser) accepts.
+    METRICS_ALLOW: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .superRefine((list, context) => {
+        if (list.length === 0) {
+          context.addIssue({ code: 'custom', message: 'must name at least one address' });
+          return;
+        }
+        try {
+          proxyAddr.compile(list);
+        } catch (error) {
+          context.addIssue({
+            code: 'custom',
+            message: `must be a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal (${error instanceof Error ? error.message : String(error)})`,
+          });
+        }
+      })
+      .default(['loopback']),
     RATE_LIMIT_MULTIPLIER: z.coerce
       .number({ message: 'must be a number' })
       .min(0.01, 'must be positive')
@@ -175,6 +200,24 @@ const environmentSchema = z
       .min(10, 'must be at least 10')
       .max(3600, 'must be at most 3600')
       .default(300),
+    // Slow and many connections (issue 16): a stalled request is answered 408
+    // and closed; one address may hold so many connections (NAT: many people).
+    HTTP_IDLE_TIMEOUT_SECONDS: z.coerce
+      .number({ message: 'must be a number' })
+      .min(1, 'must be at least 1')
+      .max(600, 'must be at most 600')
+      .default(30),
+    HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
+      .number({ message: 'must be a number' })
+      .min(1, 'must be at least 1')
+      .max(3600, 'must be at most 3600')
+      .default(120),
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000')
+      .default(256),
     STUN_URLS: iceUrls('stun|stuns').default([]),
     TURN_URLS: iceUrls('turn|turns').default([]),
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -308,10 +351,16 @@ export interface Config {
   trustProxy: string[];
   /** Scales every rate limit (tests and load tests raise it). */
   rateLimitMultiplier: number;
+  /** Client addresses (after TRUST_PROXY) that may read /metrics. */
+  metricsAllow: string[];
   /** Mail: the relay, delivery and notifications; undefined without MAIL_SMARTHOST. */
   mail: MailConfig | undefined;
   /** The longest voice message a caller may leave. */
   voicemailMaxSeconds: number;
+  /** HTTP: how long a request may stall, and take in all, before a 408; connections per address. */
+  httpIdleTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  maxConnectionsPerAddress: number;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
   secretKey: Buffer | undefined;
   /** The ICE servers browsers get for their transports. */
@@ -404,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       .map((entry) => entry.trim())
       .filter(Boolean),
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+    metricsAllow: e.METRICS_ALLOW,
     mail: e.MAIL_SMARTHOST
       ? {
           smarthost: e.MAIL_SMARTHOST,
@@ -423,6 +473,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
         }
       : undefined,
     voicemailMaxSeconds: e.VOICEMAIL_MAX_SECONDS,
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     secretKey: e.SECRET_KEY,
     ice: {
       stunUrls: e.STUN_URLS,

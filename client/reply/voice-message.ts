@@ -5,6 +5,7 @@
 // connection stores one message; "Message sent" shows only once the server
 // has it on disk.
 import type { ErrorBody } from '../../protocol/errors.js';
+import { REQUEST_HEADER } from '../../protocol/http.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
 
 /** Opus's VOIP application: tuned for speech. */
@@ -124,7 +125,7 @@ export class VoiceMessage {
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'audio/ogg' },
+          headers: { 'content-type': 'audio/ogg', [REQUEST_HEADER]: '1' },
           body,
         });
         if (response.ok) {

@@ -1,5 +1,6 @@
 // JSON over HTTP to our own server; errors carry the server's message.
 import type { ErrorBody } from '../../protocol/errors.js';
+import { REQUEST_HEADER } from '../../protocol/http.js';
 
 export class ApiError extends Error {
   constructor(
@@ -14,7 +15,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // Our header, besides the Origin browsers send: the server refuses a
+    // state-changing request with neither (CSRF from another port, ADR 006).
+    headers: {
+      [REQUEST_HEADER]: '1',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (response.status === 204) return undefined as T;

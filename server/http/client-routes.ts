@@ -22,6 +22,8 @@ const CONTENT_SECURITY_POLICY = [
   "img-src 'self' data:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
+  // A form injected into a page could otherwise post what it holds anywhere.
+  "form-action 'self'",
 ].join('; ');
 
 export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app, options) => {
@@ -36,12 +38,16 @@ export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app,
     immutable: true,
     maxAge: '365d',
   });
+  // Pages are never stored: /r/<token> is a credential a shared cache must not
+  // keep, and a stale page would carry an old CSP and old asset names.
+  // `cacheControl: false`: the plugin's immutable year (meant for the hashed
+  // assets above) would otherwise replace this header.
   const page = (name: string) => ({
     handler: (_request: unknown, reply: import('fastify').FastifyReply) =>
       reply
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
-        .header('cache-control', 'no-cache')
-        .sendFile(path.join(name, 'index.html'), options.distDir),
+        .header('cache-control', 'no-store')
+        .sendFile(path.join(name, 'index.html'), options.distDir, { cacheControl: false }),
   });
   app.get('/', (_request, reply) => reply.redirect('/app'));
   app.get('/app', page('desk'));

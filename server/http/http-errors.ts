@@ -1,12 +1,14 @@
 // One shape for every HTTP error: {"error":{"code","message"}} with a fitting
 // status. Bodies are parsed with their protocol/ schema by `parseBody`.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
 import { RequestError } from '../realtime/validated-handler.js';
+import { setBaseHeaders } from './web-guards.js';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
+  weak_password: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -17,6 +19,25 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media: 415,
   internal: 500,
 };
+
+/** The code for a client error Fastify raised itself (body parser, router, ...). */
+function codeFor(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return ErrorCode.Unauthorized;
+    case 403:
+      return ErrorCode.Forbidden;
+    case 404:
+    case 405:
+      return ErrorCode.NotFound;
+    case 415:
+      return ErrorCode.UnsupportedMedia;
+    case 429:
+      return ErrorCode.RateLimited;
+    default:
+      return ErrorCode.BadRequest;
+  }
+}
 
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body ?? {});
@@ -42,7 +63,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     ) {
       // Fastify's own client errors: malformed JSON, body too large, ...
       status = (error as { statusCode: number }).statusCode;
-      body = { error: { code: ErrorCode.BadRequest, message: (error as Error).message } };
+      body = { error: { code: codeFor(status), message: (error as Error).message } };
     } else {
       request.log.error({ err: error }, 'request failed');
       status = 500;
@@ -55,4 +76,21 @@ export function installErrorHandler(app: FastifyInstance): void {
       .code(404)
       .send({ error: { code: ErrorCode.NotFound, message: 'not found' } } satisfies ErrorBody),
   );
+}
+
+/**
+ * Errors Fastify raises before routing (a malformed URL, a failed route
+ * constraint) skip the error handler and hooks: the `frameworkErrors` server
+ * option answers them in the same shape, with the same base headers.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+  setBaseHeaders(reply);
+  void reply
+    .code(status)
+    .send({ error: { code: codeFor(status), message: error.message } } satisfies ErrorBody);
 }

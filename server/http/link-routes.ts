@@ -1,5 +1,5 @@
 // Reply links (for their owner) and what a reply page may learn about one.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SenderStatus } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -8,10 +8,10 @@ import type { LinkService } from '../links/link-service.js';
 import { RequestError } from '../realtime/validated-handler.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
-import type { Link, LinkStore } from '../store/link-store.js';
+import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
-import { accountOf } from './session-cookie.js';
+import { SESSION_COOKIE, accountOf } from './session-cookie.js';
 
 export interface LinkRoutesOptions {
   links: LinkService;
@@ -25,11 +25,26 @@ export interface LinkRoutesOptions {
   onRevoked: (link: Link) => void;
 }
 
+/** The one answer strangers get for a link that is unknown, revoked or expired. */
+export const LINK_NOT_WORKING =
+  'This reply link does not work. Check that it was copied whole, or ask its sender for a new one.';
+
+/** Why an unusable link does not work, in words for its owner. */
+function unusableReason(link: Link): string {
+  return link.revokedAt ? 'You turned off this reply link.' : 'This reply link has expired.';
+}
+
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const tokenParams = z.object({ token: linkTokenSchema });
 
 export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) => {
   const { links, linkStore, sessions } = options;
+
+  /** Whether the request comes from the logged-in owner of `link`. */
+  const ownerOf = async (request: FastifyRequest, link: Link): Promise<boolean> => {
+    const session = request.cookies[SESSION_COOKIE];
+    return session !== undefined && (await sessions.accountFor(session)) === link.accountId;
+  };
 
   app.post('/api/links', async (request, reply) => {
     const accountId = await accountOf(request, sessions);
@@ -53,22 +68,19 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
     options.calls.history(await accountOf(request, sessions)),
   );
 
-  // The reply page asks this first. Unknown, revoked and expired links get a
-  // sentence a person can read.
+  // The reply page asks this first. A stranger holding a token learns only
+  // that it does not work: not whether it ever existed, was turned off or ran
+  // out (that would tell a guesser which tokens were real, and a former
+  // recipient what the sender did). Its owner, logged in, is told why.
   app.get('/api/reply/:token', async (request, reply) => {
     const { token } = parseBody(tokenParams, request.params);
     const link = await linkStore.findByToken(token);
-    if (!link)
-      throw new RequestError(
-        ErrorCode.NotFound,
-        'This reply link does not exist. Check that it was copied whole.',
-      );
-    if (link.revokedAt)
-      throw new RequestError(ErrorCode.NotFound, 'This reply link was turned off by its owner.');
-    if (link.expiresAt && link.expiresAt <= new Date())
-      throw new RequestError(ErrorCode.NotFound, 'This reply link has expired.');
+    if (!link || !linkUsable(link)) {
+      const why = link && (await ownerOf(request, link)) ? unusableReason(link) : undefined;
+      throw new RequestError(ErrorCode.NotFound, why ?? LINK_NOT_WORKING);
+    }
     const account = await options.accounts.findById(link.accountId);
-    if (!account) throw new RequestError(ErrorCode.NotFound, 'This reply link does not exist.');
+    if (!account) throw new RequestError(ErrorCode.NotFound, LINK_NOT_WORKING);
     const info: ReplyPageInfo = {
       senderName: account.displayName,
       senderStatus: account.settings.showStatus ? await options.senderStatus(account.id) : null,

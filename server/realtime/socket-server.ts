@@ -1,6 +1,6 @@
 // Socket.IO attached to the HTTP server, with the typed events of protocol/.
 // Each part of the product adds its own 'connection' listener for its events.
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -14,7 +14,17 @@ export interface SocketServerOptions {
   logger: Logger;
   /** As TRUST_PROXY: whose X-Forwarded-For gives the client address. */
   trustProxy: string[];
+  /** Sockets one client address may hold at once (behind TRUST_PROXY, the forwarded one). */
+  maxSocketsPerAddress?: number;
+  /** engine.io's handshake check (a connection over the HTTP server's cap is refused). */
+  allowRequest?: (
+    request: IncomingMessage,
+    callback: (error: string | null | undefined, ok: boolean) => void,
+  ) => void;
 }
+
+/** What a client over the cap is told (connect_error's message; data.code is typed). */
+export const TOO_MANY_SOCKETS = 'too many connections from your address: close some and retry';
 
 /** The client's address, for rate limits: the peer, or what a trusted proxy says. */
 /** The client's address (behind trusted proxies), as the socket's own node saw it. */
@@ -27,13 +37,33 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
     serveClient: false,
     // Payloads are small JSON; anything larger is abuse.
     maxHttpBufferSize: 64 * 1024,
+    ...(options.allowRequest ? { allowRequest: options.allowRequest } : {}),
     // No connection-state recovery: a reconnect runs the auth middleware again,
     // and a caller's page that drops has hung up (ADR 005); a page whose node
     // died resumes its call on another node explicitly (ADR 016).
   });
   const trust = proxyaddr.compile(options.trustProxy.length > 0 ? options.trustProxy : []);
+  const perAddress = new Map<string, number>();
+  const maxSockets = options.maxSocketsPerAddress ?? Number.POSITIVE_INFINITY;
   io.use((socket, next) => {
-    socket.data.clientAddress = proxyaddr(socket.request, trust);
+    const address = proxyaddr(socket.request, trust);
+    socket.data.clientAddress = address;
+    // Counted per client address (a trusted proxy's forwarded one), so one
+    // address cannot hold thousands of sockets; a NAT's users share the cap.
+    const open = perAddress.get(address) ?? 0;
+    if (open >= maxSockets) {
+      options.logger.info({ address, limit: maxSockets }, 'socket refused: too many from address');
+      next(Object.assign(new Error(TOO_MANY_SOCKETS), { data: { code: ErrorCode.RateLimited } }));
+      return;
+    }
+    perAddress.set(address, open + 1);
+    // The engine connection's close, not 'disconnect': a socket refused by a
+    // later middleware never connects, and must still give its place back.
+    socket.conn.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
     next();
   });
   io.on('connection', (socket) => {

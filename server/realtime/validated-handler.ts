@@ -22,11 +22,22 @@ export function validated<S extends z.ZodType, R>(
   schema: S,
   logger: Logger,
   run: (request: z.output<S>) => R | Promise<R>,
-): (payload: unknown, ack: unknown) => void {
-  return (payload, ack) => {
+): (...args: unknown[]) => void {
+  return (...args) => {
+    // Socket.IO passes the callback as the last argument, wherever that is: a
+    // request sent with a callback but no payload arrives as (callback), and
+    // one with extra arguments as (payload, extra, callback). Taking the
+    // arguments by position left those unanswered forever.
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? last : undefined;
+    const payload = ack !== undefined && args.length === 1 ? undefined : args[0];
     // A client that sends no callback gets no answer, but its bad input still
     // must not reach the handler.
-    const reply: AckCallback<R> = typeof ack === 'function' ? (ack as AckCallback<R>) : () => {};
+    const reply: AckCallback<R> = ack ? (ack as AckCallback<R>) : () => {};
+    if (ack !== undefined && args.length > 2) {
+      reply(failure(ErrorCode.BadRequest, `invalid ${event}: takes one payload`));
+      return;
+    }
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
       const detail = parsed.error.issues

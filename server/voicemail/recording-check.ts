@@ -1,7 +1,8 @@
 // What a voice message upload must be: Ogg/Opus (what opus-recorder makes),
-// complete (its last page ends the stream) and no longer than allowed.
-// music-metadata reads the container and codec headers and the duration.
-import { parseBuffer } from 'music-metadata';
+// complete (its last page ends the stream) and no longer than allowed. The
+// length is measured from the stream (ogg-opus.ts), never taken from a header:
+// a file may declare anything.
+import { measureOggOpus, OggOpusError } from './ogg-opus.js';
 
 export type RecordingProblem = 'not_ogg_opus' | 'incomplete' | 'too_long';
 
@@ -15,29 +16,28 @@ export class RecordingError extends Error {
   }
 }
 
-/** Ogg page header: "OggS", version, then the header-type flags (RFC 3533). */
-const OGG_CAPTURE = Buffer.from('OggS');
-const END_OF_STREAM = 0x04;
+const OPUS_RATE = 48_000;
 
 /** The recording's length in milliseconds, or a RecordingError saying what is wrong. */
 export async function checkRecording(bytes: Buffer, maxSeconds: number): Promise<number> {
-  if (!bytes.subarray(0, 4).equals(OGG_CAPTURE))
-    throw new RecordingError('not_ogg_opus', 'the recording is not Ogg/Opus audio');
-  const { format } = await parseBuffer(bytes, { mimeType: 'audio/ogg' }, { duration: true }).catch(
-    () => {
-      throw new RecordingError('not_ogg_opus', 'the recording is not Ogg/Opus audio');
-    },
-  );
-  if (format.container !== 'Ogg' || format.codec !== 'Opus')
-    throw new RecordingError('not_ogg_opus', 'the recording is not Ogg/Opus audio');
-  // A cut-off recording lacks its final page; music-metadata would still guess a length.
-  const lastPage = bytes.lastIndexOf(OGG_CAPTURE);
-  const flags = bytes[lastPage + 5] ?? 0;
-  if (!(flags & END_OF_STREAM) || !format.duration || format.duration <= 0)
+  // Async so every refusal is a rejection (the service catches them as such);
+  // the parse is synchronous and bounded by the upload limit.
+  await Promise.resolve();
+  let samples: number;
+  try {
+    samples = measureOggOpus(bytes).samples;
+  } catch (error) {
+    if (!(error instanceof OggOpusError)) throw error;
+    throw error.problem === 'incomplete'
+      ? new RecordingError('incomplete', 'the recording is incomplete: record it again')
+      : new RecordingError('not_ogg_opus', 'the recording is not Ogg/Opus audio');
+  }
+  if (samples <= 0)
     throw new RecordingError('incomplete', 'the recording is incomplete: record it again');
-  if (format.duration > maxSeconds + 1)
+  // A second of slack: the recorder stops a moment after its timer.
+  if (samples > (maxSeconds + 1) * OPUS_RATE)
     throw new RecordingError('too_long', `the recording is longer than ${spoken(maxSeconds)}`);
-  return Math.round(format.duration * 1000);
+  return Math.round((samples / OPUS_RATE) * 1000);
 }
 
 /** "5 minutes", "90 seconds", "1 minute 30 seconds". */

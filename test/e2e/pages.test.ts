@@ -68,7 +68,9 @@ describe('the reply page', () => {
     const { page, problems } = await open('/r/AAAAAAAAAAAAAAAAAAAAAA');
     await expect
       .poll(() => page.getByRole('alert').textContent())
-      .toBe('This reply link does not exist. Check that it was copied whole.');
+      .toBe(
+        'This reply link does not work. Check that it was copied whole, or ask its sender for a new one.',
+      );
     expect(await page.getByRole('button', { name: 'Call', exact: true }).isVisible()).toBe(false);
     expect(problems).toEqual([]);
     await page.context().close();

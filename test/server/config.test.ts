@@ -67,6 +67,7 @@ describe('configuration from the environment', () => {
         DIAGNOSTICS_ROOMS: 'on',
         RATE_LIMIT_MULTIPLIER: '2.5',
         TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        METRICS_ALLOW: '10.1.2.3',
         SIP_PORT: '5070',
         SIP_TRUNKS: '[{"name":"carrier","host":"sip.example.net"}]',
         SIP_NUMBERS: '[{"number":"+15550002222","email":"ada@example.org"}]',
@@ -85,6 +86,9 @@ describe('configuration from the environment', () => {
         MAIL_RETRY_SECONDS: '30, 120',
         MAIL_GIVE_UP_HOURS: '24',
         VOICEMAIL_MAX_SECONDS: '120',
+        HTTP_IDLE_TIMEOUT_SECONDS: '45',
+        HTTP_REQUEST_TIMEOUT_SECONDS: '600',
+        MAX_CONNECTIONS_PER_ADDRESS: '1000',
         STUN_URLS: 'stun:stun.example.org:3478',
         TURN_URLS: 'turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349',
         TURN_SECRET: 'a-long-shared-secret',
@@ -130,6 +134,7 @@ describe('configuration from the environment', () => {
         ca: expect.stringContaining('-----BEGIN CERTIFICATE-----') as string,
       },
       rateLimitMultiplier: 2.5,
+      metricsAllow: ['10.1.2.3'],
       mail: {
         smarthost: 'smtp://relay:secret@smtp.example.org:587',
         from: 'Voice <voice@example.org>',
@@ -147,6 +152,9 @@ describe('configuration from the environment', () => {
         giveUpAfterMs: 24 * 3600 * 1000,
       },
       voicemailMaxSeconds: 120,
+      httpIdleTimeoutMs: 45_000,
+      httpRequestTimeoutMs: 600_000,
+      maxConnectionsPerAddress: 1000,
       secretKey: Buffer.alloc(32, 7),
       ice: {
         stunUrls: ['stun:stun.example.org:3478'],
@@ -246,6 +254,21 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ STUN_URLS: 'turn:x', TURN_SECRET: 'short' })).toEqual([
       'STUN_URLS must be a comma-separated list of stun: or stuns: URLs (got "turn:x")',
       'TURN_SECRET must be at least 16 characters',
+    ]);
+  });
+
+  it('lets only loopback read /metrics unless METRICS_ALLOW names others', () => {
+    expect(loadConfig({}, '/srv').metricsAllow).toEqual(['loopback']);
+    expect(loadConfig({ METRICS_ALLOW: '10.0.0.0/8, 2001:db8::1' }, '/srv').metricsAllow).toEqual([
+      '10.0.0.0/8',
+      '2001:db8::1',
+    ]);
+    expect(problemsOf({ METRICS_ALLOW: 'prometheus.local' })).toEqual([
+      'METRICS_ALLOW must be a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal (invalid IP address: prometheus.local) (got "prometheus.local")',
+    ]);
+    expect(problemsOf({ METRICS_ALLOW: '10.0.0.0/33' })).toHaveLength(1);
+    expect(problemsOf({ METRICS_ALLOW: ' , ' })).toEqual([
+      'METRICS_ALLOW must name at least one address (got " , ")',
     ]);
   });
 

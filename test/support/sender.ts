@@ -12,6 +12,7 @@ import type {
   StartCallResult,
 } from '../../protocol/call.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
+import { REQUEST_HEADER } from '../../protocol/http.js';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -41,7 +42,12 @@ export async function signUp(
   const api = (method: string, path: string, body?: unknown) =>
     fetch(`${baseUrl}${path}`, {
       method,
-      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      // As the desk app does (client/shared/api.ts): bodiless POSTs need it.
+      headers: {
+        cookie,
+        [REQUEST_HEADER]: '1',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   return { email, cookie, api };

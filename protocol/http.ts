@@ -1,0 +1,9 @@
+// What the browser apps add to every request they make to their own server.
+
+/**
+ * Sent by the apps on every API request. A page of another origin cannot add
+ * it without a CORS preflight (which this server never grants), so a request
+ * carrying it was made by our own page or by a non-browser client, never by
+ * a form or a no-cors fetch elsewhere (ADR 006).
+ */
+export const REQUEST_HEADER = 'x-voxreply-request';
