@@ -22,7 +22,25 @@ export function withoutBccHeader(message: Buffer): Buffer {
   return Buffer.concat([headers.build(), rest]);
 }
 
-/** The addresses (with display names) in every `key` header. */
+/**
+ * The value of every `key` header, unfolded (RFC 5322 2.2.3: a line break
+ * followed by whitespace is removed), without its name and colon.
+ */
+export function headerValues(headers: Headers, key: string): string[] {
+  return headers.get(key).map((line) => unfold(line.replace(/^[^:]*:/, '')));
+}
+
+/** A header value unfolded (the line breaks of its folds removed, the whitespace kept). */
+export function unfold(value: string): string {
+  return value.replace(/\r?\n(?=[ \t])/g, '');
+}
+
+/**
+ * The addresses (with display names) in every `key` header, groups flattened:
+ * for reading recipients only. The sender check must not use it: flattening
+ * hides an empty group, and a second address ends up in a display name
+ * (sender-headers.ts reads From and Sender by a strict rule).
+ */
 export function addressesIn(headers: Headers, key: string): HeaderRecipient[] {
   return headers.get(key).flatMap((line) =>
     addressparser(line.replace(/^[^:]*:/, ''), { flatten: true }).map((entry) => ({

@@ -117,6 +117,40 @@ describe('relay: the sender is checked in every top-level From and Sender', () =
       [bob],
     );
     expect(result.transcript).toMatch(/550 5\.7\.1 .*own address/);
+    await settle(500);
+    expect(sink.received.filter((mail) => mail.raw.includes(subject))).toHaveLength(0);
+  });
+
+  // Shapes one parser reads as the sender's own address and a reader as
+  // another (unit tests for every shape: sender-headers.test.ts).
+  it.each([
+    ['a stray address after the angle-addr', (own: string) => `<${own}> billing@bank.example`],
+    ['an empty group (no address at all)', () => 'billing@bank.example:;'],
+  ])('refuses a From with %s, and delivers nothing', async (_shape, from) => {
+    const subject = `ambiguous from ${Date.now()}`;
+    const result = await submit(
+      crlf([`From: ${from(sender.email)}`, `Subject: ${subject}`, '', 'Pay now.', '']),
+      [bob],
+    );
+    expect(result.transcript).toMatch(/550 5\.7\.1 From must be your own address .*one mailbox/);
+    await settle(500);
+    expect(sink.received.filter((mail) => mail.raw.includes(subject))).toHaveLength(0);
+  });
+
+  // swaks rewrites line endings: a raw socket sends the bare CR as it is.
+  it('refuses a bare CR in the header block (a line break to some readers)', async () => {
+    const subject = `bare cr ${Date.now()}`;
+    const answer = await rawSubmit(
+      crlf([
+        `From: <${sender.email}>`,
+        `Subject: ${subject}\rFrom: billing@bank.example`,
+        '',
+        'Pay now.',
+      ]),
+    );
+    expect(answer).toMatch(/^554 5\.6\.0 Bare CR or NUL/);
+    await settle(500);
+    expect(sink.received.filter((mail) => mail.raw.includes(subject))).toHaveLength(0);
   });
 
   it('refuses a header block past the limit (one 1 MB header line) with a clear 5xx', async () => {
