@@ -17,11 +17,26 @@ export const signUpSchema = z.object({
 });
 export type SignUpBody = z.infer<typeof signUpSchema>;
 
-/** The code from the confirmation email (the link's `#confirm=` part). */
+/**
+ * The code from the confirmation email (the link's `#confirm=` part). It
+ * confirms only the account it was issued to: the request must come with that
+ * account's session, or with its password (the link opened in another browser,
+ * where the account may not be the one its address logs in to).
+ */
 export const confirmEmailSchema = z.object({
   code: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a confirmation code'),
+  password: z.string().min(1).max(200).optional(),
 });
 export type ConfirmEmailBody = z.infer<typeof confirmEmailSchema>;
+
+/** "Send the link again": the logged-in account's own address; nothing to choose. */
+export const resendConfirmationSchema = z.object({}).strict();
+export type ResendConfirmationBody = z.infer<typeof resendConfirmationSchema>;
+
+/** The answer to a resend: where the link went. */
+export interface ConfirmationSent {
+  sentTo: string;
+}
 
 export const logInSchema = z.object({
   email: z.email({ message: 'must be an email address' }).max(254),

@@ -18,7 +18,10 @@ export const ErrorCode = {
   UnsupportedMedia: 'unsupported_media',
   /** A new password is too easy to guess (a common password, a pattern, the person's name). */
   WeakPassword: 'weak_password',
-  /** A unique value is already taken (an email address, ...). */
+  /**
+   * The request conflicts with the current state (an address already confirmed,
+   * a call no longer ringing, ...).
+   */
   Conflict: 'conflict',
   /** A group call already has as many participants as it can take. */
   CallFull: 'call_full',

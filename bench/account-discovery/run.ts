@@ -6,52 +6,17 @@
 // (The tests check the answers are identical; timing belongs here, not there.)
 //
 //   npm run bench:accounts -- [attempts=200]
-import { connect, type Socket } from 'node:net';
 import { freePort } from '../../test/support/free-port.js';
 import { startMailSink } from '../../test/support/mail-sink.js';
 import { randomEmail, signUp } from '../../test/support/sender.js';
 import { startServer } from '../../test/support/server-process.js';
+import { authPlain, smtpClient } from '../../test/support/smtp-client.js';
 
 const attempts = Number(process.argv[2] ?? 200);
 const WRONG = 'not the password';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** One SMTP connection: each call sends a line (or none) and resolves with the next reply. */
-function smtp(port: number): Promise<{ say: (line?: string) => Promise<string>; socket: Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const waiting: ((reply: string) => void)[] = [];
-    const ready: string[] = [];
-    let buffer = '';
-    let lines: string[] = [];
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        lines.push(line);
-        if (line[3] === '-') continue;
-        const reply = lines.join('\n');
-        lines = [];
-        const waiter = waiting.shift();
-        if (waiter) waiter(reply);
-        else ready.push(reply);
-      }
-    });
-    socket.once('error', reject);
-    const say = (line?: string): Promise<string> => {
-      if (line !== undefined) socket.write(`${line}\r\n`);
-      const reply = ready.shift();
-      return reply === undefined
-        ? new Promise((done) => waiting.push(done))
-        : Promise.resolve(reply);
-    };
-    socket.once('connect', () => resolve({ say, socket }));
-  });
 }
 
 const sink = await startMailSink();
@@ -79,13 +44,12 @@ async function httpLogIn(email: string): Promise<{ ms: number; answer: string }>
 
 /** The time from AUTH PLAIN to its refusal on a fresh connection, and the reply. */
 async function relayAuth(email: string): Promise<{ ms: number; answer: string }> {
-  const client = await smtp(relayPort);
+  const client = await smtpClient(relayPort);
   try {
     await client.say();
     await client.say('EHLO bench.example');
-    const plain = Buffer.from(`\0${email}\0${WRONG}`).toString('base64');
     const started = performance.now();
-    const answer = await client.say(`AUTH PLAIN ${plain}`);
+    const answer = await client.say(`AUTH PLAIN ${authPlain(email, WRONG)}`);
     return { ms: performance.now() - started, answer };
   } finally {
     client.socket.destroy();

@@ -1,7 +1,7 @@
 // The desk app: the sender's account, this device, incoming calls, settings.
 import '../shared/base.css';
-import type { Me } from '../../protocol/accounts.js';
-import { api } from '../shared/api.js';
+import type { ConfirmationSent, Me } from '../../protocol/accounts.js';
+import { ApiError, api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { unwrap } from '../shared/media-session.js';
@@ -45,6 +45,32 @@ function showAuth(): void {
   };
   submit('login-form', '/api/login');
   submit('signup-form', '/api/signup');
+  // A confirmation link opened where its account is not logged in: the password
+  // of the account that signed up confirms it (that account may not be the one
+  // its address logs in to, so a plain log-in could not).
+  const pending = sessionStorage.getItem(PENDING_CODE);
+  if (pending) {
+    byId<HTMLFormElement>('login-form').addEventListener(
+      'submit',
+      (event) => {
+        const password = new FormData(event.currentTarget as HTMLFormElement).get('password');
+        if (typeof password !== 'string' || !password) return;
+        event.stopImmediatePropagation();
+        event.preventDefault();
+        api<Me>('POST', '/api/confirm', { code: pending, password }).then(
+          (me) => {
+            sessionStorage.removeItem(PENDING_CODE);
+            sessionStorage.setItem(CONFIRMED_NOTICE, confirmedMessage(me));
+            location.reload();
+          },
+          (failure: unknown) =>
+            (error.textContent = failure instanceof Error ? failure.message : String(failure)),
+        );
+      },
+      // Before the plain log-in above.
+      { capture: true },
+    );
+  }
   prefillSignUp();
 }
 
@@ -68,8 +94,24 @@ function startApp(me: Me): void {
   // Until the mailed link comes back the account sees none of the address's
   // replies: say why, and where to look.
   const unconfirmed = byId('unconfirmed');
-  unconfirmed.textContent = `Check your mail: a confirmation link was sent to ${me.email}. Your replies are shown once you open it.`;
+  byId('unconfirmed-text').textContent =
+    `Check your mail: a confirmation link was sent to ${me.email}. Your replies are shown once you open it.`;
   show(unconfirmed, !me.emailConfirmed);
+  // An account from before confirmations never got a link, and mail gets lost.
+  const resend = byId<HTMLButtonElement>('resend-confirmation');
+  resend.addEventListener('click', () => {
+    resend.disabled = true;
+    api<ConfirmationSent>('POST', '/api/confirm/resend', {}).then(
+      ({ sentTo }) =>
+        (byId('unconfirmed-text').textContent =
+          `A new confirmation link was sent to ${sentTo}. Open it in this browser.`),
+      (failure: unknown) => {
+        resend.disabled = false;
+        byId('unconfirmed-text').textContent =
+          failure instanceof Error ? failure.message : String(failure);
+      },
+    );
+  });
   const socket = connect(byId('connection'));
   const id = deviceId();
   const calls = new CallUi(socket);
@@ -118,25 +160,43 @@ function startApp(me: Me): void {
   if (me.emailConfirmed) void renderReplies();
 }
 
+const PENDING_CODE = 'voxreply-confirm-code';
+const CONFIRMED_NOTICE = 'voxreply-confirmed';
+
+/** Names the account confirmed, which need not be the one that opened the link. */
+function confirmedMessage(me: Me): string {
+  return `${me.email} is confirmed for the account of ${me.name}: your replies are shown below.`;
+}
+
 /**
  * The link in the confirmation email lands here as /app#confirm=<code>: the code
- * goes to the server (never in a query string, so not in logs or Referer).
+ * goes to the server (never in a query string, so not in logs or Referer). It
+ * confirms only with the session of the account it was issued to; logged out,
+ * the code waits (this tab only) for that account's password.
  */
-async function confirmFromLink(): Promise<string | null> {
+async function confirmFromLink(loggedIn: boolean): Promise<string | null> {
   const code = /^#confirm=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
-  if (!code) return null;
+  const done = sessionStorage.getItem(CONFIRMED_NOTICE);
+  sessionStorage.removeItem(CONFIRMED_NOTICE);
+  if (!code) return done;
   history.replaceState(null, '', location.pathname + location.search);
+  sessionStorage.removeItem(PENDING_CODE);
   try {
-    const me = await api<Me>('POST', '/api/confirm', { code });
-    return `${me.email} is confirmed: your replies are shown below.`;
+    return confirmedMessage(await api<Me>('POST', '/api/confirm', { code }));
   } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 403 && !loggedIn) {
+      sessionStorage.setItem(PENDING_CODE, code);
+      return 'To confirm this address, log in below with the password of the account that signed up with it.';
+    }
     return failure instanceof Error ? failure.message : String(failure);
   }
 }
 
-const confirmation = await confirmFromLink();
 api<{ me: Me | null }>('GET', '/api/session').then(
-  ({ me }) => {
+  async ({ me: session }) => {
+    const confirmation = await confirmFromLink(session !== null);
+    // Confirming changes what the account may see: start from its new state.
+    const me = session && (await api<{ me: Me | null }>('GET', '/api/session')).me;
     if (me) startApp(me);
     else showAuth();
     if (confirmation) byId(me ? 'notice' : 'auth-error').textContent = confirmation;

@@ -4,6 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import {
   confirmEmailSchema,
   logInSchema,
+  resendConfirmationSchema,
+  type ConfirmationSent,
   signUpSchema,
   updateSettingsSchema,
   type Me,
@@ -12,13 +14,17 @@ import {
 import { ErrorCode } from '../../protocol/errors.js';
 import type { LinkService } from '../links/link-service.js';
 import { RequestError } from '../realtime/validated-handler.js';
-import type { AddressConfirmations } from '../security/address-confirmation.js';
+import {
+  CONFIRMATION_MAILS_PER_DAY,
+  type AddressConfirmations,
+} from '../security/address-confirmation.js';
 import { hashPassword } from '../security/password.js';
 import { matchPassword, TooManyChecksError } from '../security/password-checks.js';
 import { passwordWeakness } from '../security/password-strength.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { Account, AccountStore } from '../store/account-store.js';
 import type { SessionStore } from '../store/session-store.js';
+import type { FastifyRequest } from 'fastify';
 import { parseBody } from './http-errors.js';
 import {
   SESSION_COOKIE,
@@ -67,17 +73,68 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     return reply.code(201).send(me(account));
   });
 
-  // The link in the confirmation email lands on the desk app, which posts its code here.
-  app.post('/api/confirm', async (request) => {
+  // The link in the confirmation email lands on the desk app, which posts its
+  // code here. The code proves the mailbox; the session (or password) proves
+  // the account: the mail a stranger's sign-up caused lands in the owner's
+  // inbox, and the owner clicking it must not confirm the stranger's account.
+  app.post('/api/confirm', async (request, reply) => {
     await limits.take(limits.logInPerIp, request.ip);
-    const { code } = parseBody(confirmEmailSchema, request.body);
-    const account = await options.confirmations.confirm(code);
-    if (!account)
+    const { code, password } = parseBody(confirmEmailSchema, request.body);
+    let accountId = await sessionAccount(request, sessions);
+    let signedIn = false;
+    const issuedTo = await options.confirmations.issuedTo(code);
+    if (issuedTo !== undefined && issuedTo !== accountId && password !== undefined) {
+      // Opened in another browser: the account's password stands for its session.
+      const owner = await accounts.findById(issuedTo);
+      const match = await limits.passwordChecks
+        .run(request.ip, () => matchPassword(password, owner ? [owner] : []))
+        .catch(tooManyAtOnce);
+      if (match) {
+        accountId = match.id;
+        signedIn = true;
+      }
+    }
+    const outcome = await options.confirmations.confirm(code, accountId);
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new RequestError(
+          ErrorCode.BadRequest,
+          'This confirmation link is unknown, already used or expired. Log in and choose “Send the link again”.',
+        );
+      case 'not-yours':
+        throw new RequestError(
+          ErrorCode.Forbidden,
+          password === undefined
+            ? 'This link confirms the account that signed up with this address, and you are not logged in as it. Log in as the account that signed up (or enter its password here), then open the link again.'
+            : 'Wrong password for the account that signed up with this address.',
+        );
+      case 'taken':
+        throw new RequestError(
+          ErrorCode.Conflict,
+          'This address was already confirmed by another account; it stays with that account.',
+        );
+      case 'confirmed':
+        if (signedIn)
+          setSessionCookie(reply, await sessions.create(outcome.account.id), options.secureCookies);
+        return me(outcome.account);
+    }
+  });
+
+  // "Send the link again" for the logged-in account: a legacy account never got
+  // one, a mail may be lost. Limited per address (the mailbox's owner is not
+  // to be flooded), so the answer may be "wait".
+  app.post('/api/confirm/resend', async (request, reply): Promise<ConfirmationSent> => {
+    parseBody(resendConfirmationSchema, request.body ?? {});
+    const account = await accounts.findById(await accountOf(request, sessions));
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+    if (account.emailVerifiedAt)
+      throw new RequestError(ErrorCode.Conflict, `${account.email} is already confirmed.`);
+    if (!(await options.confirmations.resend(account)))
       throw new RequestError(
-        ErrorCode.BadRequest,
-        'This confirmation code is unknown, already used or expired. Sign up again for a new one.',
+        ErrorCode.RateLimited,
+        `We already sent ${CONFIRMATION_MAILS_PER_DAY} confirmation emails to ${account.email} today; try again tomorrow.`,
       );
-    return me(account);
+    return reply.code(202).send({ sentTo: account.email });
   });
 
   app.post('/api/login', async (request, reply) => {
@@ -85,9 +142,12 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     const body = parseBody(logInSchema, request.body);
     // Same answer and the same scrypt work for an unknown email and a wrong password.
     const account = await limits.passwordChecks
-      .run(request.ip, async () =>
-        matchPassword(body.password, await accounts.loginCandidates(body.email)),
-      )
+      .run(request.ip, async () => {
+        // The address's one account (confirmed, else oldest): a later sign-up
+        // with someone else's address cannot be logged in to (ADR 006).
+        const holder = await accounts.findByEmail(body.email);
+        return matchPassword(body.password, holder ? [holder] : []);
+      })
       .catch(tooManyAtOnce);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'wrong email or password');
     setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
@@ -152,4 +212,13 @@ function me(account: Account): Me {
     emailConfirmed: account.emailVerifiedAt !== null,
     settings: account.settings,
   };
+}
+
+/** The logged-in account, or undefined (no refusal: the caller decides). */
+async function sessionAccount(
+  request: FastifyRequest,
+  sessions: SessionStore,
+): Promise<number | undefined> {
+  const token = request.cookies[SESSION_COOKIE];
+  return token ? sessions.accountFor(token) : undefined;
 }

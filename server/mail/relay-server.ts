@@ -139,12 +139,15 @@ export class RelayServer {
     const account = await limits.passwordChecks
       .run(address, async () => {
         if (!(await limits.reserve(limits.relayAuthPerIp, address))) throw busy();
-        const candidates = await accounts.loginCandidates(username);
+        // One account per address (confirmed, else oldest): another account
+        // naming the address, with a password its creator chose, relays nothing.
+        const holder = await accounts.findByEmail(username);
         const byAppPassword = await appPasswords.accountFor(password);
         // Same scrypt work whether or not the address has an account.
         const match =
-          candidates.find((candidate) => candidate.id === byAppPassword) ??
-          (await matchPassword(password, candidates));
+          holder && holder.id === byAppPassword
+            ? holder
+            : await matchPassword(password, holder ? [holder] : []);
         if (match) await limits.refund(limits.relayAuthPerIp, address);
         return match;
       })

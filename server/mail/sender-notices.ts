@@ -82,6 +82,16 @@ export class SenderNotices {
     const { accounts, queue, from, publicUrl } = this.#options;
     const account = await accounts.findById(accountId);
     if (!account?.settings.notifyMissedCalls) return;
+    // Only the address's one account (confirmed, else oldest) mails it: another
+    // account that merely named the address (a stranger's sign-up) would have
+    // the product mail its owner text of the stranger's choosing (ADR 006).
+    if ((await accounts.findByEmail(account.email))?.id !== account.id) {
+      this.#options.logger.info(
+        { accountId },
+        'notice not mailed: the address is not this account’s',
+      );
+      return;
+    }
     const message = await composeMessage({
       from,
       to: { name: account.displayName, address: account.email },

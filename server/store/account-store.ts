@@ -1,7 +1,8 @@
 // Sender accounts. Emails are stored lower-cased. An address is unique among
 // accounts that confirmed it (a code mailed there); until then several
 // accounts may name it, so that a sign-up never reveals a taken address and the
-// mailbox's owner can claim it from whoever signed up first (ADR 006).
+// mailbox's owner can claim it from whoever signed up first. Only one of them
+// is ever the address's account (`findByEmail`, ADR 006).
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountSettings, MyReply, UpdateSettingsBody } from '../../protocol/accounts.js';
 import type { AccountTable, Database } from './schema.js';
@@ -16,9 +17,6 @@ export interface Account {
   emailVerifiedAt: Date | null;
   settings: AccountSettings;
 }
-
-/** Bounds the password checks one log-in may cost (an address signed up again and again). */
-export const MAX_LOGIN_CANDIDATES = 3;
 
 export interface NewAccount {
   email: string;
@@ -87,26 +85,25 @@ export class AccountStore {
     return toAccount(row);
   }
 
-  /** The account that speaks for an address: the one that confirmed it, else the oldest. */
-  async findByEmail(email: string): Promise<Account | undefined> {
-    return (await this.loginCandidates(email, 1))[0];
-  }
-
   /**
-   * Accounts a password for `email` may open, confirmed first, then oldest.
-   * Several only while an address is unconfirmed and was signed up more than once.
+   * The one account an address logs in to and speaks for (relay AUTH, HTTP
+   * log-in, calls to the sender's phone numbers): the account that confirmed
+   * it, else the oldest that named it (first come, until someone proves the
+   * mailbox). Exactly one, never "try each": a stranger's later sign-up with
+   * the address must not open a way to log in, and relay, as the address with
+   * a password of their own choosing (ADR 006).
    */
-  async loginCandidates(email: string, limit = MAX_LOGIN_CANDIDATES): Promise<Account[]> {
-    const rows = await this.#db
+  async findByEmail(email: string): Promise<Account | undefined> {
+    const row = await this.#db
       .selectFrom('accounts')
       .selectAll()
       .where('email', '=', normaliseEmail(email))
       // NULLs last on both engines: confirmed rows sort by a 0 key.
       .orderBy(sql`case when email_verified_at is null then 1 else 0 end`)
       .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map(toAccount);
+      .limit(1)
+      .executeTakeFirst();
+    return row && toAccount(row);
   }
 
   /**

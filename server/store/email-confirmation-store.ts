@@ -34,6 +34,21 @@ export class EmailConfirmationStore {
     return code;
   }
 
+  /**
+   * What a code confirms, if it is known and not expired, leaving it in place:
+   * a code shown by someone other than the account it was issued to is not
+   * spent (the right account can still use it).
+   */
+  async peek(code: string, now = new Date()): Promise<PendingConfirmation | undefined> {
+    const row = await this.#db
+      .selectFrom('email_confirmations')
+      .select(['account_id', 'email', 'expires_at'])
+      .where('code_hash', '=', hashToken(code))
+      .executeTakeFirst();
+    if (!row || row.expires_at <= now.toISOString()) return undefined;
+    return { accountId: row.account_id, email: row.email };
+  }
+
   /** Removes the code and says what it confirms, if it is known and not expired. */
   async take(code: string, now = new Date()): Promise<PendingConfirmation | undefined> {
     const hash = hashToken(code);

@@ -2,12 +2,12 @@
 // email (To and Cc) see its call, join it, leave it; the sender sees who else
 // got the email and invites them; Bcc recipients and hand-made links stay out;
 // a call holds eight people.
-import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Me, MyReply } from '../../protocol/accounts.js';
 import type { CallProgress, CallRecordView } from '../../protocol/call.js';
 import type { CallParticipants, GroupCallState, GroupInvitation } from '../../protocol/group.js';
 import type { LinkInfo } from '../../protocol/links.js';
+import { confirmationCode } from '../support/confirmation.js';
 import {
   relayedLinks,
   startRelayingServer,
@@ -100,27 +100,6 @@ async function answeredCall(
   ok(await laptop.socket.emitWithAck('call:answer', { callId: started.callId }));
   await expect.poll(() => first.stages.at(-1)).toBe('connected');
   return started;
-}
-
-/** The code in the confirmation email the sink received for `to` (as its reader sees it). */
-async function confirmationCode(to: string): Promise<string> {
-  let code = '';
-  await expect
-    .poll(
-      async () => {
-        for (const mail of relay.sink.received) {
-          if (!mail.to.includes(to)) continue;
-          const parsed = await simpleParser(mail.raw);
-          if (parsed.subject !== 'Confirm your email address for Voxreply') continue;
-          code = /#confirm=([A-Za-z0-9_-]+)/.exec(parsed.text ?? '')?.[1] ?? '';
-          if (code) return true;
-        }
-        return false;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-  return code;
 }
 
 function join(page: Page, callId: string, callerName: string, video = false) {
@@ -276,7 +255,7 @@ describe('group replies', () => {
     const confirmed = await fetch(`${server.url}/api/confirm`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },
-      body: JSON.stringify({ code: await confirmationCode('bob@example.org') }),
+      body: JSON.stringify({ code: await confirmationCode(relay.sink, 'bob@example.org') }),
     });
     expect(confirmed.status).toBe(200);
     expect(((await confirmed.json()) as Me).emailConfirmed).toBe(true);

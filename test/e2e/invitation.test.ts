@@ -4,11 +4,11 @@
 // address, the new account sees the calls it made through links sent there.
 // An address that was only typed, or "confirmed" with a link a sender made by
 // hand, shows nothing.
-import { simpleParser } from 'mailparser';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Me, MyReply } from '../../protocol/accounts.js';
 import { launchChromium } from '../support/chromium.js';
+import { confirmationLink } from '../support/confirmation.js';
 import {
   relayedLinks,
   startRelayingServer,
@@ -47,27 +47,6 @@ async function mailedLink(sender: Sender, to: string, name: string): Promise<str
     to: [`"${name}" <${to}>`],
   });
   return links.get(to) ?? '';
-}
-
-/** The link in the confirmation email the sink received for `to`, as its reader would click it. */
-async function confirmationLink(to: string): Promise<string> {
-  let link = '';
-  await expect
-    .poll(
-      async () => {
-        for (const mail of relay.sink.received) {
-          if (!mail.to.includes(to)) continue;
-          const parsed = await simpleParser(mail.raw);
-          if (parsed.subject !== 'Confirm your email address for Voxreply') continue;
-          link = /https?:\/\/\S+\/app#confirm=[A-Za-z0-9_-]+/.exec(parsed.text ?? '')?.[0] ?? '';
-          if (link) return true;
-        }
-        return false;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-  return link;
 }
 
 /** A call through the link that nobody answers (the sender is in do-not-disturb). */
@@ -109,13 +88,13 @@ describe('the invitation loop', () => {
     expect(await page.getByRole('region', { name: 'Your replies' }).count()).toBe(0);
 
     // Grace opens the link in the mail (a new tab of the same browser).
-    const link = await confirmationLink(grace);
+    const link = await confirmationLink(relay.sink, grace);
     expect(link.startsWith(`${server.url}/app#confirm=`)).toBe(true);
     const confirmed = await context.newPage();
     await confirmed.goto(link);
     await expect
       .poll(() => confirmed.locator('#notice').textContent(), { timeout: 10_000 })
-      .toBe(`${grace} is confirmed: your replies are shown below.`);
+      .toBe(`${grace} is confirmed for the account of Grace Hopper: your replies are shown below.`);
     expect(await confirmed.locator('#unconfirmed').isHidden()).toBe(true);
     // The code left the address bar (no later copy or bookmark carries it).
     expect(new URL(confirmed.url()).hash).toBe('');

@@ -11,6 +11,10 @@ import { UnfinishedCalls } from '../../server/calls/unfinished-calls.js';
 import { createLogger } from '../../server/logger.js';
 import { CallStore } from '../../server/store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import {
+  CONFIRMATION_LIFETIME_MS,
+  EmailConfirmationStore,
+} from '../../server/store/email-confirmation-store.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
 import type { Database } from '../../server/store/schema.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
@@ -94,6 +98,83 @@ describe.each(Object.entries(backends))('store contract on %s', (kind, location)
   it('answers undefined for accounts that do not exist', async () => {
     expect(await accounts.findByEmail('nobody@example.org')).toBeUndefined();
     expect(await accounts.findById(999_999)).toBeUndefined();
+  });
+
+  describe('addresses until and after confirmation', () => {
+    const named = (email: string, displayName: string, at: string) =>
+      accounts.register({ email, displayName, passwordHash: displayName }, new Date(at));
+
+    it('registers several accounts for one unconfirmed address', async () => {
+      const first = await named('Ada@Example.org', 'Ada', '2026-01-01T00:00:00Z');
+      const second = await named('ada@example.org', 'Mallory', '2026-01-02T00:00:00Z');
+      expect(second.id).not.toBe(first.id);
+      expect([first.email, second.email]).toEqual(['ada@example.org', 'ada@example.org']);
+      expect([first.emailVerifiedAt, second.emailVerifiedAt]).toEqual([null, null]);
+    });
+
+    it('gives an address one account: the confirmed one, else the oldest', async () => {
+      const oldest = await named('ada@example.org', 'Ada', '2026-01-01T00:00:00Z');
+      await named('ada@example.org', 'Mallory', '2026-01-02T00:00:00Z');
+      expect((await accounts.findByEmail('ADA@example.org'))?.id).toBe(oldest.id);
+      // The owner signs up later and proves the mailbox: the address is theirs.
+      const owner = await named('ada@example.org', 'Owner', '2026-01-03T00:00:00Z');
+      expect(await accounts.confirmEmail(owner.id, 'ada@example.org')).toBe(true);
+      expect((await accounts.findByEmail('ada@example.org'))?.id).toBe(owner.id);
+      // A stranger's sign-up after that changes nothing.
+      await named('ada@example.org', 'Eve', '2026-01-04T00:00:00Z');
+      expect((await accounts.findByEmail('ada@example.org'))?.id).toBe(owner.id);
+    });
+
+    it('releases the address from every other account when one confirms it', async () => {
+      const first = await named('ada@example.org', 'Ada', '2026-01-01T00:00:00Z');
+      const second = await named('ada@example.org', 'Mallory', '2026-01-02T00:00:00Z');
+      expect(await accounts.confirmEmail(second.id, 'ada@example.org')).toBe(true);
+      const [kept, released] = await Promise.all([
+        accounts.findById(second.id),
+        accounts.findById(first.id),
+      ]);
+      expect(kept?.email).toBe('ada@example.org');
+      expect(kept?.emailVerifiedAt).toBeInstanceOf(Date);
+      expect(released).toMatchObject({
+        email: `released-${first.id}@voxreply.invalid`,
+        emailVerifiedAt: null,
+      });
+      // Confirmed once, it stays with its holder: nobody else confirms it, and
+      // an account no longer naming the address cannot confirm it either.
+      const later = await named('ada@example.org', 'Eve', '2026-01-03T00:00:00Z');
+      expect(await accounts.confirmEmail(later.id, 'ada@example.org')).toBe(false);
+      expect(await accounts.confirmEmail(first.id, 'ada@example.org')).toBe(false);
+      expect((await accounts.findById(later.id))?.emailVerifiedAt).toBeNull();
+      expect((await accounts.findByEmail('ada@example.org'))?.id).toBe(second.id);
+    });
+  });
+
+  describe('confirmation codes', () => {
+    it('are taken once, and lapse after their lifetime', async () => {
+      const codes = new EmailConfirmationStore(db);
+      const ada = await accounts.register({
+        email: 'ada@example.org',
+        displayName: 'Ada',
+        passwordHash: 'x',
+      });
+      const issued = new Date('2026-01-01T00:00:00Z');
+      const later = (ms: number) => new Date(issued.getTime() + ms);
+      const code = await codes.create(ada.id, 'ADA@example.org', issued);
+      const pending = { accountId: ada.id, email: 'ada@example.org' };
+      // Looking does not spend it; taking does.
+      expect(await codes.peek(code, later(1000))).toEqual(pending);
+      expect(await codes.take(code, later(1000))).toEqual(pending);
+      expect(await codes.take(code, later(2000))).toBeUndefined();
+      const old = await codes.create(ada.id, 'ada@example.org', issued);
+      expect(await codes.peek(old, later(CONFIRMATION_LIFETIME_MS - 1))).toEqual(pending);
+      expect(await codes.peek(old, later(CONFIRMATION_LIFETIME_MS))).toBeUndefined();
+      expect(await codes.take(old, later(CONFIRMATION_LIFETIME_MS))).toBeUndefined();
+      expect(await codes.peek('A'.repeat(43))).toBeUndefined();
+      // An account's codes go once its address is settled.
+      const another = await codes.create(ada.id, 'ada@example.org', issued);
+      await codes.forgetAccount(ada.id);
+      expect(await codes.peek(another, later(1000))).toBeUndefined();
+    });
   });
 
   describe('forwarding phones', () => {
