@@ -7,3 +7,9 @@
  * a form or a no-cors fetch elsewhere (ADR 006).
  */
 export const REQUEST_HEADER = 'x-voxreply-request';
+
+/**
+ * What a client over the per-address connection cap is told, alike by the HTTP
+ * server (a 429's message) and Socket.IO (connect_error's message).
+ */
+export const TOO_MANY_CONNECTIONS = 'too many connections from your address: close some and retry';

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { parseTrunks, type Trunk } from '../gateway/trunks.js';
 import { parseInboundNumbers, type InboundNumber } from '../gateway/numbers.js';
+import { httpConfig, httpEnvironment, type HttpConfig } from './http-config.js';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -136,34 +136,7 @@ const environmentSchema = z
     SIP_TLS_CERT: pemFile.optional(),
     SIP_TLS_KEY: pemFile.optional(),
     SIP_TLS_CA: pemFile.optional(),
-    TRUST_PROXY: z
-      .string()
-      .regex(/^[0-9A-Za-z.:/, -]+$/, 'must be a comma-separated list of proxy addresses or subnets')
-      .optional(),
-    // Who may read /metrics: what proxy-addr (TRUST_PROXY's parser) accepts.
-    METRICS_ALLOW: z
-      .string()
-      .transform((list) =>
-        list
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .superRefine((list, context) => {
-        if (list.length === 0) {
-          context.addIssue({ code: 'custom', message: 'must name at least one address' });
-          return;
-        }
-        try {
-          proxyAddr.compile(list);
-        } catch (error) {
-          context.addIssue({
-            code: 'custom',
-            message: `must be a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal (${error instanceof Error ? error.message : String(error)})`,
-          });
-        }
-      })
-      .default(['loopback']),
+    ...httpEnvironment,
     RATE_LIMIT_MULTIPLIER: z.coerce
       .number({ message: 'must be a number' })
       .min(0.01, 'must be positive')
@@ -200,24 +173,6 @@ const environmentSchema = z
       .min(10, 'must be at least 10')
       .max(3600, 'must be at most 3600')
       .default(300),
-    // Slow and many connections (issue 16): a stalled request is answered 408
-    // and closed; one address may hold so many connections (NAT: many people).
-    HTTP_IDLE_TIMEOUT_SECONDS: z.coerce
-      .number({ message: 'must be a number' })
-      .min(1, 'must be at least 1')
-      .max(600, 'must be at most 600')
-      .default(30),
-    HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
-      .number({ message: 'must be a number' })
-      .min(1, 'must be at least 1')
-      .max(3600, 'must be at most 3600')
-      .default(120),
-    MAX_CONNECTIONS_PER_ADDRESS: z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .max(100_000, 'must be at most 100000')
-      .default(256),
     STUN_URLS: iceUrls('stun|stuns').default([]),
     TURN_URLS: iceUrls('turn|turns').default([]),
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -318,7 +273,8 @@ const environmentSchema = z
     }
   });
 
-export interface Config {
+/** The HTTP settings (trustProxy, metricsAllow, deadlines, caps) come from http-config.ts. */
+export interface Config extends HttpConfig {
   host: string;
   port: number;
   publicUrl: string;
@@ -344,23 +300,12 @@ export interface Config {
   sipTrunks: Trunk[];
   /** Our numbers (SIP_NUMBERS, JSON): calls to them ring a sender's devices. */
   sipNumbers: InboundNumber[];
-  /**
-   * Proxies whose X-Forwarded-For is believed (addresses, subnets, or
-   * loopback/linklocal/uniquelocal); empty: the peer address is the client.
-   */
-  trustProxy: string[];
   /** Scales every rate limit (tests and load tests raise it). */
   rateLimitMultiplier: number;
-  /** Client addresses (after TRUST_PROXY) that may read /metrics. */
-  metricsAllow: string[];
   /** Mail: the relay, delivery and notifications; undefined without MAIL_SMARTHOST. */
   mail: MailConfig | undefined;
   /** The longest voice message a caller may leave. */
   voicemailMaxSeconds: number;
-  /** HTTP: how long a request may stall, and take in all, before a 408; connections per address. */
-  httpIdleTimeoutMs: number;
-  httpRequestTimeoutMs: number;
-  maxConnectionsPerAddress: number;
   /** Seals values shown again later; from SECRET_KEY, else a file under dataDir. */
   secretKey: Buffer | undefined;
   /** The ICE servers browsers get for their transports. */
@@ -448,12 +393,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       e.SIP_TLS_CERT && e.SIP_TLS_KEY
         ? { port: e.SIP_TLS_PORT, cert: e.SIP_TLS_CERT, key: e.SIP_TLS_KEY, ca: e.SIP_TLS_CA }
         : undefined,
-    trustProxy: (e.TRUST_PROXY ?? '')
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
-    metricsAllow: e.METRICS_ALLOW,
+    ...httpConfig(e),
     mail: e.MAIL_SMARTHOST
       ? {
           smarthost: e.MAIL_SMARTHOST,
@@ -473,9 +414,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
         }
       : undefined,
     voicemailMaxSeconds: e.VOICEMAIL_MAX_SECONDS,
-    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_SECONDS * 1000,
-    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
-    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     secretKey: e.SECRET_KEY,
     ice: {
       stunUrls: e.STUN_URLS,

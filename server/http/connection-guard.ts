@@ -9,7 +9,9 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import proxyaddr from '@fastify/proxy-addr';
 import { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
+import { TOO_MANY_CONNECTIONS } from '../../protocol/http.js';
 import type { Logger } from '../logger.js';
+import { clientKey } from '../security/client-key.js';
 
 export interface ConnectionGuardOptions {
   /** No byte from the client for this long, mid-request or between requests: closed. */
@@ -22,8 +24,6 @@ export interface ConnectionGuardOptions {
   trustProxy: string[];
   logger: Logger;
 }
-
-export const TOO_MANY_CONNECTIONS = 'too many connections from your address: close some and retry';
 
 export interface ConnectionGuard {
   /** For Fastify's `serverFactory`. */
@@ -102,10 +102,12 @@ export function connectionGuard(options: ConnectionGuardOptions): ConnectionGuar
     );
 
     server.on('connection', (socket: Socket) => {
-      const address = socket.remoteAddress ?? 'unknown';
+      const peer = socket.remoteAddress ?? 'unknown';
       // A trusted proxy's connections carry many clients; the Socket.IO cap
       // (by forwarded address) and the rate limits see those.
-      if (trusted(address, 0)) return;
+      if (trusted(peer, 0)) return;
+      // Counted per client (an IPv6 /64 is one), not per exact address.
+      const address = clientKey(peer);
       const open = (perAddress.get(address) ?? 0) + 1;
       perAddress.set(address, open);
       socket.once('close', () => {

@@ -12,6 +12,7 @@ import type { AccountStore } from '../store/account-store.js';
 import { linkUsable, type LinkStore } from '../store/link-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import { accountOf } from './session-cookie.js';
+import { badgeLimited } from './web-guards.js';
 
 export interface DeviceRoutesOptions {
   links: LinkService;
@@ -39,7 +40,7 @@ export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = (app, optio
   // Mail clients show a broken image badly: anything odd gets the neutral badge.
   app.get<{ Params: { file: string } }>('/b/:file', async (request, reply) => {
     const [, token = '', type = 'png'] = BADGE_FILE.exec(request.params.file) ?? [];
-    const state = await badgeState(token);
+    const state = badgeLimited(request) ? 'neutral' : await badgeState(token);
     void reply.header('cache-control', 'no-store');
     if (type === 'svg') return reply.type('image/svg+xml').send(badgeSvg(state));
     return reply.type('image/png').send(pngs.png(state));

@@ -24,16 +24,25 @@ export function setBaseHeaders(reply: FastifyReply): void {
 }
 
 /**
- * Whether a browser's Origin is ours: PUBLIC_URL's, or the host the request
- * was sent to (a server reached by another name than PUBLIC_URL). Another port
- * of the same host is another origin, though the same site for cookies.
+ * Whether a browser's Origin is ours: PUBLIC_URL's, or the origin the request
+ * was sent to (a server reached by another name than PUBLIC_URL). Scheme, host
+ * and port all count: another port of the same host is another origin, and so
+ * is http:// for an https:// site (a page injected into plain HTTP on the same
+ * host is same-site for browsers without schemeful same-site, so it carries
+ * the Lax cookie). `protocol` is the scheme the request came in by (behind
+ * TRUST_PROXY, the proxy's X-Forwarded-Proto); without it, PUBLIC_URL's.
  */
 export function sameOrigin(
   origin: string,
   host: string | undefined,
   publicOrigin: string,
+  protocol: string = new URL(publicOrigin).protocol.replace(/:$/, ''),
 ): boolean {
-  return origin === publicOrigin || (URL.canParse(origin) && new URL(origin).host === host);
+  if (origin === publicOrigin) return true;
+  if (host === undefined || host === '' || !URL.canParse(origin)) return false;
+  const requested = `${protocol}://${host}`;
+  // Through URL on both sides: case and default ports (https://x:443) compare alike.
+  return URL.canParse(requested) && new URL(origin).origin === new URL(requested).origin;
 }
 
 /** Methods a browser may send to another origin without a preflight carry no state change. */
@@ -56,7 +65,8 @@ const SIMPLE_CONTENT_TYPES = new Set([
  */
 function fromOurPages(request: FastifyRequest, publicOrigin: string): boolean {
   const { origin } = request.headers;
-  if (origin !== undefined) return sameOrigin(origin, request.headers.host, publicOrigin);
+  // request.host and request.protocol: X-Forwarded-Host and -Proto from a TRUST_PROXY proxy.
+  if (origin !== undefined) return sameOrigin(origin, request.host, publicOrigin, request.protocol);
   if (request.headers[REQUEST_HEADER] !== undefined) return true;
   const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   return contentType !== undefined && contentType !== '' && !SIMPLE_CONTENT_TYPES.has(contentType);
@@ -66,6 +76,13 @@ function fromOurPages(request: FastifyRequest, publicOrigin: string): boolean {
 const LINK_LOOKUPS = new Set(['/api/reply/:token', '/r/:token']);
 /** The status badge: mail clients (and their image proxies) load one per message shown. */
 const BADGE_LOOKUPS = new Set(['/b/:file']);
+/** Badge requests over the per-address limit: their route shows the neutral badge. */
+const badgesLimited = new WeakSet<FastifyRequest>();
+
+/** Whether this badge request is over its address's limit (it must not look the token up). */
+export function badgeLimited(request: FastifyRequest): boolean {
+  return badgesLimited.has(request);
+}
 
 export function installWebGuards(app: FastifyInstance, options: WebGuardsOptions): void {
   const { publicOrigin, limits } = options;
@@ -79,7 +96,11 @@ export function installWebGuards(app: FastifyInstance, options: WebGuardsOptions
     if (route === undefined) return;
     // Before the handler's store lookups: a refused lookup costs no query.
     if (LINK_LOOKUPS.has(route)) await limits.take(limits.linkLookupPerIp, request.ip);
-    else if (BADGE_LOOKUPS.has(route)) await limits.take(limits.badgePerIp, request.ip);
+    // A badge over the limit is still an image (the neutral one, without a
+    // lookup): a 429 shows as a broken image in every mail read through a busy
+    // webmail image proxy, and tells a guesser no more than the neutral badge.
+    else if (BADGE_LOOKUPS.has(route) && !(await limits.reserve(limits.badgePerIp, request.ip)))
+      badgesLimited.add(request);
   });
   // onSend: also on errors, 404s and files streamed by @fastify/static.
   app.addHook('onSend', async (_request, reply) => {

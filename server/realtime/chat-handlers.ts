@@ -16,7 +16,9 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
+import { LINK_NOT_WORKING } from '../http/link-routes.js';
 import { accountChannel } from './device-handlers.js';
+import { clientAddress } from './socket-server.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError, validated } from './validated-handler.js';
 
@@ -127,9 +129,17 @@ export class ChatHandlers {
     }
     if (where.token === undefined)
       throw new RequestError(ErrorCode.BadRequest, 'name the chat by token or linkId');
+    // Before the lookup, per client address as over HTTP (the same budget: a
+    // guesser gains nothing by switching to sockets or opening many). A token
+    // that works gives its point back, so a busy chat does not spend the
+    // budget of the reply pages behind the same address.
+    const address = clientAddress(socket);
+    await this.#limits.take(this.#limits.linkLookupPerIp, address);
     const link = await this.#links.findByToken(where.token);
-    if (!link || !linkUsable(link))
-      throw new RequestError(ErrorCode.NotFound, 'this reply link no longer works');
+    // As GET /api/reply/: unknown, revoked and expired tokens answer alike, so
+    // a guesser cannot tell which tokens ever existed (owners chat by linkId).
+    if (!link || !linkUsable(link)) throw new RequestError(ErrorCode.NotFound, LINK_NOT_WORKING);
+    await this.#limits.refund(this.#limits.linkLookupPerIp, address);
     // Everyone who got the signature link shares it: their chats would mix.
     if (link.kind !== 'recipient')
       throw new RequestError(ErrorCode.Forbidden, 'chat needs a personal reply link');

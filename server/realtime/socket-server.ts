@@ -5,7 +5,9 @@ import { Server } from 'socket.io';
 import type { AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { SocketData } from '../../protocol/events.js';
+import { TOO_MANY_CONNECTIONS } from '../../protocol/http.js';
 import type { Logger } from '../logger.js';
+import { clientKey } from '../security/client-key.js';
 import proxyaddr from '@fastify/proxy-addr';
 import type { VoxServer } from './typed-server.js';
 
@@ -23,11 +25,7 @@ export interface SocketServerOptions {
   ) => void;
 }
 
-/** What a client over the cap is told (connect_error's message; data.code is typed). */
-export const TOO_MANY_SOCKETS = 'too many connections from your address: close some and retry';
-
-/** The client's address, for rate limits: the peer, or what a trusted proxy says. */
-/** The client's address (behind trusted proxies), as the socket's own node saw it. */
+/** The client's address (behind trusted proxies), as the socket's own node saw it; for rate limits. */
 export function clientAddress(socket: { data: SocketData }): string {
   return socket.data.clientAddress ?? 'unknown';
 }
@@ -46,14 +44,18 @@ export function createSocketServer(http: HttpServer, options: SocketServerOption
   const perAddress = new Map<string, number>();
   const maxSockets = options.maxSocketsPerAddress ?? Number.POSITIVE_INFINITY;
   io.use((socket, next) => {
-    const address = proxyaddr(socket.request, trust);
-    socket.data.clientAddress = address;
-    // Counted per client address (a trusted proxy's forwarded one), so one
-    // address cannot hold thousands of sockets; a NAT's users share the cap.
+    socket.data.clientAddress = proxyaddr(socket.request, trust);
+    // Counted per client address (a trusted proxy's forwarded one; an IPv6 /64
+    // is one client), so one client cannot hold thousands of sockets; a NAT's
+    // users share the cap.
+    const address = clientKey(socket.data.clientAddress);
     const open = perAddress.get(address) ?? 0;
     if (open >= maxSockets) {
       options.logger.info({ address, limit: maxSockets }, 'socket refused: too many from address');
-      next(Object.assign(new Error(TOO_MANY_SOCKETS), { data: { code: ErrorCode.RateLimited } }));
+      // The client sees the message in connect_error, and data.code (typed) to act on.
+      next(
+        Object.assign(new Error(TOO_MANY_CONNECTIONS), { data: { code: ErrorCode.RateLimited } }),
+      );
       return;
     }
     perAddress.set(address, open + 1);

@@ -4,6 +4,7 @@
 // (issue 16). Per key (a client address) only a few checks may be in flight;
 // the rest are refused at once. Overall, checks wait their turn for a few
 // slots, leaving pool threads for everything else that uses them.
+import { clientKey } from './client-key.js';
 import { DECOY_HASH, verifyPassword } from './password.js';
 
 /** Thrown when a key already has its share of checks in flight. */
@@ -34,10 +35,12 @@ export class PasswordChecks {
   }
 
   /**
-   * Runs `work` (which hashes) for `key`. The key's slot is taken before the
+   * Runs `work` (which hashes) for a client address. Its slot is taken before the
    * first await, so checks started in the same tick cannot all pass the bound.
    */
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  async run<T>(address: string, work: () => Promise<T>): Promise<T> {
+    // One IPv6 /64 is one client: its other addresses are no fresh share.
+    const key = clientKey(address);
     const mine = this.#inFlight.get(key) ?? 0;
     if (mine >= this.#options.perKey || this.#waiting.length >= this.#options.queued)
       throw new TooManyChecksError();

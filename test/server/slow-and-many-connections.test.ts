@@ -3,10 +3,12 @@
 // headers) or drips in slower than the deadline is answered 408 in the app's
 // error shape and closed; connections past the per-address cap get a clear 429
 // (HTTP) or connect_error (Socket.IO) while another address still connects.
-// Short timeouts are configured so the test runs in seconds.
+// Short timeouts are configured so the test runs in seconds; how soon the
+// server acts is measured in bench/, not asserted here (outcomes only).
 import net from 'node:net';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOO_MANY_CONNECTIONS } from '../../protocol/http.js';
 import { connect, sleep } from '../support/sender.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
 
@@ -17,8 +19,7 @@ const CAP = 20;
 interface RawResult {
   /** Everything the server sent. */
   text: string;
-  /** Milliseconds from the first byte sent to the server closing (or giving up). */
-  ms: number;
+  /** Whether the server closed the connection (false: still open when we gave up). */
   closed: boolean;
 }
 
@@ -38,14 +39,13 @@ function raw(
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
     let text = '';
-    const started = Date.now();
     let drips = options.drip ?? 0;
     let dripTimer: NodeJS.Timeout | undefined;
     const finish = (closed: boolean) => {
       clearTimeout(giveUp);
       clearInterval(dripTimer);
       socket.destroy();
-      resolve({ text, ms: Date.now() - started, closed });
+      resolve({ text, closed });
     };
     const giveUp = setTimeout(() => finish(false), options.waitMs);
     socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
@@ -87,7 +87,7 @@ describe('slow requests', () => {
     await server.stop();
   });
 
-  it('a body stalled after one byte is answered 408 and closed within the idle timeout', async () => {
+  it('a body stalled after one byte is answered 408 and closed', async () => {
     const [upload, json] = await Promise.all([
       raw(server.port, stalledUpload(100_000), { waitMs: 10_000 }),
       raw(
@@ -99,7 +99,6 @@ describe('slow requests', () => {
     ]);
     for (const result of [upload, json]) {
       expect(result.closed).toBe(true);
-      expect(result.ms).toBeLessThan((IDLE_S + 2) * 1000);
       expect(statusOf(result.text)).toBe(408);
       expect(errorOf(result.text)).toEqual({
         code: 'bad_request',
@@ -108,30 +107,46 @@ describe('slow requests', () => {
     }
   });
 
-  it('headers stalled half-way are answered 408 and closed within the idle timeout', async () => {
+  it('headers stalled half-way are answered 408 and closed', async () => {
     const result = await raw(server.port, 'GET /healthz HTTP/1.1\r\nHo', { waitMs: 10_000 });
     expect(result.closed).toBe(true);
-    expect(result.ms).toBeLessThan((IDLE_S + 2) * 1000);
     expect(statusOf(result.text)).toBe(408);
+    expect(errorOf(result.text)).toEqual({
+      code: 'bad_request',
+      message: 'the request took too long to arrive',
+    });
   });
 
   it('a body dripped in (never idle) is answered 408 at the request deadline', async () => {
+    // A byte every half second never leaves the connection idle (IDLE_S), and
+    // 1,000 of them would not finish the body before we give up: only the
+    // request deadline (REQUEST_S) can end it.
     const result = await raw(server.port, stalledUpload(100_000), {
       waitMs: 15_000,
       drip: 1000,
       dripMs: 500,
     });
     expect(result.closed).toBe(true);
-    expect(result.ms).toBeGreaterThanOrEqual(REQUEST_S * 1000 - 500);
-    expect(result.ms).toBeLessThan((REQUEST_S + 2) * 1000);
+    expect(result.text.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
     expect(statusOf(result.text)).toBe(408);
-    expect(errorOf(result.text)?.code).toBe('bad_request');
+    expect(errorOf(result.text)).toEqual({
+      code: 'bad_request',
+      message: 'the request took too long to arrive',
+    });
   });
 
   it('a Socket.IO connection outlives the idle timeout (pings keep it)', async () => {
     const socket = await connect(server.url);
+    const drops: string[] = [];
+    socket.on('disconnect', (reason) => drops.push(reason));
+    // Waiting past the idle timeout is the point; how long anything took is not asserted.
     await sleep((IDLE_S + 1) * 1000);
+    expect(drops).toEqual([]);
     expect(socket.connected).toBe(true);
+    const ack = (await socket.timeout(3000).emitWithAck('group:watch', {} as never)) as {
+      ok: boolean;
+    };
+    expect(ack.ok).toBe(false);
     socket.disconnect();
   });
 
@@ -141,7 +156,10 @@ describe('slow requests', () => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
+    const drops: string[] = [];
+    socket.on('disconnect', (reason) => drops.push(reason));
     await sleep((IDLE_S + 1) * 1000);
+    expect(drops).toEqual([]);
     expect(socket.connected).toBe(true);
     const ack = (await socket.timeout(3000).emitWithAck('group:watch', {})) as { ok: boolean };
     expect(ack.ok).toBe(false);
@@ -153,7 +171,6 @@ describe('slow requests', () => {
       waitMs: 10_000,
     });
     expect(result.closed).toBe(true);
-    expect(result.ms).toBeLessThan((IDLE_S + 2) * 1000);
     expect(result.text.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
     expect(statusOf(result.text)).toBe(200);
   });
@@ -186,7 +203,7 @@ describe('many connections from one address', () => {
     expect(uploads.filter((result) => !result.closed).length).toBeLessThanOrEqual(CAP);
     expect(errorOf(refused[0]?.text ?? '')).toEqual({
       code: 'rate_limited',
-      message: 'too many connections from your address: close some and retry',
+      message: TOO_MANY_CONNECTIONS,
     });
     await sleep(300);
 
@@ -266,7 +283,7 @@ describe('many Socket.IO connections through a trusted proxy', () => {
       () => undefined,
       (error: unknown) => error as Error & { data?: { code?: string } },
     );
-    expect(refused?.message).toBe('too many connections from your address: close some and retry');
+    expect(refused?.message).toBe(TOO_MANY_CONNECTIONS);
     expect(refused?.data?.code).toBe('rate_limited');
     // Another client behind the same proxy still connects.
     await viaProxy('198.51.100.99');

@@ -12,7 +12,14 @@ import { REQUEST_HEADER } from '../../protocol/http.js';
 import { launchChromium } from '../support/chromium.js';
 import { projectRoot } from '../support/project.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
-import { createLink, signUp, sleep, type Sender } from '../support/sender.js';
+import {
+  connect,
+  createLink,
+  signUp,
+  sleep,
+  type Sender,
+  type TestSocket,
+} from '../support/sender.js';
 
 let server: RunningServer;
 
@@ -128,6 +135,13 @@ describe('requests from another origin of the same site (item 2)', () => {
       origin: foreign,
     });
     expect(logout.status).toBe(403);
+    // The same host and port by another scheme is another origin (a page served
+    // over http:// to a browser without schemeful same-site carries the cookie).
+    const otherScheme = await raw(server.url, 'POST', '/api/links', {
+      cookie: victim.cookie,
+      origin: server.url.replace(/^http:/, 'https:'),
+    });
+    expect(otherScheme.status).toBe(403);
     expect(await linkCount(victim)).toBe(before);
     expect(await loggedIn(victim)).toBe(true);
 
@@ -152,6 +166,32 @@ describe('requests from another origin of the same site (item 2)', () => {
     );
     expect(json.status).toBe(201);
     expect(await linkCount(victim)).toBe(before + 3);
+  });
+
+  it('behind a TLS proxy, refuses an http:// Origin of the https:// site', async () => {
+    const own = await startServer({
+      PUBLIC_URL: 'https://voxreply.example',
+      TRUST_PROXY: 'loopback',
+    });
+    try {
+      const post = (host: string, origin: string) =>
+        raw(own.url, 'POST', '/api/links', { host, origin, 'x-forwarded-proto': 'https' });
+      // The site's own origin, and the origin of another name it is reached by.
+      expect((await post('voxreply.example', 'https://voxreply.example')).status).toBe(401);
+      expect((await post('alt.example', 'https://alt.example')).status).toBe(401);
+      expect((await post('alt.example', 'https://alt.example:443')).status).toBe(401);
+      for (const [host, origin] of [
+        ['voxreply.example', 'http://voxreply.example'],
+        ['alt.example', 'http://alt.example'],
+        ['alt.example', 'https://alt.example:8443'],
+      ] as const) {
+        const answer = await post(host, origin);
+        expect(answer.status, origin).toBe(403);
+        expect(JSON.parse(answer.body), origin).toMatchObject({ error: { code: 'forbidden' } });
+      }
+    } finally {
+      await own.stop();
+    }
   });
 
   describe('in a real Chromium', () => {
@@ -242,6 +282,50 @@ describe('link lookups (item 3)', () => {
       error: { message: string };
     };
     expect(ownExpired.error.message).toMatch(/expired/);
+
+    // A reply page's chat by token says no more than the HTTP answer, to
+    // strangers and to another account's desk alike.
+    const caller = await connect(server.url);
+    const otherDesk = await connect(server.url, other.cookie);
+    try {
+      const { error } = JSON.parse(anonymous[0]?.body ?? '{}') as { error: unknown };
+      const expected = { ok: false, error };
+      for (const socket of [caller, otherDesk])
+        for (const token of [unknown, revoked.token, expiring.token]) {
+          expect(await socket.emitWithAck('chat:open', { token }), token).toEqual(expected);
+          expect(
+            await socket.emitWithAck('chat:send', { token, text: 'hi', authorName: 'G' }),
+            token,
+          ).toEqual(expected);
+        }
+    } finally {
+      caller.disconnect();
+      otherDesk.disconnect();
+    }
+  });
+
+  it('limits chat lookups by token per address, whatever the socket', async () => {
+    const own = await startServer();
+    const sockets = await Promise.all([connect(own.url), connect(own.url)]);
+    try {
+      const codes: string[] = [];
+      for (let i = 0; i < 400 && !codes.includes('rate_limited'); i += 20) {
+        const acks = await Promise.all(
+          Array.from({ length: 20 }, (_, j) =>
+            (sockets[j % 2] as TestSocket).emitWithAck('chat:open', {
+              token: `A${String(i + j).padStart(21, 'A')}`,
+            }),
+          ),
+        );
+        for (const ack of acks) codes.push(ack.ok ? 'ok' : ack.error.code);
+      }
+      expect(codes).toContain('rate_limited');
+      // The same budget as over HTTP: link pages from this address wait too.
+      expect((await fetch(`${own.url}/api/reply/AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(429);
+    } finally {
+      for (const socket of sockets) socket.disconnect();
+      await own.stop();
+    }
   });
 
   it('limits lookups per address', async () => {
@@ -250,7 +334,6 @@ describe('link lookups (item 3)', () => {
       for (const [lookup, burst] of [
         ['/api/reply/AAAAAAAAAAAAAAAAAAAAAA', 400],
         ['/r/AAAAAAAAAAAAAAAAAAAAAA', 400],
-        ['/b/AAAAAAAAAAAAAAAAAAAAAA.png', 1200],
       ] as const) {
         const statuses: number[] = [];
         for (let i = 0; i < burst; i += 50) {
@@ -264,6 +347,41 @@ describe('link lookups (item 3)', () => {
       }
       const limited = await fetch(`${own.url}/api/reply/AAAAAAAAAAAAAAAAAAAAAA`);
       expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('answers badges over the limit with the neutral badge, never a broken image', async () => {
+    const own = await startServer();
+    try {
+      const sender = await signUp(own.url);
+      const link = await createLink(sender);
+      const badge = async (file: string) => {
+        const response = await fetch(`${own.url}/b/${file}`);
+        return {
+          status: response.status,
+          type: response.headers.get('content-type'),
+          body: await response.text(),
+        };
+      };
+      // The sender shows their status (the default) and has no device online.
+      expect((await badge(`${link.token}.svg`)).body).toContain('Offline');
+      // Many readers behind one webmail image proxy: far past the limit (600 a minute).
+      const answers: { status: number; type: string | null }[] = [];
+      for (let i = 0; i < 800; i += 50)
+        answers.push(
+          ...(await Promise.all(
+            Array.from({ length: 50 }, () => badge('AAAAAAAAAAAAAAAAAAAAAA.png')),
+          )),
+        );
+      for (const answer of answers)
+        expect(answer).toMatchObject({ status: 200, type: 'image/png' });
+      // Still limited: the real link's badge is neutral now, its status not looked up.
+      const limited = await badge(`${link.token}.svg`);
+      expect(limited.status).toBe(200);
+      expect(limited.type).toMatch(/^image\/svg\+xml/);
+      expect(limited.body).toContain('Reply by voice');
     } finally {
       await own.stop();
     }
