@@ -5,10 +5,8 @@
 // flood comes over real UDP from another loopback address.
 //
 //   npm run bench:sip-flood -- [rate=3000] [seconds=60] [step=10]
-import pino from 'pino';
-import { SipGateway } from '../../gateway/sip-gateway.js';
 import { freePortRange } from '../../test/support/free-port.js';
-import { floodOptions, heapAfterGc } from '../../test/support/sip-flood.js';
+import { floodOptions, floodTarget, heapAfterGc } from '../../test/support/sip-flood.js';
 
 const rate = Number(process.argv[2] ?? 3000);
 const seconds = Number(process.argv[3] ?? 60);
@@ -16,28 +14,7 @@ const step = Number(process.argv[4] ?? 10);
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 const port = await freePortRange(1);
-const gateway = new SipGateway({
-  listenIp: '127.0.0.1',
-  port,
-  publicAddress: undefined,
-  trunks: [
-    {
-      name: 'carrier',
-      host: '127.0.0.2',
-      port: 9,
-      transport: 'udp',
-      codecs: ['PCMU'],
-      allowFrom: [],
-      optionsIntervalSeconds: 3600,
-    },
-  ],
-  logger: pino({ level: 'silent' }),
-  media: {
-    listenIp: '127.0.0.1',
-    announcedAddress: undefined,
-    portRange: { min: 40000, max: 40100 },
-  },
-});
+const gateway = floodTarget(port);
 const before = await heapAfterGc();
 console.log(`flood: ${String(rate)} OPTIONS/s from 127.0.0.9 for ${String(seconds)} s`);
 console.log('| seconds | sent | answered | heap after GC (MB) | grown (MB) |');

@@ -2,12 +2,10 @@
 // so that its heap can be read after a full collection: whatever the flood
 // limit refuses must leave nothing behind (issue 15: 2.1 KB kept per refused
 // request; 20,000 OPTIONS grew the heap by 41 MB).
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipGateway } from '../../gateway/sip-gateway.js';
 import { freePortRange } from '../support/free-port.js';
 import { sipRequest, statusOf, UdpPeer } from '../support/raw-sip.js';
-import { floodOptions, heapAfterGc } from '../support/sip-flood.js';
+import { floodOptions, floodTarget, heapAfterGc } from '../support/sip-flood.js';
 import { sippClient } from '../support/sipp.js';
 
 const FLOODER_IP = '127.0.0.9';
@@ -15,34 +13,12 @@ const FLOODER_IP = '127.0.0.9';
 const RATE = 3000;
 const SECONDS = 8;
 
-let gateway: SipGateway;
+let gateway: ReturnType<typeof floodTarget>;
 let port: number;
 
 beforeAll(async () => {
   port = await freePortRange(1);
-  gateway = new SipGateway({
-    listenIp: '127.0.0.1',
-    port,
-    publicAddress: undefined,
-    // A trunk so that the gateway runs as in production; it is never reached.
-    trunks: [
-      {
-        name: 'carrier',
-        host: '127.0.0.2',
-        port: 9,
-        transport: 'udp',
-        codecs: ['PCMU'],
-        allowFrom: [],
-        optionsIntervalSeconds: 3600,
-      },
-    ],
-    logger: pino({ level: 'silent' }),
-    media: {
-      listenIp: '127.0.0.1',
-      announcedAddress: undefined,
-      portRange: { min: 40000, max: 40100 },
-    },
-  });
+  gateway = floodTarget(port);
   await new Promise((resolve) => setTimeout(resolve, 200));
 });
 

@@ -3,6 +3,8 @@
 // flood benchmark measure.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import pino from 'pino';
+import { SipGateway } from '../../gateway/sip-gateway.js';
 import { sipRequest, UdpPeer, type Endpoint } from './raw-sip.js';
 
 setFlagsFromString('--expose-gc');
@@ -54,4 +56,33 @@ export async function floodOptions(
   } finally {
     peer.close();
   }
+}
+
+/**
+ * The real gateway and SIP stack on 127.0.0.1:`port`, in this process (so its
+ * heap can be read), silent, with one trunk (127.0.0.2) it never reaches.
+ */
+export function floodTarget(port: number): SipGateway {
+  return new SipGateway({
+    listenIp: '127.0.0.1',
+    port,
+    publicAddress: undefined,
+    trunks: [
+      {
+        name: 'carrier',
+        host: '127.0.0.2',
+        port: 9,
+        transport: 'udp',
+        codecs: ['PCMU'],
+        allowFrom: [],
+        optionsIntervalSeconds: 3600,
+      },
+    ],
+    logger: pino({ level: 'silent' }),
+    media: {
+      listenIp: '127.0.0.1',
+      announcedAddress: undefined,
+      portRange: { min: 40000, max: 40100 },
+    },
+  });
 }
