@@ -7,6 +7,7 @@ import os from 'node:os';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../test/support/chromium.js';
 import { startServer } from '../../test/support/server-process.js';
+import { LOAD_SETTINGS } from '../lib/load-settings.js';
 import { createLink, signUp } from '../../test/support/sender.js';
 import { toneWav } from '../../test/support/tones.js';
 
@@ -44,7 +45,7 @@ function firstAudioAt(page: Page): Promise<number> {
   return page.evaluate<number>(FIRST_AUDIO_AT);
 }
 
-const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000' });
+const server = await startServer(LOAD_SETTINGS);
 const senderBrowser = await launchChromium({ microphoneWav: toneWav(440) });
 const callerBrowser = await launchChromium({ microphoneWav: toneWav(880) });
 const latencies: number[] = [];

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signUp } from '../../test/support/sender.js';
 import { startServer, type RunningServer } from '../../test/support/server-process.js';
+import { LOAD_SETTINGS } from '../lib/load-settings.js';
 import { processUsage } from '../lib/proc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,7 +85,7 @@ async function measure(server: RunningServer, devices: number): Promise<Result> 
 
 const results: Result[] = [];
 for (const devices of deviceCounts.split(',').map(Number)) {
-  const server = await startServer({ RATE_LIMIT_MULTIPLIER: '10000', MEDIASOUP_WORKERS: '1' });
+  const server = await startServer({ ...LOAD_SETTINGS, MEDIASOUP_WORKERS: '1' });
   try {
     results.push(await measure(server, devices));
   } finally {

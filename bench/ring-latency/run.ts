@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
 import { startServer } from '../../test/support/server-process.js';
+import { LOAD_SETTINGS } from '../lib/load-settings.js';
 import { startTwoNodes } from '../../test/support/nodes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,7 +34,7 @@ interface Targets {
 
 async function startTargets(): Promise<Targets> {
   const settings = {
-    RATE_LIMIT_MULTIPLIER: '10000',
+    ...LOAD_SETTINGS,
     MEDIASOUP_WORKERS: '1',
     // Two nodes: where new calls run (cluster, the default, or local).
     ...(process.env.MEDIA_PLACEMENT ? { MEDIA_PLACEMENT: process.env.MEDIA_PLACEMENT } : {}),

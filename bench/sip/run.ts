@@ -16,6 +16,7 @@ import { freePortRange } from '../../test/support/free-port.js';
 import { projectRoot } from '../../test/support/project.js';
 import { connectDevice, randomEmail, signUp } from '../../test/support/sender.js';
 import { startServer } from '../../test/support/server-process.js';
+import { LOAD_SETTINGS } from '../lib/load-settings.js';
 import { numbersFile } from '../../test/support/sipp.js';
 
 /** Answers the server refused (a device still in its previous call). */
@@ -152,7 +153,7 @@ async function voxreplySteps(): Promise<{ steps: StepResult[]; leftovers: string
   const unanswered = { number: '+15552000000', email: randomEmail('Away Sender') };
   const sipPort = await freePortRange(1);
   const server = await startServer({
-    RATE_LIMIT_MULTIPLIER: '10000',
+    ...LOAD_SETTINGS,
     LOG_LEVEL: 'warn',
     SIP_PORT: String(sipPort),
     SIP_TRUNKS: JSON.stringify([
