@@ -26,6 +26,10 @@
 //                         directory.takeOver(callId, dead → this node)
 //                         ─ call:moved ─> the desk's node (its media requests follow)
 //                         orchestrator.resume: new room; page and desk set media up there
+//
+// Over the ~400-line rule (about 450 lines): issue 17 splits it into
+// forwarding, takeover and node watching, together with the call core it
+// is tied to (the handlers' late `serve()`).
 import {
   callIdRequestSchema,
   FINAL_CALLER_STAGES,

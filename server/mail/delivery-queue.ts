@@ -10,6 +10,10 @@
 // so a restart sends only what is still pending. The one window no SMTP
 // client can close (the smarthost accepted, then we died before writing it
 // down) is RFC 1047's; it is a few milliseconds wide.
+//
+// Over the ~400-line rule (about 430 lines): the steps above share one
+// message's on-disk state and its retry timers, and a split would pass that
+// state between files; the retry schedule is the part to move out first.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../logger.js';

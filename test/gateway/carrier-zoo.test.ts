@@ -50,6 +50,13 @@ async function expectMissed(h: Harness, caller: CallerView, stage: CallerStage):
     .toMatchObject({ outcome: 'missed', answeredAt: null, answeredOn: null });
 }
 
+/** The call record's legs as [number, result], once the last leg's row is written (just after the caller hears the end). */
+async function expectLegs(h: Harness, caller: CallerView, legs: [string, string][]): Promise<void> {
+  await expect
+    .poll(async () => (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]))
+    .toEqual(legs);
+}
+
 describe('carriers in the wild (issue 15)', () => {
   it.each([
     ['only G.729', 'carrier-early-g729-then-pcma'],
@@ -124,15 +131,10 @@ describe('carriers in the wild (issue 15)', () => {
     );
     const caller = await call(h);
     await expectMissed(h, caller, 'no_answer');
-    // The last leg's row is written just after the caller hears the end.
-    await expect
-      .poll(async () =>
-        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
-      )
-      .toEqual([
-        [MOBILE.number, 'unusable SDP: the answer has no SDP'],
-        [DESK.number, 'unusable SDP: the answer has none of the offered codecs'],
-      ]);
+    await expectLegs(h, caller, [
+      [MOBILE.number, 'unusable SDP: the answer has no SDP'],
+      [DESK.number, 'unusable SDP: the answer has none of the offered codecs'],
+    ]);
     // Each 200 got our ACK and BYE.
     await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
   });
@@ -144,15 +146,10 @@ describe('carriers in the wild (issue 15)', () => {
     );
     const caller = await call(h);
     await expectMissed(h, caller, 'no_answer');
-    // The last leg's row is written just after the caller hears the end.
-    await expect
-      .poll(async () =>
-        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
-      )
-      .toEqual([
-        [MOBILE.number, 'unusable Record-Route'],
-        [DESK.number, 'unusable Record-Route'],
-      ]);
+    await expectLegs(h, caller, [
+      [MOBILE.number, 'unusable Record-Route'],
+      [DESK.number, 'unusable Record-Route'],
+    ]);
     // ACK and BYE reached the carrier: at the 200's Contact, else the Request-URI.
     await expect.poll(() => h.carriers[0]?.process.exitCode, { timeout: 8000 }).toBe(0);
   });
@@ -161,14 +158,9 @@ describe('carriers in the wild (issue 15)', () => {
     const h = await setUp([{ name: 'carrier-a', scenario: 'carrier-busy-always' }], [MOBILE, DESK]);
     const caller = await call(h);
     await expectMissed(h, caller, 'busy');
-    // The last leg's row is written just after the caller hears the end.
-    await expect
-      .poll(async () =>
-        (await record(h, caller.callId))?.phoneLegs.map((l) => [l.number, l.result]),
-      )
-      .toEqual([
-        [MOBILE.number, '486 Busy Here'],
-        [DESK.number, '486 Busy Here'],
-      ]);
+    await expectLegs(h, caller, [
+      [MOBILE.number, '486 Busy Here'],
+      [DESK.number, '486 Busy Here'],
+    ]);
   });
 });
