@@ -5,8 +5,8 @@ import { offersVoiceMessage, type CallEnded, type CallProgress } from '../../pro
 import type { SendCodecRequest } from '../../protocol/media.js';
 import type { InboundCall } from '../../gateway/inbound-call.js';
 import type { Room } from '../../media/room.js';
-import type { MediaSignaling } from '../realtime/media-signaling.js';
-import type { Peer } from '../realtime/peer.js';
+import type { RoomMembership } from './room-membership.js';
+import type { Peer } from './peer.js';
 
 export interface Caller {
   /** Its peer in the call's room. */
@@ -28,12 +28,12 @@ export class PageCaller implements Caller {
   readonly answererCodec = undefined;
   readonly #socket: Peer;
   #room: Room;
-  readonly #signaling: MediaSignaling;
+  readonly #members: RoomMembership;
 
-  constructor(socket: Peer, room: Room, signaling: MediaSignaling) {
+  constructor(socket: Peer, room: Room, members: RoomMembership) {
     this.#socket = socket;
     this.#room = room;
-    this.#signaling = signaling;
+    this.#members = members;
   }
 
   get peerId(): string {
@@ -59,7 +59,7 @@ export class PageCaller implements Caller {
   /** The call's room moved to another worker: the page sets its media up there. */
   moveTo(room: Room): void {
     this.#room = room;
-    this.#signaling.move(this.#socket, room);
+    this.#members.move(this.#socket, room);
   }
 
   /** A phone leg settled on a codec: the page re-sends its microphone with it. */
@@ -68,7 +68,7 @@ export class PageCaller implements Caller {
   }
 
   leave(): void {
-    this.#signaling.leave(this.#socket, this.#room);
+    this.#members.leave(this.#socket, this.#room);
   }
 }
 

@@ -1,7 +1,7 @@
 // Group replies: the other recipients of an email in the call about it. A
 // call made from a relayed To/Cc link becomes joinable once answered; this
-// holds who joined, whether the first caller is still there and which places
-// are promised to joins being set up.
+// holds who joined and which places are promised to joins being set up.
+// Whether the first caller is still there is the call's state (call-machine.ts).
 import { MAX_CALL_PARTICIPANTS, MAX_VIDEO_SENDERS } from '../../protocol/group.js';
 import type { PageCaller } from './caller.js';
 
@@ -13,34 +13,17 @@ export interface Guest {
   record: Promise<number>;
 }
 
-/** Reply pages watching one email's call (its recipients' open pages). */
-export const groupChannel = (accountId: number, messageKey: string): string =>
-  `group:${accountId}:${messageKey}`;
-
-/** One recipient's open reply pages (where the sender's invitation goes). */
-export const groupLinkChannel = (linkId: number): string => `group-link:${linkId}`;
-
 export class GroupCall {
   readonly messageKey: string;
   /** The first caller's link. */
   readonly #callerLinkId: number;
   readonly #guests = new Map<string, Guest>();
-  #callerPresent = true;
   /** Joins being set up: their links, and whether each was promised a video place. */
   readonly #pending = new Map<symbol, { linkId: number; video: boolean }>();
 
   constructor(messageKey: string, callerLinkId: number) {
     this.messageKey = messageKey;
     this.#callerLinkId = callerLinkId;
-  }
-
-  /** The first caller is still in the call (the others may talk on without them). */
-  get callerPresent(): boolean {
-    return this.#callerPresent;
-  }
-
-  callerLeft(): void {
-    this.#callerPresent = false;
   }
 
   get guests(): Guest[] {
@@ -51,20 +34,19 @@ export class GroupCall {
     return this.#guests.get(socketId);
   }
 
-  /** Recipients in the call now: the first caller (while there) and the guests. */
-  get recipients(): number {
-    return (this.#callerPresent ? 1 : 0) + this.#guests.size;
-  }
-
-  /** A place for one more (the sender counts), joins being set up included. */
-  get hasRoom(): boolean {
-    return 1 + this.recipients + this.#pending.size < MAX_CALL_PARTICIPANTS;
+  /**
+   * A place for one more (the sender counts), joins being set up included.
+   * `callerPresent`: the first caller is still in the call.
+   */
+  hasRoom(callerPresent: boolean): boolean {
+    const recipients = (callerPresent ? 1 : 0) + this.#guests.size;
+    return 1 + recipients + this.#pending.size < MAX_CALL_PARTICIPANTS;
   }
 
   /** Someone is in the call, or joining it, through this link. */
-  hasLink(linkId: number): boolean {
+  hasLink(linkId: number, callerPresent: boolean): boolean {
     return (
-      (this.#callerPresent && this.#callerLinkId === linkId) ||
+      (callerPresent && this.#callerLinkId === linkId) ||
       this.guests.some((guest) => guest.linkId === linkId) ||
       [...this.#pending.values()].some((join) => join.linkId === linkId)
     );

@@ -1,4 +1,4 @@
-// The ring plan as an explicit state machine (DESIGN.md flow 3). Pure: it takes
+// The ring plan as an explicit state machine (docs/design.md, "The ring plan"). Pure: it takes
 // the current state and an event and returns the next state and the effects
 // for the orchestrator to carry out. Stages are a list: device stages ring
 // devices, a phone stage forwards to the sender's numbers (voicemail next).

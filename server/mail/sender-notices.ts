@@ -2,7 +2,7 @@
 // through the same spool and smarthost as relayed mail (so they survive
 // restarts and retry). Each sender can turn them off in the desk app.
 import type { Logger } from '../logger.js';
-import type { MissedCall } from '../calls/call-orchestrator.js';
+import type { MissedCall } from '../calls/call-records.js';
 import type { AccountStore } from '../store/account-store.js';
 import { composeMessage } from './compose.js';
 import type { DeliveryQueue } from './delivery-queue.js';

@@ -2,6 +2,7 @@
 // desk app on any of its sender's links (by id). Each side joins the link's
 // chat room when it opens the chat; new messages and read marks go there, and
 // a caller's message also reaches every desk app of the sender.
+import { channels } from '../calls/channels.js';
 import {
   chatOpenSchema,
   chatReadSchema,
@@ -17,12 +18,10 @@ import type { AccountStore } from '../store/account-store.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import { LINK_NOT_WORKING } from '../http/link-routes.js';
-import { accountChannel } from './device-handlers.js';
 import { clientAddress } from './socket-server.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
-import { RequestError, validated } from './validated-handler.js';
-
-const chatRoom = (linkId: number): string => `chat:${linkId}`;
+import { RequestError } from '../errors.js';
+import { validated } from './validated-handler.js';
 
 interface ChatPlace {
   link: Link;
@@ -63,7 +62,7 @@ export class ChatHandlers {
         const enabled = await this.#enabled(link);
         // A caller of a sender who turned chat off sees nothing of it; the sender keeps theirs.
         if (!enabled && side === 'caller') return { enabled, messages: [] };
-        await socket.join(chatRoom(link.id));
+        await socket.join(channels.chat(link.id));
         return { enabled, messages: await this.#chats.history(link.id) };
       }),
     );
@@ -94,8 +93,8 @@ export class ChatHandlers {
         // Everyone in the chat but this socket, and (for a caller's message) the sender's desks.
         const audience =
           side === 'caller'
-            ? [chatRoom(link.id), accountChannel(link.accountId)]
-            : [chatRoom(link.id)];
+            ? [channels.chat(link.id), channels.account(link.accountId)]
+            : [channels.chat(link.id)];
         socket.to(audience).emit('chat:message', message);
         return message;
       }),
@@ -106,7 +105,7 @@ export class ChatHandlers {
         const { link, side } = await this.#place(socket, request);
         const from: ChatSide = side === 'caller' ? 'sender' : 'caller';
         if ((await this.#chats.markRead(link.id, from, request.upToId)) > 0) {
-          this.#io.to(chatRoom(link.id)).emit('chat:read', {
+          this.#io.to(channels.chat(link.id)).emit('chat:read', {
             linkId: link.id,
             from,
             upToId: request.upToId,

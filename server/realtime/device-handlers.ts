@@ -1,4 +1,5 @@
 // The desk app's device events: hello, activity beats, label and ring preference.
+import { channels } from '../calls/channels.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   activityBeatSchema,
@@ -10,14 +11,12 @@ import type { Logger } from '../logger.js';
 import type { DeviceDirectory } from '../presence/device-directory.js';
 import type { Presence } from '../presence/presence.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { deviceChannel } from '../calls/call-orchestrator.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
-import { RequestError, validated } from './validated-handler.js';
+import { RequestError } from '../errors.js';
+import { validated } from './validated-handler.js';
 
 /** Device-list updates within this window are sent as one. */
 const PUBLISH_COALESCE_MS = 100;
-
-export const accountChannel = (accountId: number): string => `account:${accountId}`;
 
 export class DeviceHandlers {
   readonly #io: VoxServer;
@@ -65,7 +64,7 @@ export class DeviceHandlers {
   /** Sends the device list to every desk app of the account. */
   async publish(accountId: number): Promise<void> {
     try {
-      this.#io.to(accountChannel(accountId)).emit('devices:list', await this.#list(accountId));
+      this.#io.to(channels.account(accountId)).emit('devices:list', await this.#list(accountId));
     } catch (error) {
       this.#logger.error({ err: error, accountId }, 'could not publish devices');
     }
@@ -96,7 +95,10 @@ export class DeviceHandlers {
         }
         const stored = await this.#devices.upsert(accountId, hello);
         socket.data.deviceId = hello.deviceId;
-        await socket.join([accountChannel(accountId), deviceChannel(accountId, hello.deviceId)]);
+        await socket.join([
+          channels.account(accountId),
+          channels.device(accountId, hello.deviceId),
+        ]);
         this.#presence.hello(accountId, socket.id, stored);
         return this.#list(accountId);
       }),

@@ -1,15 +1,17 @@
 // Diagnostics rooms (DIAGNOSTICS_ROOMS=1, ADR 004): named media rooms that any
 // page can join, so an operator or a user can check that audio flows through
 // this server's SFU (two browsers open /diag?room=NAME and hear each other).
+import { channels } from '../calls/channels.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { joinRoomSchema } from '../../protocol/media.js';
 import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
 import type { Logger } from '../logger.js';
-import type { MediaSignaling } from './media-signaling.js';
+import type { RoomMembership } from '../calls/room-membership.js';
 import type { VoxSocket } from './typed-server.js';
-import { RequestError, validated } from './validated-handler.js';
+import { RequestError } from '../errors.js';
+import { validated } from './validated-handler.js';
 
 const MAX_ROOMS = 20;
 const MAX_PEERS_PER_ROOM = 8;
@@ -17,12 +19,12 @@ const MAX_PEERS_PER_ROOM = 8;
 export class DiagnosticsRooms {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #pool: WorkerPool;
-  readonly #signaling: MediaSignaling;
+  readonly #members: RoomMembership;
   readonly #logger: Logger;
 
-  constructor(pool: WorkerPool, signaling: MediaSignaling, logger: Logger) {
+  constructor(pool: WorkerPool, members: RoomMembership, logger: Logger) {
     this.#pool = pool;
-    this.#signaling = signaling;
+    this.#members = members;
     this.#logger = logger.child({ component: 'diagnostics-rooms' });
   }
 
@@ -38,7 +40,7 @@ export class DiagnosticsRooms {
           if (room.peerCount >= MAX_PEERS_PER_ROOM)
             throw new RequestError(ErrorCode.Forbidden, 'room is full');
           // The check page sends the microphone only.
-          return await this.#signaling.join(socket, room, `diag:${name}`, ['audio']);
+          return await this.#members.join(socket, room, channels.diagnostics(name), ['audio']);
         } catch (error) {
           socket.data.roomName = undefined;
           throw error;
@@ -47,7 +49,7 @@ export class DiagnosticsRooms {
     );
     socket.on('disconnect', () => {
       if (!socket.data.roomName) return;
-      const room = this.#signaling.leave(socket);
+      const room = this.#members.leave(socket);
       if (room && !room.closed && room.peerCount === 0) room.close();
     });
   }
@@ -86,7 +88,7 @@ export class DiagnosticsRooms {
       );
     }
     const room = new Room(name, router);
-    this.#signaling.bindRoom(room, `diag:${name}`);
+    this.#members.bindRoom(room, channels.diagnostics(name));
     room.once('closed', () => this.#rooms.delete(name));
     return room;
   }

@@ -1,16 +1,17 @@
 // Group replies' events: a reply page watches its email's call (joining it,
 // listing the email's recipients and inviting one are call events,
 // call-handlers.ts). Strangers' events are rate-limited per address.
+import { channels } from '../calls/channels.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { groupWatchSchema } from '../../protocol/group.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
-import { groupChannel, groupLinkChannel } from '../calls/group-call.js';
 import type { Logger } from '../logger.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { inGroup, type Link, type LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
-import { RequestError, validated } from './validated-handler.js';
+import { RequestError } from '../errors.js';
+import { validated } from './validated-handler.js';
 
 export class GroupHandlers {
   readonly #io: VoxServer;
@@ -44,8 +45,8 @@ export class GroupHandlers {
         // A Bcc recipient, a hand-made or signature link: no group, nothing to watch.
         if (!inGroup(link)) return null;
         await socket.join([
-          groupChannel(link.accountId, link.messageKey),
-          groupLinkChannel(link.id),
+          channels.group(link.accountId, link.messageKey),
+          channels.groupLink(link.id),
         ]);
         return this.#calls.groupState(link);
       }),
@@ -54,10 +55,10 @@ export class GroupHandlers {
 
   /** A revoked link's open pages hear nothing more of its email's calls. */
   forget(link: Link): void {
-    const channel = groupLinkChannel(link.id);
-    const channels = link.messageKey
-      ? [groupChannel(link.accountId, link.messageKey), channel]
+    const channel = channels.groupLink(link.id);
+    const watched = link.messageKey
+      ? [channels.group(link.accountId, link.messageKey), channel]
       : [channel];
-    this.#io.in(channel).socketsLeave(channels);
+    this.#io.in(channel).socketsLeave(watched);
   }
 }

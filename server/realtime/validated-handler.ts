@@ -4,18 +4,8 @@
 import type { z } from 'zod';
 import type { Ack, AckCallback } from '../../protocol/ack.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { RequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
-
-/** A failure the client caused or may act on, with the code it is told. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
 
 export function validated<S extends z.ZodType, R>(
   event: string,

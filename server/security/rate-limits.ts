@@ -2,7 +2,7 @@
 // memory per node (rate-limiter-flexible also has a Redis store for many nodes).
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../protocol/errors.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import { clientKey } from './client-key.js';
 import { PasswordChecks } from './password-checks.js';
 

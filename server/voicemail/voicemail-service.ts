@@ -1,6 +1,7 @@
 // Voice messages: taken from a reply page (checked, stored durably, once per
 // upload key), announced to the sender's desk apps and by email, then listed,
 // played, marked heard and deleted by the sender.
+import { channels } from '../calls/channels.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type {
   VoicemailUpload,
@@ -8,9 +9,8 @@ import type {
   VoicemailView,
 } from '../../protocol/voicemail.js';
 import type { Logger } from '../logger.js';
-import { accountChannel } from '../realtime/device-handlers.js';
 import type { VoxServer } from '../realtime/typed-server.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
 import type { CallStore } from '../store/call-store.js';
 import { linkUsable, type LinkStore } from '../store/link-store.js';
@@ -104,7 +104,7 @@ export class VoicemailService {
     const message = await store.find(link.accountId, id);
     if (!message) throw new Error('voice message vanished after it was stored');
     logger.info({ voicemailId: id, accountId: link.accountId, durationMs }, 'voice message stored');
-    io.to(accountChannel(link.accountId)).emit('voicemail:new', toView(message));
+    io.to(channels.account(link.accountId)).emit('voicemail:new', toView(message));
     this.#options.onNew?.(message);
     return uploaded(message);
   }

@@ -1,4 +1,4 @@
-// The ring plan's transitions, without a server: each rule of DESIGN.md flow 3.
+// The ring plan's transitions, without a server: each rule of docs/design.md, "The ring plan".
 import { describe, expect, it } from 'vitest';
 import type { RankedDevice } from '../../server/presence/ranking.js';
 import {
