@@ -6,7 +6,7 @@ import { LocalDeviceDirectory, type DeviceDirectory } from '../presence/device-d
 import type { Presence } from '../presence/presence.js';
 import type { RedisLink } from '../realtime/redis-adapter.js';
 import type { VoxServer } from '../realtime/typed-server.js';
-import { CallRouting } from './call-routing.js';
+import { CallRouting, type ClusterLinks, type NodeHandlers } from './call-routing.js';
 import { MediaLoad, type LoadSource } from './media-load.js';
 import { NodeBus } from './node-bus.js';
 import { RedisCallDirectory } from './redis-call-directory.js';
@@ -17,9 +17,14 @@ export interface Cluster {
   nodeId: string;
   deviceDirectory: DeviceDirectory;
   callDirectory: CallDirectory;
-  /** With several nodes: forwards requests about other nodes' calls. */
-  routing: CallRouting | undefined;
+  /** With several nodes: runs requests about calls on the node running them. */
+  routing: ClusterRouting | undefined;
   close(): void;
+}
+
+export interface ClusterRouting {
+  /** The routing layer around this node's handlers, built once they exist (it serves the bus). */
+  around(handlers: NodeHandlers): CallRouting;
 }
 
 const LOCAL_NODE = 'local';
@@ -55,22 +60,29 @@ export async function joinCluster(
   const callDirectory = new RedisCallDirectory(redis.publisher, bus.nodeId, logger);
   const media = new MediaLoad(redis.publisher, bus, workers, logger);
   await media.start();
-  const routing = new CallRouting(
+  const links: ClusterLinks = {
     io,
     bus,
-    callDirectory,
-    placement === 'cluster' ? media : undefined,
-    () => workers.aliveCount > 0,
+    directory: callDirectory,
+    media: placement === 'cluster' ? media : undefined,
+    hostsMedia: () => workers.aliveCount > 0,
     logger,
-  );
+  };
+  let routing: CallRouting | undefined;
+  const around = (handlers: NodeHandlers): CallRouting => {
+    // One layer serves the bus: a second would take its requests from the first.
+    if (routing) throw new Error('the call routing is built already');
+    routing = new CallRouting(handlers, links);
+    return routing;
+  };
   logger.info({ node: bus.nodeId }, 'joined the cluster');
   return {
     nodeId: bus.nodeId,
     deviceDirectory,
     callDirectory,
-    routing,
+    routing: { around },
     close: () => {
-      routing.close();
+      routing?.close();
       media.close();
       deviceDirectory.close();
       callDirectory.stop();

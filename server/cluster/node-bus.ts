@@ -15,7 +15,7 @@ import {
 } from '../../protocol/cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
 
 export type RedisClient = RedisClientType;

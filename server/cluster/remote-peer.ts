@@ -2,7 +2,7 @@
 // emits and channel joins travel through the Socket.IO Redis adapter to
 // wherever the socket is; its node says when it has gone.
 import type { SocketData } from '../../protocol/events.js';
-import type { Peer } from '../realtime/peer.js';
+import type { Peer } from '../calls/peer.js';
 import type { VoxServer, VoxSocket } from '../realtime/typed-server.js';
 
 export class RemotePeer implements Peer {

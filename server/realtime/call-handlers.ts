@@ -1,9 +1,10 @@
 // The call events, from the reply page (start, join, hang up) and the desk app
 // (answer, decline, send to phone, hang up, the email's recipients, invite)
 // and keypad tones to a phone; a reply page resuming its call after its node
-// died. Starts and joins are rate-limited per IP and per link. With several
-// nodes, a new call runs on the node placement picks and requests about a
-// call another node runs are forwarded to it (forwarding.ts).
+// died. Starts and joins are rate-limited per IP and per link, and one page
+// is in one call at most (OneCallPerPage, below). Each request is an
+// operation run on this node for a peer; with several nodes the cluster
+// layer says where each socket's requests run (forwarding.ts).
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   answerCallSchema,
@@ -12,6 +13,7 @@ import {
   resumeCallSchema,
   startCallSchema,
   type CallIdRequest,
+  type ResumeCallResult,
 } from '../../protocol/call.js';
 import { inviteToCallSchema, joinCallSchema } from '../../protocol/group.js';
 import type { CallOrchestrator } from '../calls/call-orchestrator.js';
@@ -20,97 +22,83 @@ import type { RateLimits } from '../security/rate-limits.js';
 import { hashToken } from '../security/tokens.js';
 import type { Link, LinkStore } from '../store/link-store.js';
 import { clientAddress } from './socket-server.js';
-import { FORWARDED_CALL_EVENTS, type ForwardedCallEvent, type Forwarding } from './forwarding.js';
-import type { Peer } from './peer.js';
+import {
+  CALL_EVENTS,
+  callEndedBy,
+  callIdOf,
+  type CallEvent,
+  type CallRoutes,
+} from './forwarding.js';
+import type { Peer } from '../calls/peer.js';
 import type { VoxSocket } from './typed-server.js';
-import { operation, runOperation, type Operation } from './forwardable-operation.js';
-import { RequestError, validated } from './validated-handler.js';
+import { operation, type Operation } from './forwardable-operation.js';
+import { RequestError } from '../errors.js';
+import { validated } from './validated-handler.js';
 
 export class CallHandlers {
   readonly #calls: CallOrchestrator;
   readonly #links: LinkStore;
   readonly #limits: RateLimits;
   readonly #logger: Logger;
-  readonly #forwarding: Forwarding | undefined;
-  /** This node's pages whose call:start is being placed on another node. */
-  readonly #placing = new Set<string>();
+  readonly #pages = new OneCallPerPage();
 
-  constructor(
-    calls: CallOrchestrator,
-    links: LinkStore,
-    limits: RateLimits,
-    logger: Logger,
-    forwarding?: Forwarding,
-  ) {
+  constructor(calls: CallOrchestrator, links: LinkStore, limits: RateLimits, logger: Logger) {
     this.#calls = calls;
     this.#links = links;
     this.#limits = limits;
     this.#logger = logger.child({ component: 'call-events' });
-    this.#forwarding = forwarding;
   }
 
-  attach(socket: VoxSocket): void {
+  /** Registers a socket's call requests, run by `routes` (one node: all here). */
+  attach(socket: VoxSocket, routes: CallRoutes = this.#here(socket)): void {
     const log = this.#logger;
+    this.#pages.attach(socket);
     // A page whose connection dropped (its node died) takes its call back here.
     socket.on(
       'call:resume',
       validated('call:resume', resumeCallSchema, log, async (request) => {
+        // Limited before anything else: each try reads the directory and may ask other nodes.
         await this.#limits.take(this.#limits.callResumePerIp, clientAddress(socket));
-        // One node: the call ended when the page's connection dropped.
-        if (!this.#forwarding) throw new RequestError(ErrorCode.NotFound, 'the call ended');
-        return this.#forwarding.resume(socket, request);
+        return this.#pages.resumed(socket, await routes.resume(request));
       }),
     );
-    // The call requests, run wherever their call runs (a new call: where placement puts it).
-    for (const event of FORWARDED_CALL_EVENTS) {
-      const { schema } = this.#operations[event];
+    for (const event of CALL_EVENTS) {
       socket.on(
         event,
-        validated(event, schema, log, (request) => this.#route(socket, event, request)),
+        validated(event, this.operations[event].schema, log, (request) =>
+          this.#request(socket, event, request, () => routes.call(event, request)),
+        ),
       );
     }
     socket.on('disconnect', () => this.#calls.disconnected(socket));
   }
 
-  /** A call request of a socket connected to another node, forwarded by that node. */
-  runForwarded(peer: Peer, event: ForwardedCallEvent, payload: unknown): Promise<unknown> {
-    return runOperation(this.#operations[event], event, peer, payload);
-  }
-
-  /** Runs a request here, or on the node that runs (or is to run) its call. */
-  async #route(socket: VoxSocket, event: ForwardedCallEvent, request: unknown) {
-    const forwarding = this.#forwarding;
-    if (!forwarding) return this.#operations[event].run(socket, request);
-    if (event === 'call:start') return this.#placeCall(forwarding, socket, request);
-    const { callId } = request as CallIdRequest;
-    const owner = this.#calls.runs(callId) ? undefined : await forwarding.ownerOf(callId);
-    return owner
-      ? forwarding.forward(owner, event, socket, request)
-      : this.#operations[event].run(socket, request);
+  /** One node: every request runs here, and a dropped page's call has ended. */
+  #here(socket: VoxSocket): CallRoutes {
+    return {
+      call: (event, request) => this.operations[event].run(socket, request),
+      resume: () => Promise.reject(new RequestError(ErrorCode.NotFound, 'the call ended')),
+    };
   }
 
   /**
-   * A new call from a page of this node, on the node placement picks. One
-   * call per page: the node running it checks its own calls, and this one
-   * the page's calls elsewhere (being placed, or running).
+   * A call request, through the one-call-per-page rule: a start or a join
+   * puts the page in a call, its hang-up takes it out.
    */
-  async #placeCall(forwarding: Forwarding, socket: VoxSocket, request: unknown) {
-    if (this.#placing.has(socket.id) || forwarding.mediaHomeOf(socket.id)) {
-      throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
-    }
-    this.#placing.add(socket.id);
-    try {
-      const node = await forwarding.placeCall();
-      return node
-        ? await forwarding.forward(node, 'call:start', socket, request)
-        : await this.#operations['call:start'].run(socket, request);
-    } finally {
-      this.#placing.delete(socket.id);
-    }
+  #request(
+    socket: VoxSocket,
+    event: CallEvent,
+    request: unknown,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
+    if (event === 'call:start' || event === 'call:join') return this.#pages.enter(socket, run);
+    if (event === 'call:hangup')
+      return this.#pages.hangUp(socket, (request as CallIdRequest).callId, run);
+    return run();
   }
 
-  /** Each call request of a socket (the reply page's and the desk's). */
-  readonly #operations: Record<ForwardedCallEvent, Operation<Peer>> = {
+  /** Each call request, run on this node for a peer (a socket here, or one of another node). */
+  readonly operations: Readonly<Record<CallEvent, Operation<Peer>>> = {
     // The call runs where it starts: the least-loaded media node (ADR 017).
     'call:start': operation(startCallSchema, async (peer, request) =>
       this.#calls.start(peer, {
@@ -163,5 +151,72 @@ export class CallHandlers {
     const link = await this.#links.findByToken(token);
     if (!link) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
     return link;
+  }
+}
+
+/** A page of this node in a call (or about to be). */
+interface PageCall {
+  /** Undefined while the call is being started or joined. */
+  callId: string | undefined;
+  /** Calls that ended for the page meanwhile (their end may overtake a forwarded answer). */
+  endedMeanwhile: Set<string>;
+}
+
+/**
+ * One call per reply page, for the calls of every node. Decided on the
+ * page's own node, the one place that sees all its requests and every event
+ * ending its call, wherever that call runs. A page is in a call from the
+ * moment it asks to start or join one (two requests at once cannot both
+ * pass) until it hangs up, the call ends for it, or it goes.
+ */
+class OneCallPerPage {
+  readonly #pages = new Map<string, PageCall>();
+
+  attach(socket: VoxSocket): void {
+    socket.onAnyOutgoing((event: string, payload: unknown) => {
+      const page = this.#pages.get(socket.id);
+      const ended = page && callEndedBy(event, payload);
+      if (!page || !ended) return;
+      if (page.callId === ended) this.#pages.delete(socket.id);
+      else if (page.callId === undefined) page.endedMeanwhile.add(ended);
+    });
+    socket.on('disconnect', () => this.#pages.delete(socket.id));
+  }
+
+  /** Runs a start or a join, unless the page is in a call; the page is in the call it answers. */
+  async enter(socket: VoxSocket, run: () => Promise<unknown>): Promise<unknown> {
+    if (this.#pages.has(socket.id)) {
+      throw new RequestError(ErrorCode.Forbidden, 'this page is already in a call');
+    }
+    // Claimed before the first await.
+    const page: PageCall = { callId: undefined, endedMeanwhile: new Set() };
+    this.#pages.set(socket.id, page);
+    let callId: string | undefined;
+    try {
+      const result = await run();
+      callId = callIdOf(result);
+      return result;
+    } finally {
+      // Unless the page has gone meanwhile (its entry with it).
+      if (this.#pages.get(socket.id) === page) {
+        if (callId !== undefined && !page.endedMeanwhile.has(callId)) page.callId = callId;
+        else this.#pages.delete(socket.id);
+      }
+    }
+  }
+
+  /** The page took its call back (call:resume). */
+  resumed(socket: VoxSocket, result: ResumeCallResult): ResumeCallResult {
+    if (socket.connected) {
+      this.#pages.set(socket.id, { callId: result.callId, endedMeanwhile: new Set() });
+    }
+    return result;
+  }
+
+  /** Runs a hang-up: once done, the page has left that call (it may call again). */
+  async hangUp(socket: VoxSocket, callId: string, run: () => Promise<unknown>): Promise<unknown> {
+    const result = await run();
+    if (this.#pages.get(socket.id)?.callId === callId) this.#pages.delete(socket.id);
+    return result;
   }
 }

@@ -3,7 +3,7 @@
 // same one for a socket of another node whose request was forwarded to it.
 import type { z } from 'zod';
 import { ErrorCode } from '../../protocol/errors.js';
-import { RequestError } from './validated-handler.js';
+import { RequestError } from '../errors.js';
 
 export interface Operation<Subject, Request = unknown> {
   schema: z.ZodType<Request>;

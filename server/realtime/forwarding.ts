@@ -1,13 +1,14 @@
-// What the socket handlers need to know about calls other nodes run. With
-// several nodes, a call lives on the node its caller reached (its "owner");
-// a desk app connected elsewhere answers it, and later talks to its media
-// room, through that node. server/cluster/call-routing.ts implements this
-// over Redis; a single node has no forwarding at all.
+// Where a socket's call and media requests run. Each request is an operation
+// of the socket handlers (call-handlers.ts, media-signaling.ts), run on this
+// node for a peer; one node runs every request itself. With several nodes,
+// the cluster layer (server/cluster/call-routing.ts) registers each socket's
+// requests with routes that may run them on the node running their call
+// instead: the handlers never know which node ran a request.
 import type { ResumeCallRequest, ResumeCallResult } from '../../protocol/call.js';
-import type { VoxSocket } from './typed-server.js';
+import { FINAL_CALLER_STAGES } from '../../protocol/call.js';
 
-/** The socket requests that may run on another node: a new call, or one another node runs. */
-export const FORWARDED_CALL_EVENTS = [
+/** The call requests, run where their call runs (a new call: where placement puts it). */
+export const CALL_EVENTS = [
   // A new call runs on the node of the least-loaded media worker.
   'call:start',
   'call:answer',
@@ -21,7 +22,8 @@ export const FORWARDED_CALL_EVENTS = [
   'call:invite',
 ] as const;
 
-export const FORWARDED_MEDIA_EVENTS = [
+/** The media requests, run where the socket's media room is. */
+export const MEDIA_EVENTS = [
   'media:createTransport',
   'media:connectTransport',
   'media:produce',
@@ -31,25 +33,42 @@ export const FORWARDED_MEDIA_EVENTS = [
   'media:restartIce',
 ] as const;
 
-export type ForwardedCallEvent = (typeof FORWARDED_CALL_EVENTS)[number];
-export type ForwardedMediaEvent = (typeof FORWARDED_MEDIA_EVENTS)[number];
-/** call:resume goes to a live call's node when the page's own node died (ADR 016). */
-export type ForwardedEvent = ForwardedCallEvent | ForwardedMediaEvent | 'call:resume';
+export type CallEvent = (typeof CALL_EVENTS)[number];
+export type MediaEvent = (typeof MEDIA_EVENTS)[number];
 
-export interface Forwarding {
-  /** The node a new call should run on, when that is another node (placement by media load). */
-  placeCall(): Promise<string | undefined>;
-  /** The node running this call, when that is another node. */
-  ownerOf(callId: string): Promise<string | undefined>;
-  /** The node whose media room this socket was put in, when that is another node. */
-  mediaHomeOf(socketId: string): string | undefined;
-  /** Runs the request on `node` for this socket; resolves with its answer or rejects with its error. */
-  forward(
-    node: string,
-    event: ForwardedEvent,
-    socket: VoxSocket,
-    request: unknown,
-  ): Promise<unknown>;
-  /** A reply page reconnected here takes back its call, whose node may have died. */
-  resume(socket: VoxSocket, request: ResumeCallRequest): Promise<ResumeCallResult>;
+/** Runs one of a socket's validated requests: resolves with its answer, rejects with its error. */
+export type Route<Event extends string> = (event: Event, request: unknown) => Promise<unknown>;
+
+/** Where one socket's call requests run. */
+export interface CallRoutes {
+  call: Route<CallEvent>;
+  /** A reply page takes back its call after its connection dropped (its node may have died). */
+  resume(request: ResumeCallRequest): Promise<ResumeCallResult>;
+}
+
+/** The call id in a request or an answer, if it names one. */
+export function callIdOf(value: unknown): string | undefined {
+  return typeof value === 'object' &&
+    value !== null &&
+    'callId' in value &&
+    typeof value.callId === 'string'
+    ? value.callId
+    : undefined;
+}
+
+/** Stages after which a reply page's call is over. */
+const FINAL_STAGES = new Set<string>(FINAL_CALLER_STAGES);
+
+/**
+ * The call an event sent to a socket ends for it, if any: the call ended, or
+ * its caller's progress reached a final stage.
+ */
+export function callEndedBy(event: string, payload: unknown): string | undefined {
+  const callId = callIdOf(payload);
+  if (callId === undefined) return undefined;
+  if (event === 'call:ended') return callId;
+  const stage = (payload as { stage?: unknown }).stage;
+  return event === 'call:progress' && typeof stage === 'string' && FINAL_STAGES.has(stage)
+    ? callId
+    : undefined;
 }
