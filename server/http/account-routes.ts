@@ -1,4 +1,5 @@
-// Sign up, log in, log out, the current account and its settings.
+// Sign up, log in, log out (public), and the logged-in account: itself, its
+// settings, its replies, another confirmation mail (in the authenticated scope).
 import type {} from '@fastify/cookie';
 import type { FastifyPluginAsync } from 'fastify';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { LinkService } from '../links/link-service.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import {
   CONFIRMATION_MAILS_PER_DAY,
   type AddressConfirmations,
@@ -24,12 +25,11 @@ import { passwordWeakness } from '../security/password-strength.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { Account, AccountStore } from '../store/account-store.js';
 import type { SessionStore } from '../store/session-store.js';
-import type { FastifyRequest } from 'fastify';
 import { parseBody } from './http-errors.js';
 import {
   SESSION_COOKIE,
-  accountOf,
   clearSessionCookie,
+  sessionAccount,
   setSessionCookie,
 } from './session-cookie.js';
 
@@ -41,10 +41,15 @@ export interface AccountRoutesOptions {
   /** Mails confirmation codes and takes them back. */
   confirmations: AddressConfirmations;
   secureCookies: boolean;
-  /** Told when settings change, so live views (status, devices) refresh. */
-  onSettingsChanged: (accountId: number) => void;
   /** Told when a session ends, so its open sockets close. */
   onLogout: (sessionToken: string) => void;
+}
+
+export interface MyAccountRoutesOptions {
+  accounts: AccountStore;
+  confirmations: AddressConfirmations;
+  /** Told when settings change, so live views (status, devices) refresh. */
+  onSettingsChanged: (accountId: number) => void;
 }
 
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, options) => {
@@ -80,6 +85,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
   app.post('/api/confirm', async (request, reply) => {
     await limits.take(limits.logInPerIp, request.ip);
     const { code, password } = parseBody(confirmEmailSchema, request.body);
+    // Optional here (the password may stand for it): not in the authenticated scope.
     let accountId = await sessionAccount(request, sessions);
     let signedIn = false;
     const issuedTo = await options.confirmations.issuedTo(code);
@@ -120,23 +126,6 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     }
   });
 
-  // "Send the link again" for the logged-in account: a legacy account never got
-  // one, a mail may be lost. Limited per address (the mailbox's owner is not
-  // to be flooded), so the answer may be "wait".
-  app.post('/api/confirm/resend', async (request, reply): Promise<ConfirmationSent> => {
-    parseBody(resendConfirmationSchema, request.body ?? {});
-    const account = await accounts.findById(await accountOf(request, sessions));
-    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
-    if (account.emailVerifiedAt)
-      throw new RequestError(ErrorCode.Conflict, `${account.email} is already confirmed.`);
-    if (!(await options.confirmations.resend(account)))
-      throw new RequestError(
-        ErrorCode.RateLimited,
-        `We already sent ${CONFIRMATION_MAILS_PER_DAY} confirmation emails to ${account.email} today; try again tomorrow.`,
-      );
-    return reply.code(202).send({ sentTo: account.email });
-  });
-
   app.post('/api/login', async (request, reply) => {
     await limits.take(limits.logInPerIp, request.ip);
     const body = parseBody(logInSchema, request.body);
@@ -164,34 +153,56 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     return reply.code(204).send();
   });
 
+  // For the desk app's first look: 200 either way, so logging out is not an error.
+  app.get('/api/session', async (request) => {
+    const accountId = await sessionAccount(request, sessions);
+    const account = accountId === undefined ? undefined : await accounts.findById(accountId);
+    return { me: account ? me(account) : null };
+  });
+
+  return Promise.resolve();
+};
+
+/** Routes of the authenticated scope: `request.accountId` is the logged-in account. */
+export const myAccountRoutes: FastifyPluginAsync<MyAccountRoutesOptions> = (app, options) => {
+  const { accounts } = options;
+
   app.get('/api/me', async (request) => {
-    const account = await accounts.findById(await accountOf(request, sessions));
+    const account = await accounts.findById(request.accountId);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
     return me(account);
   });
 
   // The calls this person made as a recipient: only once their address is confirmed.
   app.get('/api/me/replies', async (request): Promise<MyReply[]> => {
-    const account = await accounts.findById(await accountOf(request, sessions));
+    const account = await accounts.findById(request.accountId);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
     return account.emailVerifiedAt ? accounts.repliesTo(account.email) : [];
   });
 
-  // For the desk app's first look: 200 either way, so logging out is not an error.
-  app.get('/api/session', async (request) => {
-    const token = request.cookies[SESSION_COOKIE];
-    const accountId = token ? await sessions.accountFor(token) : undefined;
-    const account = accountId === undefined ? undefined : await accounts.findById(accountId);
-    return { me: account ? me(account) : null };
+  app.patch('/api/me/settings', async (request) => {
+    const change = parseBody(updateSettingsSchema, request.body);
+    const account = await accounts.updateSettings(request.accountId, change);
+    if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
+    options.onSettingsChanged(request.accountId);
+    return me(account);
   });
 
-  app.patch('/api/me/settings', async (request) => {
-    const accountId = await accountOf(request, sessions);
-    const change = parseBody(updateSettingsSchema, request.body);
-    const account = await accounts.updateSettings(accountId, change);
+  // "Send the link again" for the logged-in account: a legacy account never got
+  // one, a mail may be lost. Limited per address (the mailbox's owner is not
+  // to be flooded), so the answer may be "wait".
+  app.post('/api/confirm/resend', async (request, reply): Promise<ConfirmationSent> => {
+    parseBody(resendConfirmationSchema, request.body ?? {});
+    const account = await accounts.findById(request.accountId);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
-    options.onSettingsChanged(accountId);
-    return me(account);
+    if (account.emailVerifiedAt)
+      throw new RequestError(ErrorCode.Conflict, `${account.email} is already confirmed.`);
+    if (!(await options.confirmations.resend(account)))
+      throw new RequestError(
+        ErrorCode.RateLimited,
+        `We already sent ${CONFIRMATION_MAILS_PER_DAY} confirmation emails to ${account.email} today; try again tomorrow.`,
+      );
+    return reply.code(202).send({ sentTo: account.email });
   });
 
   return Promise.resolve();
@@ -212,13 +223,4 @@ function me(account: Account): Me {
     emailConfirmed: account.emailVerifiedAt !== null,
     settings: account.settings,
   };
-}
-
-/** The logged-in account, or undefined (no refusal: the caller decides). */
-async function sessionAccount(
-  request: FastifyRequest,
-  sessions: SessionStore,
-): Promise<number | undefined> {
-  const token = request.cookies[SESSION_COOKIE];
-  return token ? sessions.accountFor(token) : undefined;
 }

@@ -1,5 +1,5 @@
-// The email device for a sender's signature link, and the live status badge
-// any device shows (issue 5).
+// The email device for a sender's signature link (in the authenticated scope),
+// and the live status badge any device shows (public; issue 5).
 import type { FastifyPluginAsync } from 'fastify';
 import type { SenderStatus } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -7,24 +7,26 @@ import { linkTokenSchema } from '../../protocol/links.js';
 import type { LinkService } from '../links/link-service.js';
 import { badgeSvg, BadgePngs, type BadgeState } from '../mail/badge.js';
 import { renderDevice } from '../mail/device.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import type { AccountStore } from '../store/account-store.js';
 import { linkUsable, type LinkStore } from '../store/link-store.js';
-import type { SessionStore } from '../store/session-store.js';
-import { accountOf } from './session-cookie.js';
 import { badgeLimited } from './web-guards.js';
 
 export interface DeviceRoutesOptions {
   links: LinkService;
+  accounts: AccountStore;
+}
+
+export interface BadgeRoutesOptions {
   linkStore: LinkStore;
   accounts: AccountStore;
-  sessions: SessionStore;
   senderStatus: (accountId: number) => Promise<SenderStatus>;
 }
 
 const BADGE_FILE = /^(.+)\.(png|svg)$/;
 
-export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = (app, options) => {
+/** Public: mail clients load the badge without any session. */
+export const badgeRoutes: FastifyPluginAsync<BadgeRoutesOptions> = (app, options) => {
   const pngs = new BadgePngs();
 
   /** What a badge shows: the status if the sender shows it, else neutral. */
@@ -46,8 +48,13 @@ export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = (app, optio
     return reply.type('image/png').send(pngs.png(state));
   });
 
+  return Promise.resolve();
+};
+
+/** Routes of the authenticated scope: `request.accountId` is the logged-in account. */
+export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = (app, options) => {
   app.get('/api/links/signature/device', async (request) => {
-    const accountId = await accountOf(request, options.sessions);
+    const { accountId } = request;
     const account = await options.accounts.findById(accountId);
     const signature = (await options.links.list(accountId)).find(
       (link) => link.kind === 'signature' && link.url && !link.revokedAt,

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import { setBaseHeaders } from './web-guards.js';
 
 const STATUS: Record<ErrorCode, number> = {

@@ -1,28 +1,33 @@
-// Reply links (for their owner) and what a reply page may learn about one.
+// Reply links for their owner (in the authenticated scope), and what a reply
+// page may learn about one (public).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SenderStatus } from '../../protocol/accounts.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { createLinkSchema, linkTokenSchema, type ReplyPageInfo } from '../../protocol/links.js';
 import type { LinkService } from '../links/link-service.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallStore } from '../store/call-store.js';
 import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
-import { SESSION_COOKIE, accountOf } from './session-cookie.js';
+import { sessionAccount } from './session-cookie.js';
 
 export interface LinkRoutesOptions {
   links: LinkService;
   linkStore: LinkStore;
-  accounts: AccountStore;
-  sessions: SessionStore;
   calls: CallStore;
-  senderStatus: (accountId: number) => Promise<SenderStatus>;
-  voicemailMaxSeconds: number;
   /** A link was revoked: its open reply pages stop hearing about calls. */
   onRevoked: (link: Link) => void;
+}
+
+export interface ReplyPageRoutesOptions {
+  linkStore: LinkStore;
+  accounts: AccountStore;
+  sessions: SessionStore;
+  senderStatus: (accountId: number) => Promise<SenderStatus>;
+  voicemailMaxSeconds: number;
 }
 
 /** The one answer strangers get for a link that is unknown, revoked or expired. */
@@ -37,25 +42,19 @@ function unusableReason(link: Link): string {
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const tokenParams = z.object({ token: linkTokenSchema });
 
+/** Routes of the authenticated scope: `request.accountId` is the logged-in account. */
 export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) => {
-  const { links, linkStore, sessions } = options;
-
-  /** Whether the request comes from the logged-in owner of `link`. */
-  const ownerOf = async (request: FastifyRequest, link: Link): Promise<boolean> => {
-    const session = request.cookies[SESSION_COOKIE];
-    return session !== undefined && (await sessions.accountFor(session)) === link.accountId;
-  };
+  const { links, linkStore } = options;
 
   app.post('/api/links', async (request, reply) => {
-    const accountId = await accountOf(request, sessions);
     const body = parseBody(createLinkSchema, request.body);
-    return reply.code(201).send(await links.createForRecipient(accountId, body));
+    return reply.code(201).send(await links.createForRecipient(request.accountId, body));
   });
 
-  app.get('/api/links', async (request) => links.list(await accountOf(request, sessions)));
+  app.get('/api/links', async (request) => links.list(request.accountId));
 
   app.delete('/api/links/:id', async (request, reply) => {
-    const accountId = await accountOf(request, sessions);
+    const { accountId } = request;
     const { id } = parseBody(idParams, request.params);
     const link = await linkStore.findOwned(accountId, id);
     if (!link || !(await linkStore.revoke(accountId, id)))
@@ -64,9 +63,18 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = (app, options) 
     return reply.code(204).send();
   });
 
-  app.get('/api/calls', async (request) =>
-    options.calls.history(await accountOf(request, sessions)),
-  );
+  app.get('/api/calls', async (request) => options.calls.history(request.accountId));
+
+  return Promise.resolve();
+};
+
+/** Public: a reply page is opened by anyone holding its link. */
+export const replyPageRoutes: FastifyPluginAsync<ReplyPageRoutesOptions> = (app, options) => {
+  const { linkStore, sessions } = options;
+
+  /** Whether the request comes from the logged-in owner of `link`. */
+  const ownerOf = async (request: FastifyRequest, link: Link): Promise<boolean> =>
+    (await sessionAccount(request, sessions)) === link.accountId;
 
   // The reply page asks this first. A stranger holding a token learns only
   // that it does not work: not whether it ever existed, was turned off or ran

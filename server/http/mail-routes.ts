@@ -10,29 +10,27 @@ import {
   type CreatedAppPassword,
   type RelaySettings,
 } from '../../protocol/mail.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import { randomInt } from 'node:crypto';
 import type { AccountStore } from '../store/account-store.js';
 import type { AppPassword, AppPasswordStore } from '../store/app-password-store.js';
-import type { SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
-import { accountOf } from './session-cookie.js';
 
 export interface MailRoutesOptions {
   appPasswords: AppPasswordStore;
   accounts: AccountStore;
-  sessions: SessionStore;
   /** Where mail programs reach the relay; undefined when it is not running. */
   relay: { host: string; port: number; startTls: boolean } | undefined;
 }
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 
+/** Routes of the authenticated scope: `request.accountId` is the logged-in account. */
 export const mailRoutes: FastifyPluginAsync<MailRoutesOptions> = (app, options) => {
-  const { appPasswords, accounts, sessions, relay } = options;
+  const { appPasswords, accounts, relay } = options;
 
   app.get('/api/me/mail', async (request): Promise<RelaySettings> => {
-    const accountId = await accountOf(request, sessions);
+    const { accountId } = request;
     const account = await accounts.findById(accountId);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
     return {
@@ -42,7 +40,7 @@ export const mailRoutes: FastifyPluginAsync<MailRoutesOptions> = (app, options) 
   });
 
   app.post('/api/me/app-passwords', async (request, reply): Promise<CreatedAppPassword> => {
-    const accountId = await accountOf(request, sessions);
+    const { accountId } = request;
     const body = parseBody(createAppPasswordSchema, request.body);
     if ((await appPasswords.list(accountId)).length >= MAX_APP_PASSWORDS)
       throw new RequestError(
@@ -56,7 +54,7 @@ export const mailRoutes: FastifyPluginAsync<MailRoutesOptions> = (app, options) 
   });
 
   app.delete('/api/me/app-passwords/:id', async (request, reply) => {
-    const accountId = await accountOf(request, sessions);
+    const { accountId } = request;
     const { id } = parseBody(idParams, request.params);
     if (!(await appPasswords.revoke(accountId, id)))
       throw new RequestError(ErrorCode.NotFound, 'no such app password');

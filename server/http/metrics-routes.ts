@@ -5,7 +5,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { ErrorCode } from '../../protocol/errors.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 
 export interface MetricsRoutesOptions {
   registry: Registry;

@@ -2,15 +2,13 @@
 // it), Secure when the public URL is https.
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode } from '../../protocol/errors.js';
-import { RequestError } from '../realtime/validated-handler.js';
-import { hashToken } from '../security/tokens.js';
+import { channels } from '../calls/channels.js';
 import { SESSION_LIFETIME_MS, type SessionStore } from '../store/session-store.js';
 
 export const SESSION_COOKIE = 'voxreply_session';
 
 /** The Socket.IO room of the sockets opened with one session (by its hash). */
-export const sessionChannel = (token: string): string => `session:${hashToken(token)}`;
+export const sessionChannel = channels.session;
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
   void reply.setCookie(SESSION_COOKIE, token, {
@@ -26,9 +24,16 @@ export function clearSessionCookie(reply: FastifyReply): void {
   void reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
-export async function accountOf(request: FastifyRequest, sessions: SessionStore): Promise<number> {
+/**
+ * The account whose live session the request's cookie names, or undefined (no
+ * cookie, an unknown or expired session). No refusal: the routes that need an
+ * account get it from the authenticated scope (authenticated-scope.ts); the few
+ * public routes that only answer differently for a logged-in person ask here.
+ */
+export async function sessionAccount(
+  request: FastifyRequest,
+  sessions: SessionStore,
+): Promise<number | undefined> {
   const token = request.cookies[SESSION_COOKIE];
-  const accountId = token ? await sessions.accountFor(token) : undefined;
-  if (accountId === undefined) throw new RequestError(ErrorCode.Unauthorized, 'log in first');
-  return accountId;
+  return token ? sessions.accountFor(token) : undefined;
 }

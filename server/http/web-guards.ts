@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../protocol/errors.js';
 import { REQUEST_HEADER } from '../../protocol/http.js';
-import { RequestError } from '../realtime/validated-handler.js';
+import { RequestError } from '../errors.js';
 import type { RateLimits } from '../security/rate-limits.js';
 
 export interface WebGuardsOptions {

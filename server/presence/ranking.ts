@@ -1,4 +1,4 @@
-// The ring heuristic (DESIGN.md): which of a sender's devices to ring first, and
+// The ring heuristic (docs/design.md, "Ranking"): which of a sender's devices to ring first, and
 // why. Pure functions of the devices' activity and the clock.
 import type { RingPreference } from '../../protocol/presence.js';
 
