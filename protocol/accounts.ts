@@ -1,10 +1,20 @@
 // Sender accounts, sessions and settings (HTTP bodies under /api).
 import { z } from 'zod';
+import {
+  AWAY_AFTER_MINUTES,
+  FIRST_STAGE_SECONDS,
+  MAX_ACCOUNT_NAME_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  TOTAL_RING_SECONDS,
+} from './limits.js';
 
 export const signUpSchema = z.object({
-  name: z.string().trim().min(1, 'is required').max(100),
+  name: z.string().trim().min(1, 'is required').max(MAX_ACCOUNT_NAME_LENGTH),
   email: z.email({ message: 'must be an email address' }).max(254),
-  password: z.string().min(8, 'must be at least 8 characters').max(200),
+  password: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    .max(200),
   /**
    * The personal reply link the person came from ("Get your own link"). Kept
    * for the form's sake; it confirms nothing (a forwarded email carries it):
@@ -47,8 +57,8 @@ export type LogInBody = z.infer<typeof logInSchema>;
 /** Seconds; T1 = the most active device alone, T2 = total ring time. */
 export const ringPlanSchema = z
   .object({
-    firstStageSeconds: z.number().int().min(2).max(60),
-    totalSeconds: z.number().int().min(5).max(180),
+    firstStageSeconds: z.number().int().min(FIRST_STAGE_SECONDS.min).max(FIRST_STAGE_SECONDS.max),
+    totalSeconds: z.number().int().min(TOTAL_RING_SECONDS.min).max(TOTAL_RING_SECONDS.max),
   })
   .refine((plan) => plan.firstStageSeconds < plan.totalSeconds, {
     message: 'firstStageSeconds must be shorter than totalSeconds',
@@ -62,7 +72,12 @@ export const updateSettingsSchema = z.object({
   showStatus: z.boolean().optional(),
   ringPlan: ringPlanSchema.optional(),
   /** Minutes without input before the sender counts as away. */
-  awayAfterMinutes: z.number().int().min(1).max(240).optional(),
+  awayAfterMinutes: z
+    .number()
+    .int()
+    .min(AWAY_AFTER_MINUTES.min)
+    .max(AWAY_AFTER_MINUTES.max)
+    .optional(),
   /** The email device also offers "Reply by video". */
   offerVideo: z.boolean().optional(),
   /** Email the sender about calls nobody answered. */

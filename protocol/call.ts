@@ -1,15 +1,20 @@
 // A reply call: the caller's page, the sender's ringing devices, the outcome.
 import { z } from 'zod';
+import type { CallerStage } from './caller-stage.js';
+import { MAX_CALLER_NAME_LENGTH } from './limits.js';
 import { linkTokenSchema } from './links.js';
 import type { JoinRoomResult } from './media.js';
 import type { PhoneLegView } from './phones.js';
+
+// The stages live apart from the schemas so the reply page can read them without zod.
+export { FINAL_CALLER_STAGES, offersVoiceMessage, type CallerStage } from './caller-stage.js';
 
 export const callIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not a call id');
 const callId = callIdSchema;
 
 export const startCallSchema = z.object({
   token: linkTokenSchema,
-  callerName: z.string().trim().min(1).max(80),
+  callerName: z.string().trim().min(1).max(MAX_CALLER_NAME_LENGTH),
   video: z.boolean().default(false),
 });
 export type StartCallRequest = z.input<typeof startCallSchema>;
@@ -58,33 +63,6 @@ export interface ResumeCallResult {
 export interface AnswerCallResult {
   callId: string;
   media: JoinRoomResult;
-}
-
-/** What the caller sees, step by step. */
-export type CallerStage =
-  | 'ringing' // the most active device
-  | 'ringing_others' // every device
-  | 'calling_phone' // forwarded to the sender's phone
-  | 'connected'
-  | 'on_hold' // the phone put the call on hold
-  | 'no_answer'
-  | 'busy' // forwarded to the sender's phones, and every number was busy
-  | 'declined'
-  | 'unavailable' // do-not-disturb, or nothing to ring
-  | 'ended';
-
-/** Stages after which a caller's call is over. */
-export const FINAL_CALLER_STAGES: readonly CallerStage[] = [
-  'no_answer',
-  'busy',
-  'declined',
-  'unavailable',
-  'ended',
-];
-
-/** Nobody took the call (the ring plan's last step): the page offers a voice message. */
-export function offersVoiceMessage(stage: CallerStage): boolean {
-  return stage !== 'ended' && FINAL_CALLER_STAGES.includes(stage);
 }
 
 export interface CallProgress {

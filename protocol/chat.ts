@@ -1,9 +1,10 @@
 // Text chat between a reply page and the sender, per personal reply link:
 // before, during and after a call. Messages persist; text is only ever text.
 import { z } from 'zod';
+import { MAX_CHAT_LENGTH } from './limits.js';
 import { linkTokenSchema } from './links.js';
 
-export const MAX_CHAT_LENGTH = 2000;
+export { MAX_CHAT_LENGTH } from './limits.js';
 
 /**
  * Which chat: a reply page names its link by token, the desk app by link id

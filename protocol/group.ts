@@ -2,12 +2,11 @@
 // recipients of one relayed message) can join one call with the sender.
 import { z } from 'zod';
 import { callIdSchema } from './call.js';
+import { MAX_CALLER_NAME_LENGTH } from './limits.js';
 import { linkTokenSchema } from './links.js';
 
-/** Everyone in one call, the sender included: audio for all of them. */
-export const MAX_CALL_PARTICIPANTS = 8;
-/** Of those, how many may send video (tiles on every screen). */
-export const MAX_VIDEO_SENDERS = 4;
+// The group limits live in limits.ts, which the pages import without zod.
+export { MAX_CALL_PARTICIPANTS, MAX_VIDEO_SENDERS } from './limits.js';
 
 /** A reply page asks to hear about its email's call (and the sender's invitations). */
 export const groupWatchSchema = z.object({ token: linkTokenSchema });
@@ -17,7 +16,7 @@ export type GroupWatchRequest = z.infer<typeof groupWatchSchema>;
 export const joinCallSchema = z.object({
   token: linkTokenSchema,
   callId: callIdSchema,
-  callerName: z.string().trim().min(1).max(80),
+  callerName: z.string().trim().min(1).max(MAX_CALLER_NAME_LENGTH),
   video: z.boolean().default(false),
 });
 export type JoinCallRequest = z.input<typeof joinCallSchema>;

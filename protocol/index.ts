@@ -13,3 +13,5 @@ export * from './voicemail.js';
 export * from './chat.js';
 export * from './group.js';
 export * from './event-names.js';
+export * from './limits.js';
+export * from './caller-stage.js';

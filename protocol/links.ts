@@ -1,10 +1,11 @@
 // Reply links: one signature link per sender, and per-recipient links.
 import { z } from 'zod';
+import { MAX_RECIPIENT_NAME_LENGTH, MAX_SUBJECT_LENGTH } from './limits.js';
 
 export const createLinkSchema = z.object({
   recipientEmail: z.email({ message: 'must be an email address' }).max(254).optional(),
-  recipientName: z.string().trim().min(1).max(100).optional(),
-  subject: z.string().trim().min(1).max(300).optional(),
+  recipientName: z.string().trim().min(1).max(MAX_RECIPIENT_NAME_LENGTH).optional(),
+  subject: z.string().trim().min(1).max(MAX_SUBJECT_LENGTH).optional(),
   expiresAt: z.iso
     .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
     .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')

@@ -1,8 +1,16 @@
 // The mail relay as the desk app sees it: app passwords and how to connect.
 import { z } from 'zod';
+import { MAX_APP_PASSWORD_LABEL_LENGTH } from './limits.js';
 
 export const createAppPasswordSchema = z.object({
-  label: z.string().trim().min(1, 'is required').max(60, 'must be at most 60 characters'),
+  label: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(
+      MAX_APP_PASSWORD_LABEL_LENGTH,
+      `must be at most ${MAX_APP_PASSWORD_LABEL_LENGTH} characters`,
+    ),
 });
 export type CreateAppPasswordBody = z.infer<typeof createAppPasswordSchema>;
 

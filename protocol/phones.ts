@@ -1,6 +1,7 @@
 // The sender's forwarding phone numbers (HTTP bodies under /api/me/phones) and
 // the phone legs a call record shows.
 import { z } from 'zod';
+import { MAX_PHONE_LABEL_LENGTH } from './limits.js';
 
 /** The most phones a ring plan forwards to: each one rings in turn, so more would outlast a caller. */
 export const MAX_PHONES = 5;
@@ -12,7 +13,11 @@ export const e164Schema = z
 
 export const phoneNumberSchema = z.object({
   number: e164Schema,
-  label: z.string().trim().min(1, 'is required').max(40, 'must be at most 40 characters'),
+  label: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(MAX_PHONE_LABEL_LENGTH, `must be at most ${MAX_PHONE_LABEL_LENGTH} characters`),
 });
 export type PhoneNumber = z.infer<typeof phoneNumberSchema>;
 

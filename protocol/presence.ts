@@ -1,11 +1,12 @@
 // The desk app's devices: registration, activity beats, the device list.
 import { z } from 'zod';
+import { MAX_DEVICE_LABEL_LENGTH } from './limits.js';
 
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is not a device id');
 
 export const deviceHelloSchema = z.object({
   deviceId: deviceIdSchema,
-  label: z.string().trim().min(1).max(60),
+  label: z.string().trim().min(1).max(MAX_DEVICE_LABEL_LENGTH),
   platform: z.string().trim().max(60).default(''),
 });
 export type DeviceHello = z.input<typeof deviceHelloSchema>;
@@ -28,7 +29,7 @@ export type RingPreference = z.infer<typeof ringPreferenceSchema>;
 
 export const updateDeviceSchema = z.object({
   deviceId: deviceIdSchema,
-  label: z.string().trim().min(1).max(60).optional(),
+  label: z.string().trim().min(1).max(MAX_DEVICE_LABEL_LENGTH).optional(),
   ringPreference: ringPreferenceSchema.optional(),
 });
 export type UpdateDeviceRequest = z.infer<typeof updateDeviceSchema>;

@@ -1,6 +1,6 @@
 // Activity beats from real input (keyboard, pointer, touch), focus and
 // visibility: at most one every BEAT_MS while in use, and one at once when the
-// device goes from idle to active (DESIGN.md flow 1).
+// device goes from idle to active (docs/design.md, "Ranking").
 import type { ActivityBeat } from '../../protocol/presence.js';
 
 const BEAT_MS = 5_000;

@@ -1,9 +1,9 @@
 // In a call about a relayed email: the email's other recipients, each with
 // "Invite" (their open reply page rings with "join the call").
 import type { CallRecipient } from '../../protocol/group.js';
+import { unwrap } from '../shared/ack.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 
 export class CallInvites {
   readonly #socket: VoxClientSocket;

@@ -1,12 +1,23 @@
 // The incoming-call dialog and the in-call panel of the desk app.
 import type { IncomingCall, RingEnded } from '../../protocol/call.js';
+import { unwrap } from '../shared/ack.js';
+import { CallController } from '../shared/call-controller.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
-import { MediaSession, unwrap } from '../shared/media-session.js';
+import { MediaSession } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
 import { Ringtone } from '../shared/ringtone.js';
 import { CallInvites } from './call-invites.js';
+
+/** The call this device is in. */
+interface DeskCall {
+  callId: string;
+  caller: string;
+  session: MediaSession;
+  /** Updates the duration and connection quality every second. */
+  timer: number;
+}
 
 export class CallUi {
   /** Told when a call this device took part in ends (history changed). */
@@ -16,7 +27,11 @@ export class CallUi {
   readonly #ringtone = new Ringtone();
   readonly #ringing = new Map<string, IncomingCall>();
   #titleTimer: number | undefined;
-  #current: { callId: string; caller: string; session: MediaSession; timer: number } | undefined;
+  /**
+   * This device's call: ringing while the incoming dialog shows and the device
+   * is in no call, placing while its answer is on the way, then connected.
+   */
+  readonly #calls = new CallController<DeskCall>();
   #notification: Notification | undefined;
 
   readonly #ui = {
@@ -45,20 +60,20 @@ export class CallUi {
     this.#remote = new RemoteMedia(
       byId('remote-media'),
       () => socket.id,
-      () => this.#current?.caller ?? 'Caller',
+      () => this.#calls.call?.caller ?? 'Caller',
     );
     this.#invites = new CallInvites(socket);
-    followParticipants(socket, this.#remote, () => this.#current?.callId);
+    followParticipants(socket, this.#remote, () => this.#calls.call?.callId);
     // Others joined or left: the title names who the sender talks with now.
     socket.on('call:participants', ({ callId, participants }) => {
-      if (callId !== this.#current?.callId) return;
+      if (callId !== this.#calls.call?.callId) return;
       const others = participants.filter((p) => p.role === 'recipient').map((p) => p.name);
       this.#ui.title.textContent = `In a call with ${others.join(', ')}`;
     });
     socket.on('call:ring', (call) => this.#ring(call));
     socket.on('call:ringEnded', (ended) => this.#ringEnded(ended));
     socket.on('call:ended', (ended) => {
-      if (ended.callId === this.#current?.callId)
+      if (ended.callId === this.#calls.call?.callId)
         this.#endCurrent(ended.by === 'caller' ? 'The caller hung up.' : 'Call ended.');
     });
     const ui = this.#ui;
@@ -68,16 +83,17 @@ export class CallUi {
     ui.sendToPhone.addEventListener('click', () => void this.#sendToPhone());
     ui.dialog.addEventListener('cancel', (event) => event.preventDefault());
     ui.hangUp.addEventListener('click', () => {
-      const current = this.#current;
+      const current = this.#calls.call;
       if (!current) return;
-      void socket
-        .emitWithAck('call:hangup', { callId: current.callId })
-        .finally(() => this.#endCurrent('Call ended.'));
+      void socket.emitWithAck('call:hangup', { callId: current.callId }).finally(() => {
+        // Not a call answered since (the hang-up's answer can come late).
+        if (this.#calls.call === current) this.#endCurrent('Call ended.');
+      });
     });
-    bindMuteButton(ui.mute, () => this.#current?.session);
+    bindMuteButton(ui.mute, () => this.#calls.call?.session);
     bindMuteButton(
       ui.camera,
-      () => this.#current?.session,
+      () => this.#calls.call?.session,
       { on: 'Camera off', off: 'Camera on' },
       'video',
     );
@@ -92,6 +108,8 @@ export class CallUi {
     show(ui.busy, call.senderBusy);
     show(ui.sendToPhone, call.canSendToPhone);
     if (!ui.dialog.open) ui.dialog.showModal();
+    // In a call, the dialog rings for another: the state stays with the call.
+    if (!this.#calls.active) this.#calls.transition('ringing');
     ui.answer.focus();
     this.#ringtone.start();
     this.#flashTitle(`📞 ${call.callerName}`);
@@ -120,14 +138,18 @@ export class CallUi {
 
   async #answer(video: boolean): Promise<void> {
     const callId = this.#ui.dialog.dataset.callId;
-    if (!callId) return;
+    // One answer at a time.
+    if (!callId || this.#calls.state === 'placing') return;
+    // In a call already, the state stays with it: the server refuses this
+    // answer, and the notice says why.
+    const answering = this.#calls.state === 'ringing' && this.#calls.transition('placing');
     this.#closeDialog();
     const session = new MediaSession(this.#socket);
     session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
     session.onTrackEnded = (track, producer) => this.#remote.ended(track, producer.peerId);
     // Media could not follow the call to a new room: end it rather than sit in silence.
     session.onFailed = (error) => {
-      if (this.#current?.session !== session) return;
+      if (this.#calls.call?.session !== session) return;
       void this.#socket.emitWithAck('call:hangup', { callId });
       this.#endCurrent(
         `The call was cut off: ${error instanceof Error ? error.message : String(error)}`,
@@ -139,7 +161,12 @@ export class CallUi {
       this.#ringing.delete(callId);
       const started = Date.now();
       const timer = window.setInterval(() => void this.#tick(started), 1000);
-      this.#current = { callId, caller, session, timer };
+      if (!answering || !this.#calls.transition('connected', { callId, caller, session, timer })) {
+        // Not expected (the server takes one answer per device): one call at a time.
+        window.clearInterval(timer);
+        void this.#socket.emitWithAck('call:hangup', { callId });
+        throw new Error('already in a call');
+      }
       this.#ui.title.textContent = `In a call with ${caller}`;
       show(this.#ui.panel, true);
       this.#invites.show(callId);
@@ -154,10 +181,13 @@ export class CallUi {
       this.#ui.camera.disabled = !video;
     } catch (error) {
       session.close();
-      if (this.#current?.callId === callId) {
+      if (this.#calls.call?.callId === callId) {
         // Answered but cannot talk: end it rather than leave the caller in silence.
         void this.#socket.emitWithAck('call:hangup', { callId });
         this.#endCurrent('');
+      } else if (answering) {
+        // Not answered (answered elsewhere, the caller gone): this device's call is over.
+        this.#callOver();
       }
       this.#notify(error instanceof Error ? error.message : String(error));
     }
@@ -178,7 +208,7 @@ export class CallUi {
   }
 
   async #tick(started: number): Promise<void> {
-    const current = this.#current;
+    const current = this.#calls.call;
     if (!current) return;
     this.#ui.duration.textContent = formatDuration((Date.now() - started) / 1000);
     const quality = await current.session.quality();
@@ -189,9 +219,8 @@ export class CallUi {
   }
 
   #endCurrent(message: string): void {
-    const current = this.#current;
-    if (!current) return;
-    this.#current = undefined;
+    const current = this.#calls.call;
+    if (!current || !this.#callOver()) return;
     window.clearInterval(current.timer);
     current.session.close();
     this.#remote.clear();
@@ -203,12 +232,21 @@ export class CallUi {
     this.onCallFinished();
   }
 
+  /** This device's call ended; a call still ringing in the dialog rings on. */
+  #callOver(): boolean {
+    if (!this.#calls.transition('ended')) return false;
+    if (this.#ui.dialog.open) this.#calls.transition('ringing');
+    return true;
+  }
+
   #closeDialog(): void {
     this.#ringtone.stop();
     this.#stopFlashing();
     this.#notification?.close();
     if (this.#ui.dialog.open) this.#ui.dialog.close();
     delete this.#ui.dialog.dataset.callId;
+    // Declined, sent to a phone, answered elsewhere, gone: it did not become this device's call.
+    if (this.#calls.state === 'ringing') this.#calls.transition('ended');
   }
 
   #notify(message: string): void {

@@ -2,10 +2,10 @@
 // caller's message on any link shows a notice; the open chat gets it in place.
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { LinkInfo } from '../../protocol/links.js';
+import { unwrap } from '../shared/ack.js';
 import { ChatLog, markRead, sendChat } from '../shared/chat-log.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 
 export class DeskChat {
   readonly #socket: VoxClientSocket;

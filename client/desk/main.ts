@@ -1,14 +1,15 @@
 // The desk app: the sender's account, this device, incoming calls, settings.
 import '../shared/base.css';
 import type { ConfirmationSent, Me } from '../../protocol/accounts.js';
+import { unwrap } from '../shared/ack.js';
 import { ApiError, api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 import { trackActivity } from './activity.js';
 import { CallUi } from './call-ui.js';
 import { DeskChat } from './chat.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
+import { applyInputLimits } from './input-limits.js';
 import { bindMailRelay } from './mail-relay.js';
 import { bindSignature } from './signature.js';
 import { renderVoicemails, showNewVoicemail } from './voicemails.js';
@@ -192,6 +193,7 @@ async function confirmFromLink(loggedIn: boolean): Promise<string | null> {
   }
 }
 
+applyInputLimits();
 api<{ me: Me | null }>('GET', '/api/session').then(
   async ({ me: session }) => {
     const confirmation = await confirmFromLink(session !== null);

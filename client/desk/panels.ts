@@ -1,13 +1,14 @@
 // The desk app's panels: devices, settings, forwarding phones, links, history.
 import type { Me, MyReply } from '../../protocol/accounts.js';
 import type { CallRecordView } from '../../protocol/call.js';
+import { MAX_PHONE_LABEL_LENGTH } from '../../protocol/limits.js';
 import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
 import type { PhoneLegView, PhoneList, PhoneNumber } from '../../protocol/phones.js';
 import type { DeviceView } from '../../protocol/presence.js';
+import { unwrap } from '../shared/ack.js';
 import { api } from '../shared/api.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, h, show, timeAgo } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 
 const STATE_TEXT: Record<DeviceView['state'], string> = {
   active: 'active',
@@ -151,7 +152,7 @@ function phoneRow(
   const nth = `phone ${index + 1}`;
   const label = h('input', {
     value: phone.label,
-    maxlength: '40',
+    maxlength: String(MAX_PHONE_LABEL_LENGTH),
     size: '12',
     placeholder: 'Mobile',
     'aria-label': `Label of ${nth}`,

@@ -1,8 +1,9 @@
 // The media check page: joins a diagnostics room, sends the microphone, plays
 // every other peer's audio and shows its dominant frequency and network path.
 import '../shared/base.css';
+import { unwrap } from '../shared/ack.js';
 import { connect } from '../shared/connection.js';
-import { MediaSession, unwrap } from '../shared/media-session.js';
+import { MediaSession } from '../shared/media-session.js';
 import { dominantFrequency } from '../shared/tone-meter.js';
 
 const byId = (id: string): HTMLElement => {

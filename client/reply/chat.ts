@@ -1,10 +1,11 @@
 // The reply page's chat with the sender, beside the call buttons: open before,
 // during and after a call; history comes back on reload.
 import type { ChatMessage } from '../../protocol/chat.js';
+import { MAX_CHAT_LENGTH } from '../../protocol/limits.js';
+import { unwrap } from '../shared/ack.js';
 import { ChatLog, markRead, sendChat } from '../shared/chat-log.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 
 export function bindChat(
   socket: VoxClientSocket,
@@ -19,6 +20,7 @@ export function bindChat(
     text: byId<HTMLInputElement>('chat-text'),
     status: byId('chat-status'),
   };
+  ui.text.maxLength = MAX_CHAT_LENGTH;
   const where = { token };
   show(ui.section, true);
 

@@ -2,9 +2,9 @@
 // talking with the sender, "Ada is talking with Grace. Join?"; when the sender
 // invites this page, the same prompt rings.
 import type { GroupCallState } from '../../protocol/group.js';
+import { unwrap } from '../shared/ack.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
-import { unwrap } from '../shared/media-session.js';
 import { Ringtone } from '../shared/ringtone.js';
 
 /** How long an invitation rings before it goes quiet (the prompt stays). */

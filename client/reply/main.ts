@@ -1,21 +1,25 @@
 // The reply page: a recipient calls the sender of the email the link came in.
 import '../shared/base.css';
 import type { SenderStatus } from '../../protocol/accounts.js';
+import type { Ack } from '../../protocol/ack.js';
+import type { CallProgress, StartCallResult } from '../../protocol/call.js';
+// The zod-free modules: the schemas' modules would bring zod into this page.
 import {
   FINAL_CALLER_STAGES,
   offersVoiceMessage,
   type CallerStage,
-  type CallProgress,
-  type StartCallResult,
-} from '../../protocol/call.js';
-import type { Ack } from '../../protocol/ack.js';
+} from '../../protocol/caller-stage.js';
+import { MAX_CALLER_NAME_LENGTH, MAX_VIDEO_SENDERS } from '../../protocol/limits.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
+import { unwrap } from '../shared/ack.js';
 import { api } from '../shared/api.js';
-import { ackWithin, connect } from '../shared/connection.js';
+import { CallController } from '../shared/call-controller.js';
+import { connect } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
-import { MediaSession, unwrap } from '../shared/media-session.js';
+import { MediaSession } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
+import { CallResumption } from './call-resumption.js';
 import { bindChat } from './chat.js';
 import { GroupPrompt } from './group-prompt.js';
 import { VoiceMessage } from './voice-message.js';
@@ -41,10 +45,12 @@ const ui = {
   hangUp: byId<HTMLButtonElement>('hang-up'),
   keypad: byId('keypad'),
 };
+ui.nameInput.maxLength = MAX_CALLER_NAME_LENGTH;
 
+/** Small counts read better as words: "Four people". */
+const COUNT_WORDS = ['No', 'One', 'Two', 'Three', 'Four', 'Five', 'Six', 'Seven', 'Eight'];
 /** A group call's video tiles are all taken: this page joins with its voice. */
-// Four is MAX_VIDEO_SENDERS (protocol/group.ts): importing the value would bring zod into the page.
-const VIDEO_FULL = `Four people already send video: you are in the call with your voice.`;
+const VIDEO_FULL = `${COUNT_WORDS[MAX_VIDEO_SENDERS] ?? MAX_VIDEO_SENDERS} people already send video: you are in the call with your voice.`;
 
 const STATUS_TEXT: Record<SenderStatus, string> = {
   available: 'available',
@@ -54,19 +60,24 @@ const STATUS_TEXT: Record<SenderStatus, string> = {
   offline: 'offline',
 };
 
+/** The call this page is in. */
+interface ReplyCall {
+  id: string;
+  session: MediaSession;
+  /** Takes the call back after the connection drops (a call this page placed). */
+  resumeToken?: string;
+}
+
 const socket = connect(byId('connection'));
+/** From pressing Call (or Join) to the call's end: the page's one call and its state. */
+const calls = new CallController<ReplyCall>();
 let senderName = 'the sender';
-/** `resumeToken`: takes the call back after the connection drops (the call this page placed). */
-let call: { id: string; session: MediaSession; resumeToken?: string } | undefined;
-/** While the connection is down in a call: gives up on the call when it fires. */
-let giveUp: number | undefined;
-/** A call:resume is on its way. */
-let resuming = false;
-/** How long a resume may take (a takeover sets up a new room). */
-const RESUME_ANSWER_MS = 10_000;
-/** Between pressing Call (or Join) and the call ending. */
-let busy = false;
-let timer: number | undefined;
+/** Counts the connected call's duration up. */
+let ticker: number | undefined;
+// Only a connected call counts its duration.
+calls.on('stateChanged', ({ state }) => {
+  if (state !== 'connected') window.clearInterval(ticker);
+});
 let voiceMessage: VoiceMessage | undefined;
 /** Shown once a call is over: the invitation loop. */
 let invite: ReplyPageInfo['invite'] = null;
@@ -78,7 +89,7 @@ const remote = new RemoteMedia(
   () => socket.id,
   () => senderName,
 );
-followParticipants(socket, remote, () => call?.id);
+followParticipants(socket, remote, () => calls.call?.id);
 
 function fail(message: string): void {
   ui.problem.textContent = message;
@@ -110,13 +121,12 @@ function stageText(stage: CallerStage): string {
   }
 }
 
+/** The call is over (or never started): the page offers a new one. */
 function endCall(text: string): void {
-  window.clearInterval(timer);
-  window.clearTimeout(giveUp);
-  giveUp = undefined;
-  call?.session.close();
-  call = undefined;
-  busy = false;
+  const ending = calls.call;
+  // Already over: the first ending's text stays.
+  if (!calls.transition('ended')) return;
+  ending?.session.close();
   remote.clear();
   ui.status.textContent = text;
   show(ui.inCall, false);
@@ -131,7 +141,7 @@ function endCall(text: string): void {
 
 /** The Call buttons, unless this page is in a call or may join the email's running call. */
 function showStart(): void {
-  show(ui.start, !busy && !group?.joinable);
+  show(ui.start, !calls.active && !group?.joinable);
 }
 
 /** After a call: "Get your own reply-by-voice link", sign-up filled in from this link. */
@@ -145,36 +155,42 @@ function offerOwnLink(): void {
 }
 
 function onProgress(progress: CallProgress): void {
-  if (progress.callId !== call?.id) return;
-  window.clearInterval(timer);
-  if (progress.stage === 'connected') {
-    const since = Date.parse(progress.answeredAt ?? new Date().toISOString());
-    const tick = () =>
-      (ui.status.textContent = `Connected ${formatDuration((Date.now() - since) / 1000)}`);
-    tick();
-    timer = window.setInterval(tick, 1000);
-    // Talking to a phone: menus ("press 1") need keypad tones.
-    show(ui.keypad, progress.toPhone === true);
-    return;
-  }
+  if (progress.callId !== calls.call?.id) return;
+  window.clearInterval(ticker);
   if (FINAL_CALLER_STAGES.includes(progress.stage)) {
     endCall(stageText(progress.stage));
     // Stage 4 of the ring plan: nobody took the call, a message can.
     if (offersVoiceMessage(progress.stage)) voiceMessage?.offer(progress.callId);
     return;
   }
+  // A phone on hold is still a connected call; a stage change while ringing still rings.
+  const state =
+    progress.stage === 'connected' || progress.stage === 'on_hold' ? 'connected' : 'ringing';
+  if (calls.state !== state && !calls.transition(state)) return;
+  if (progress.stage === 'connected') {
+    const since = Date.parse(progress.answeredAt ?? new Date().toISOString());
+    const tick = () =>
+      (ui.status.textContent = `Connected ${formatDuration((Date.now() - since) / 1000)}`);
+    tick();
+    ticker = window.setInterval(tick, 1000);
+    // Talking to a phone: menus ("press 1") need keypad tones.
+    show(ui.keypad, progress.toPhone === true);
+    return;
+  }
   ui.status.textContent = stageText(progress.stage);
 }
 
 async function startCall(video: boolean): Promise<void> {
-  await enterCall(video, (callerName) =>
+  // Placed: the sender's devices ring.
+  await enterCall(video, 'ringing', (callerName) =>
     socket.emitWithAck('call:start', { token, callerName, video }),
   );
 }
 
 /** Joins the call other recipients of this email are in with the sender. */
 async function joinCall(callId: string, video: boolean): Promise<void> {
-  await enterCall(video, (callerName) =>
+  // The email's call is answered already: joined is connected.
+  await enterCall(video, 'connected', (callerName) =>
     socket.emitWithAck('call:join', { token, callId, callerName, video }),
   );
 }
@@ -182,6 +198,7 @@ async function joinCall(callId: string, video: boolean): Promise<void> {
 /** Starts or joins a call, then sends the microphone (and camera) and plays the others. */
 async function enterCall(
   video: boolean,
+  accepted: 'ringing' | 'connected',
   request: (callerName: string) => Promise<Ack<StartCallResult>>,
 ): Promise<void> {
   const callerName = ui.nameInput.value.trim();
@@ -191,8 +208,8 @@ async function enterCall(
     ui.nameForm.reportValidity();
     return;
   }
-  if (busy) return;
-  busy = true;
+  // One call at a time (the table would let ringing go to placing: that is the desk's Answer).
+  if (calls.active || !calls.transition('placing')) return;
   localStorage.setItem(NAME_KEY, callerName);
   show(ui.problem, false);
   show(ui.start, false);
@@ -204,7 +221,7 @@ async function enterCall(
   let callId: string | undefined;
   // Media could not follow the call to a new room: end it rather than sit in silence.
   session.onFailed = (error) => {
-    if (callId === undefined || call?.id !== callId) return;
+    if (callId === undefined || calls.call?.id !== callId) return;
     void socket.emitWithAck('call:hangup', { callId });
     endCall('');
     fail(`The call was cut off: ${error instanceof Error ? error.message : String(error)}`);
@@ -212,7 +229,9 @@ async function enterCall(
   try {
     const started = unwrap(await request(callerName));
     callId = started.callId;
-    call = { id: started.callId, session, resumeToken: started.resumeToken };
+    const call = { id: started.callId, session, resumeToken: started.resumeToken };
+    // Only this function leaves placing: the arrow is there unless the table changed.
+    if (!calls.transition(accepted, call)) throw new Error('the call could not go on');
     show(ui.inCall, true);
     ui.hangUp.focus();
     const camera = video && started.maySendVideo;
@@ -225,7 +244,7 @@ async function enterCall(
   } catch (error) {
     session.close();
     // The call may already be over (nobody to ring): its own message stays.
-    if (callId !== undefined && call?.id !== callId) return;
+    if (callId !== undefined && calls.call?.id !== callId) return;
     // Otherwise stop it ringing the sender: this page cannot talk.
     if (callId !== undefined) void socket.emitWithAck('call:hangup', { callId });
     endCall('');
@@ -272,58 +291,16 @@ async function load(): Promise<void> {
   showStart();
 }
 
-/**
- * How long a call waits for the connection to come back (its node died, the
- * network dropped): no longer than the desk's node waits for a dead node's
- * call to be taken over (its 15 s heartbeat).
- */
-const RECONNECT_GRACE_MS = 15_000;
-
 socket.on('call:progress', onProgress);
-socket.on('disconnect', () => {
-  if (!call) return;
-  if (!call.resumeToken) return endCall('Connection lost: call ended');
-  // The call may go on through another node once the page reconnects.
-  window.clearInterval(timer);
-  ui.status.textContent = 'Connection lost, reconnecting…';
-  giveUp ??= window.setTimeout(() => endCall('Connection lost: call ended'), RECONNECT_GRACE_MS);
-});
-socket.on('connect', () => {
-  if (giveUp !== undefined) resumeCall();
-});
-// The node running the call went away while this page's own connection stayed up.
-socket.on('call:lost', ({ callId }) => {
-  if (callId === call?.id) resumeCall();
+new CallResumption(socket, calls, {
+  status: (text) => (ui.status.textContent = text),
+  end: endCall,
 });
 // Ended where the page's progress could not say so (its call's node died, or this page's
 // newer connection took the call).
 socket.on('call:ended', ({ callId }) => {
-  if (callId === call?.id) endCall('Call ended');
+  if (callId === calls.call?.id) endCall('Call ended');
 });
-
-/** Takes the call back, wherever it runs now (another node takes it over if its own died). */
-function resumeCall(): void {
-  const current = call;
-  // One at a time: a reconnect and call:lost may both ask.
-  if (!current?.resumeToken || resuming) return;
-  resuming = true;
-  ui.status.textContent = 'Reconnecting the call…';
-  const request = { callId: current.id, resumeToken: current.resumeToken };
-  void ackWithin(socket.emitWithAck('call:resume', request), RESUME_ANSWER_MS)
-    .then((ack) => {
-      if (call !== current) return;
-      if (!ack.ok) return endCall('Connection lost: call ended');
-      window.clearTimeout(giveUp);
-      giveUp = undefined;
-      // The server says where it stands next (connected since…, or ringing).
-      current.session.moveTo(ack.data.media);
-    })
-    .catch(() => {
-      // No answer: if the connection dropped again, its return asks again.
-      if (call === current && socket.connected) endCall('Connection lost: call ended');
-    })
-    .finally(() => (resuming = false));
-}
 
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -340,9 +317,9 @@ if (wantsVideo) {
 }
 ui.call.addEventListener('click', () => void startCall(false));
 ui.videoCall.addEventListener('click', () => void startCall(true));
-bindMuteButton(ui.mute, () => call?.session);
+bindMuteButton(ui.mute, () => calls.call?.session);
 ui.hangUp.addEventListener('click', () => {
-  const current = call;
+  const current = calls.call;
   if (!current) return;
   void socket
     .emitWithAck('call:hangup', { callId: current.id })
@@ -353,7 +330,7 @@ void load();
 
 /** Keypad tones to the phone (also from the keyboard while the keypad shows). */
 function pressKey(key: string): void {
-  const current = call;
+  const current = calls.call;
   if (!current || ui.keypad.hidden) return;
   void socket.emitWithAck('call:dtmf', { callId: current.id, digits: key }).then((ack) => {
     if (!ack.ok) fail(ack.error.message);

@@ -1,7 +1,8 @@
 // One chat's messages on a page (reply page or desk app): text only, the
 // newest at the bottom, "Read" under this side's messages the other side saw.
 import type { ChatMessage, ChatRead, ChatSendRequest, ChatSide } from '../../protocol/chat.js';
-import { ackWithin, type VoxClientSocket } from './connection.js';
+import { ackWithin } from './ack.js';
+import type { VoxClientSocket } from './connection.js';
 import { h } from './dom.js';
 
 export class ChatLog {

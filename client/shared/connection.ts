@@ -25,12 +25,3 @@ export function connect(statusElement: HTMLElement): VoxClientSocket {
   socket.io.on('reconnect_attempt', () => show('connecting'));
   return socket;
 }
-
-/** An acknowledgement, or an error once `ms` pass without one (a dropped connection). */
-export function ackWithin<T>(ack: Promise<T>, ms: number): Promise<T> {
-  let timer: number | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = window.setTimeout(() => reject(new Error('no answer from the server')), ms);
-  });
-  return Promise.race([ack, timeout]).finally(() => window.clearTimeout(timer));
-}

@@ -2,7 +2,6 @@
 // and a receive transport, the local microphone (and camera) produced, every
 // remote producer consumed.
 import { Device, type types } from 'mediasoup-client';
-import type { Ack } from '../../protocol/ack.js';
 import type {
   JoinRoomResult,
   ProducerInfo,
@@ -10,12 +9,8 @@ import type {
   TransportInfo,
   TransportPolicy,
 } from '../../protocol/media.js';
+import { unwrap } from './ack.js';
 import type { VoxClientSocket } from './connection.js';
-
-export function unwrap<T>(ack: Ack<T>): T {
-  if (!ack.ok) throw new Error(ack.error.message);
-  return ack.data;
-}
 
 function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
