@@ -1,6 +1,6 @@
-// The codecs every call router offers (DESIGN.md flow 4): Opus for voice with
+// The codecs every call router offers (docs/design.md, "Media"): Opus for voice with
 // in-band FEC and DTX, VP8 and H264 for video. G722, PCMU and PCMA are there
-// for phone legs (flow 5): browsers send them natively, so a call to a phone
+// for phone legs ("Forwarding to a phone"): browsers send them natively, so a call to a phone
 // needs no transcoding. Opus stays first, so browsers pick it by default.
 import type { types } from 'mediasoup';
 

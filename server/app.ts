@@ -1,7 +1,5 @@
 // The composition root: builds every part from validated config and wires them.
 // Nothing else constructs long-lived parts.
-import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { SipGateway } from '../gateway/sip-gateway.js';
@@ -10,25 +8,14 @@ import { WorkerPool } from '../media/worker-pool.js';
 import { CallOrchestrator } from './calls/call-orchestrator.js';
 import { UnfinishedCalls } from './calls/unfinished-calls.js';
 import type { Config } from './config.js';
-import { accountRoutes } from './http/account-routes.js';
-import { clientRoutes } from './http/client-routes.js';
-import { healthRoutes } from './http/health-routes.js';
-import { connectionGuard } from './http/connection-guard.js';
-import { frameworkErrors, installErrorHandler } from './http/http-errors.js';
-import { deviceRoutes } from './http/device-routes.js';
-import { linkRoutes } from './http/link-routes.js';
-import { mailRoutes } from './http/mail-routes.js';
-import { metricsRoutes } from './http/metrics-routes.js';
-import { voicemailRoutes } from './http/voicemail-routes.js';
-import { phoneRoutes } from './http/phone-routes.js';
-import { SESSION_COOKIE, sessionChannel } from './http/session-cookie.js';
-import { installWebGuards, sameOrigin } from './http/web-guards.js';
+import { registerHttpApi } from './http/http-api.js';
+import { createHttpServer } from './http/http-server.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
 import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
-import { senderStatusOf } from './presence/device-directory.js';
+import { senderStatusLookup } from './presence/sender-status.js';
 import { joinCluster, singleNode } from './cluster/cluster.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
 import { CallHandlers } from './realtime/call-handlers.js';
@@ -38,6 +25,8 @@ import { useRedisAdapter } from './realtime/redis-adapter.js';
 import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
+import { RoomMembership } from './calls/room-membership.js';
+import { authenticateSockets, endSessionSockets } from './realtime/socket-auth.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import type { VoxServer } from './realtime/typed-server.js';
 import { AddressConfirmations } from './security/address-confirmation.js';
@@ -84,47 +73,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const links = new LinkService(linkStore, box, config.publicUrl);
   const limits = new RateLimits(config.rateLimitMultiplier);
 
-  const pool = await WorkerPool.create({
-    size: config.mediasoupWorkers,
-    rtcMinPort: config.rtcMinPort,
-    rtcMaxPort: config.rtcMaxPort,
-    webRtcServer: {
-      listenIp: config.rtcListenIp,
-      announcedAddress: config.announcedAddress,
-      basePort: config.webRtcServerPort,
-    },
-    logger: logger.child({ component: 'media' }),
-  });
+  const pool = await startWorkerPool(config, logger);
 
-  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  // Node's HTTP server with request deadlines and a cap per address (ADR 011's
-  // uploads are the slowest legitimate requests).
-  const guard = connectionGuard({
-    idleTimeoutMs: config.httpIdleTimeoutMs,
-    requestTimeoutMs: config.httpRequestTimeoutMs,
-    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    trustProxy: config.trustProxy,
-    logger: logger.child({ component: 'http' }),
-  });
-  const http = Fastify({
-    loggerInstance: httpLogger,
-    serverFactory: guard.serverFactory,
-    clientErrorHandler: guard.clientErrorHandler,
-    bodyLimit: 64 * 1024,
-    // Behind a TLS proxy every request comes from the proxy: rate limits must
-    // key on the client address the proxy reports.
-    ...(config.trustProxy.length > 0 ? { trustProxy: config.trustProxy } : {}),
-    // Errors raised before routing (a malformed URL) in the app's own shape.
-    frameworkErrors,
-  });
-  // JSON only: a text/plain body is a "simple" cross-site request (CSRF).
-  http.removeContentTypeParser('text/plain');
-  await http.register(fastifyCookie);
-  installErrorHandler(http);
-  // Before any route: headers, the same-origin check, link lookup limits.
-  const publicOrigin = new URL(config.publicUrl).origin;
-  installWebGuards(http, { publicOrigin, limits });
-
+  // Routes come last (registerHttpApi), once every part they serve exists.
+  const { http, guard, publicOrigin } = await createHttpServer(config, limits, logger);
   const io = createSocketServer(http.server, {
     version: projectVersion,
     logger,
@@ -137,46 +89,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const cluster = redis
     ? await joinCluster(io, redis, presence, pool, config.mediaPlacement, logger)
     : singleNode(presence);
-  // Desk-app sockets carry the session cookie; reply pages are anonymous.
-  io.use((socket, next) => {
-    const token = http.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
-    // A page of another origin (even same-site) may not act with the user's session.
-    // A browser sends Origin on WebSocket handshakes; other clients send none.
-    const { origin, host } = socket.handshake.headers;
-    if (!token || (origin !== undefined && !sameOrigin(origin, host, publicOrigin))) {
-      next();
-      return;
-    }
-    sessions.accountFor(token).then(
-      (accountId) => {
-        if (accountId !== undefined) {
-          socket.data.accountId = accountId;
-          // Logging out ends this session's sockets too (see onLogout).
-          void socket.join(sessionChannel(token));
-        }
-        next();
-      },
-      (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
-    );
+  authenticateSockets(io, {
+    sessions,
+    publicOrigin,
+    parseCookie: (header) => http.parseCookie(header),
   });
 
-  const gateway =
-    config.sipTrunks.length > 0
-      ? new SipGateway({
-          listenIp: config.rtcListenIp,
-          port: config.sipPort,
-          publicAddress: config.announcedAddress,
-          tls: config.sipTls,
-          trunks: config.sipTrunks,
-          numbers: config.sipNumbers,
-          logger: logger.child({ component: 'sip' }),
-          media: {
-            listenIp: config.rtcListenIp,
-            announcedAddress: config.announcedAddress,
-            portRange: { min: config.rtcMinPort, max: config.rtcMaxPort },
-          },
-        })
-      : undefined;
+  const gateway = config.sipTrunks.length > 0 ? sipGateway(config, logger) : undefined;
 
   const mail: Mail | undefined = config.mail
     ? await startMail(config.mail, {
@@ -191,10 +110,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       })
     : undefined;
 
-  const signaling = new MediaSignaling(io, logger, config.ice, cluster.routing);
+  const members = new RoomMembership(io, config.ice);
+  const signaling = new MediaSignaling(members, logger);
   const calls = new CallOrchestrator({
     io,
-    signaling,
+    members,
     pool,
     presence,
     deviceDirectory: cluster.deviceDirectory,
@@ -203,9 +123,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     resumable: cluster.routing !== undefined,
     accounts,
     devices: deviceStore,
-    links: linkStore,
-    calls: callStore,
-    phones: phoneStore,
+    linkStore,
+    callStore,
+    numbers: phoneStore,
     gateway,
     ...(mail ? { onMissed: (missed) => mail.notices.missedCall(missed) } : {}),
     logger,
@@ -240,8 +160,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     runsHere: (callId) => calls.runs(callId),
     logger,
   });
-  const callHandlers = new CallHandlers(calls, linkStore, limits, logger, cluster.routing);
-  cluster.routing?.serve({ calls: callHandlers, signaling, orchestrator: calls });
+  const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
+  // With several nodes: each request runs on the node of its call; other nodes' requests here.
+  const routing = cluster.routing?.around({
+    calls: callHandlers,
+    signaling,
+    members,
+    orchestrator: calls,
+  });
   const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);
   const chatHandlers = new ChatHandlers({
     io,
@@ -252,27 +178,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
   });
   const diagnostics = config.diagnosticsRooms
-    ? new DiagnosticsRooms(pool, signaling, logger)
+    ? new DiagnosticsRooms(pool, members, logger)
     : undefined;
   io.on('connection', (socket) => {
-    cluster.routing?.attach(socket);
-    signaling.attach(socket);
+    const routes = routing?.attach(socket);
+    signaling.attach(socket, routes?.media);
     deviceHandlers.attach(socket);
-    callHandlers.attach(socket);
+    callHandlers.attach(socket, routes?.calls);
     groupHandlers.attach(socket);
     chatHandlers.attach(socket);
     diagnostics?.attach(socket);
   });
-
-  const senderStatus = async (accountId: number) => {
-    const account = await accounts.findById(accountId);
-    if (!account) return 'offline' as const;
-    const [connected, busy] = await Promise.all([
-      cluster.deviceDirectory.connectedActivities(accountId),
-      cluster.callDirectory.busy(accountId),
-    ]);
-    return senderStatusOf(connected, account.settings, busy);
-  };
 
   const metrics = createMetrics({
     sipTrunks: () => gateway?.trunkStates() ?? [],
@@ -285,16 +201,22 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   pool.on('workerDied', () => metrics.workerDeaths.inc());
 
-  await http.register(healthRoutes, {
-    version: projectVersion,
-    workersAlive: () => pool.aliveCount,
-    workersConfigured: pool.size,
-  });
-  await http.register(metricsRoutes, { registry: metrics.registry, allow: config.metricsAllow });
-  await http.register(accountRoutes, {
-    accounts,
+  await registerHttpApi(http, {
+    health: {
+      version: projectVersion,
+      workersAlive: () => pool.aliveCount,
+      workersConfigured: pool.size,
+    },
+    metrics: { registry: metrics.registry, allow: config.metricsAllow },
+    pages: { distDir: clientDistDir, diagnostics: config.diagnosticsRooms },
     sessions,
+    accounts,
     links,
+    linkStore,
+    calls: callStore,
+    phones: phoneStore,
+    appPasswords,
+    voicemail,
     limits,
     confirmations: new AddressConfirmations({
       accounts,
@@ -303,42 +225,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       mail: mail && config.mail ? { queue: mail.queue, from: config.mail.from } : undefined,
       logger: logger.child({ component: 'accounts' }),
     }),
+    senderStatus: senderStatusLookup({
+      accounts,
+      devices: cluster.deviceDirectory,
+      calls: cluster.callDirectory,
+    }),
     secureCookies: config.publicUrl.startsWith('https:'),
-    onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
-    onLogout: (token) => io.in(sessionChannel(token)).disconnectSockets(true),
-  });
-  await http.register(linkRoutes, {
-    links,
-    linkStore,
-    accounts,
-    sessions,
-    calls: callStore,
-    senderStatus,
     voicemailMaxSeconds: config.voicemailMaxSeconds,
-    onRevoked: (link) => groupHandlers.forget(link),
-  });
-  await http.register(phoneRoutes, { phones: phoneStore, sessions });
-  await http.register(voicemailRoutes, { voicemail, sessions, limits });
-  await http.register(mailRoutes, {
-    appPasswords,
-    accounts,
-    sessions,
     relay: mail && {
       host: config.mail?.hostname ?? '',
       port: mail.relay.port,
       startTls: Boolean(config.mail?.relay.tls),
     },
-  });
-  await http.register(deviceRoutes, {
-    links,
-    linkStore,
-    accounts,
-    sessions,
-    senderStatus,
-  });
-  await http.register(clientRoutes, {
-    distDir: clientDistDir,
-    diagnostics: config.diagnosticsRooms,
+    onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
+    onLogout: (token) => endSessionSockets(io, token),
+    onRevoked: (link) => groupHandlers.forget(link),
   });
 
   const address = await http.listen({ host: config.host, port: config.port });
@@ -363,4 +264,36 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     })());
 
   return { io, pool, db, url: address, close };
+}
+
+function startWorkerPool(config: Config, logger: Logger): Promise<WorkerPool> {
+  return WorkerPool.create({
+    size: config.mediasoupWorkers,
+    rtcMinPort: config.rtcMinPort,
+    rtcMaxPort: config.rtcMaxPort,
+    webRtcServer: {
+      listenIp: config.rtcListenIp,
+      announcedAddress: config.announcedAddress,
+      basePort: config.webRtcServerPort,
+    },
+    logger: logger.child({ component: 'media' }),
+  });
+}
+
+/** The SIP gateway (with SIP_TRUNKS): phone media uses the same ports as WebRTC's. */
+function sipGateway(config: Config, logger: Logger): SipGateway {
+  return new SipGateway({
+    listenIp: config.rtcListenIp,
+    port: config.sipPort,
+    publicAddress: config.announcedAddress,
+    tls: config.sipTls,
+    trunks: config.sipTrunks,
+    numbers: config.sipNumbers,
+    logger: logger.child({ component: 'sip' }),
+    media: {
+      listenIp: config.rtcListenIp,
+      announcedAddress: config.announcedAddress,
+      portRange: { min: config.rtcMinPort, max: config.rtcMaxPort },
+    },
+  });
 }
