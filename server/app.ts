@@ -112,7 +112,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const members = new RoomMembership(io, config.ice);
   const signaling = new MediaSignaling(members, logger);
-  const calls = new CallOrchestrator({
+  const orchestrator = new CallOrchestrator({
     io,
     members,
     pool,
@@ -131,7 +131,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
   });
   gateway?.on('incomingCall', (call, email) => {
-    calls.startFromPhone(call, email).catch((error: unknown) => {
+    orchestrator.startFromPhone(call, email).catch((error: unknown) => {
       logger.error({ err: error, number: call.number }, 'could not take a phone call');
       call.reject(false);
     });
@@ -157,18 +157,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const unfinishedCalls = new UnfinishedCalls({
     calls: callStore,
     directory: cluster.callDirectory,
-    runsHere: (callId) => calls.runs(callId),
+    runsHere: (callId) => orchestrator.runs(callId),
     logger,
   });
-  const callHandlers = new CallHandlers(calls, linkStore, limits, logger);
+  const callHandlers = new CallHandlers(orchestrator, linkStore, limits, logger);
   // With several nodes: each request runs on the node of its call; other nodes' requests here.
   const routing = cluster.routing?.around({
     calls: callHandlers,
     signaling,
     members,
-    orchestrator: calls,
+    orchestrator,
   });
-  const groupHandlers = new GroupHandlers(io, calls, linkStore, limits, logger);
+  const groupHandlers = new GroupHandlers(io, orchestrator, linkStore, limits, logger);
   const chatHandlers = new ChatHandlers({
     io,
     chats: new ChatStore(db),
@@ -249,7 +249,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     (closing ??= (async () => {
       // Stop accepting, end calls, tell sockets goodbye, then free media and the store.
       unfinishedCalls.close();
-      calls.closeAll();
+      orchestrator.closeAll();
       diagnostics?.closeAll();
       presence.close();
       deviceHandlers.close();

@@ -36,14 +36,19 @@ import { RequestError } from '../errors.js';
 import { validated } from './validated-handler.js';
 
 export class CallHandlers {
-  readonly #calls: CallOrchestrator;
+  readonly #orchestrator: CallOrchestrator;
   readonly #links: LinkStore;
   readonly #limits: RateLimits;
   readonly #logger: Logger;
   readonly #pages = new OneCallPerPage();
 
-  constructor(calls: CallOrchestrator, links: LinkStore, limits: RateLimits, logger: Logger) {
-    this.#calls = calls;
+  constructor(
+    orchestrator: CallOrchestrator,
+    links: LinkStore,
+    limits: RateLimits,
+    logger: Logger,
+  ) {
+    this.#orchestrator = orchestrator;
     this.#links = links;
     this.#limits = limits;
     this.#logger = logger.child({ component: 'call-events' });
@@ -70,7 +75,7 @@ export class CallHandlers {
         ),
       );
     }
-    socket.on('disconnect', () => this.#calls.disconnected(socket));
+    socket.on('disconnect', () => this.#orchestrator.disconnected(socket));
   }
 
   /** One node: every request runs here, and a dropped page's call has ended. */
@@ -101,7 +106,7 @@ export class CallHandlers {
   readonly operations: Readonly<Record<CallEvent, Operation<Peer>>> = {
     // The call runs where it starts: the least-loaded media node (ADR 017).
     'call:start': operation(startCallSchema, async (peer, request) =>
-      this.#calls.start(peer, {
+      this.#orchestrator.start(peer, {
         link: await this.#callerLink(peer, request.token),
         callerName: request.callerName,
         video: request.video,
@@ -109,15 +114,15 @@ export class CallHandlers {
     ),
     'call:dtmf': operation(callDtmfSchema, async (peer, request) => {
       await this.#limits.take(this.#limits.keypadPerSocket, peer.id);
-      this.#calls.sendTones(peer, request.callId, request.digits);
+      this.#orchestrator.sendTones(peer, request.callId, request.digits);
       return null;
     }),
     'call:answer': operation(answerCallSchema, (peer, request) =>
-      this.#calls.answer(peer, request.callId, request.video),
+      this.#orchestrator.answer(peer, request.callId, request.video),
     ),
     // Group replies: another recipient of the email joins its running call.
     'call:join': operation(joinCallSchema, async (peer, request) =>
-      this.#calls.join(peer, {
+      this.#orchestrator.join(peer, {
         link: await this.#callerLink(peer, request.token),
         callId: request.callId,
         callerName: request.callerName,
@@ -125,22 +130,22 @@ export class CallHandlers {
       }),
     ),
     'call:decline': operation(callIdRequestSchema, (peer, request) => {
-      this.#calls.decline(peer, request.callId);
+      this.#orchestrator.decline(peer, request.callId);
       return Promise.resolve(null);
     }),
     'call:sendToPhone': operation(callIdRequestSchema, (peer, request) => {
-      this.#calls.sendToPhone(peer, request.callId);
+      this.#orchestrator.sendToPhone(peer, request.callId);
       return Promise.resolve(null);
     }),
     'call:hangup': operation(callIdRequestSchema, (peer, request) => {
-      this.#calls.hangup(peer, request.callId);
+      this.#orchestrator.hangup(peer, request.callId);
       return Promise.resolve(null);
     }),
     'call:recipients': operation(callIdRequestSchema, (peer, request) =>
-      this.#calls.recipients(peer, request.callId),
+      this.#orchestrator.recipients(peer, request.callId),
     ),
     'call:invite': operation(inviteToCallSchema, (peer, request) =>
-      this.#calls.invite(peer, request.callId, request.linkId),
+      this.#orchestrator.invite(peer, request.callId, request.linkId),
     ),
   };
 

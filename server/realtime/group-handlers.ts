@@ -15,20 +15,20 @@ import { validated } from './validated-handler.js';
 
 export class GroupHandlers {
   readonly #io: VoxServer;
-  readonly #calls: CallOrchestrator;
+  readonly #orchestrator: CallOrchestrator;
   readonly #links: LinkStore;
   readonly #limits: RateLimits;
   readonly #logger: Logger;
 
   constructor(
     io: VoxServer,
-    calls: CallOrchestrator,
+    orchestrator: CallOrchestrator,
     links: LinkStore,
     limits: RateLimits,
     logger: Logger,
   ) {
     this.#io = io;
-    this.#calls = calls;
+    this.#orchestrator = orchestrator;
     this.#links = links;
     this.#limits = limits;
     this.#logger = logger.child({ component: 'group-events' });
@@ -48,7 +48,7 @@ export class GroupHandlers {
           channels.group(link.accountId, link.messageKey),
           channels.groupLink(link.id),
         ]);
-        return this.#calls.groupState(link);
+        return this.#orchestrator.groupState(link);
       }),
     );
   }
