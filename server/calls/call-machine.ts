@@ -83,8 +83,12 @@ export type CallEffect =
   | { type: 'caller_leaves' }
   /** Everyone in the call, and the email's watching pages, hear who is in it. */
   | { type: 'announce' }
-  /** The answering device and the recipients in the call hear it ended. */
-  | { type: 'tell_ended'; by: HangUpBy }
+  /**
+   * The answering device and the recipients in the call hear it ended;
+   * `callerPresent`: whether the first caller was still in it (a caller who
+   * left a group call heard its end already).
+   */
+  | { type: 'tell_ended'; by: HangUpBy; callerPresent: boolean }
   | { type: 'move_room' }
   /** The call is over: everyone leaves, the room closes, the record ends. */
   | { type: 'finish'; outcome: CallOutcome }
@@ -167,7 +171,7 @@ function whileAnswered(
       if (state.guests === 0) return refused(state);
       const next = { ...state, guests: state.guests - 1 };
       return next.guests === 0 && !next.callerPresent
-        ? endAnswered('caller', [])
+        ? endAnswered('caller', false)
         : accepted(next, [{ type: 'announce' }]);
     }
     case 'hang_up':
@@ -179,13 +183,15 @@ function whileAnswered(
           { type: 'announce' },
         ]);
       }
-      return endAnswered(event.by, []);
+      return endAnswered(event.by, state.callerPresent);
     case 'room_lost':
-      return shape.caller === 'phone' ? endAnswered('system', []) : moveRoom(state);
+      return shape.caller === 'phone'
+        ? endAnswered('system', state.callerPresent)
+        : moveRoom(state);
     case 'room_moved':
       return roomMoved(state);
     case 'move_failed':
-      return state.room === 'moving' ? endAnswered('system', []) : refused(state);
+      return state.room === 'moving' ? endAnswered('system', state.callerPresent) : refused(state);
     case 'taken_over':
       return handedOver();
     default:
@@ -204,10 +210,10 @@ function whileOnPhone(
       ]);
     case 'hang_up':
       // The sender's side of a phone leg is the phone: it has hung up already.
-      return endAnswered(event.by, event.by === 'sender' ? [] : [{ type: 'hang_up_phone' }]);
+      return endAnswered(event.by, true, event.by === 'sender' ? [] : [{ type: 'hang_up_phone' }]);
     case 'room_lost':
     case 'move_failed':
-      return endAnswered('system', [{ type: 'hang_up_phone' }]);
+      return endAnswered('system', true, [{ type: 'hang_up_phone' }]);
     case 'taken_over':
       return handedOver();
     default:
@@ -232,10 +238,14 @@ function hangUpRinging(
 }
 
 /** An answered call (by a device or a phone) ends for everyone in it. */
-function endAnswered(by: HangUpBy, before: CallEffect[]): CallTransition {
+function endAnswered(
+  by: HangUpBy,
+  callerPresent: boolean,
+  before: CallEffect[] = [],
+): CallTransition {
   return accepted({ kind: 'ended', outcome: 'answered' }, [
     ...before,
-    { type: 'tell_ended', by },
+    { type: 'tell_ended', by, callerPresent },
     { type: 'finish', outcome: 'answered' },
   ]);
 }

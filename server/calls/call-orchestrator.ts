@@ -340,7 +340,7 @@ export class CallOrchestrator {
       case 'tell_ended': {
         const ended = { callId: call.id, by: effect.by };
         call.answer?.socket.emit('call:ended', ended);
-        for (const page of recipientPages(call)) {
+        for (const page of recipientPages(call, effect.callerPresent)) {
           page.ended(ended);
           page.progress({ callId: call.id, stage: 'ended', senderName: call.senderName });
         }

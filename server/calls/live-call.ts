@@ -104,9 +104,13 @@ export function isCaller(call: LiveCall, socket: Peer): boolean {
   return call.caller.socketId === socket.id && callerPresent(call);
 }
 
-/** The reply pages (and phone) in the call: the first caller while there, and the guests. */
-export function recipientPages(call: LiveCall): Caller[] {
-  const first = callerPresent(call) ? [call.caller] : [];
+/**
+ * The reply pages (and phone) in the call: the first caller while there, and
+ * the guests. `present`: whether the first caller is there, when the call's
+ * state no longer says (it has just ended).
+ */
+export function recipientPages(call: LiveCall, present = callerPresent(call)): Caller[] {
+  const first = present ? [call.caller] : [];
   return [...first, ...(call.group?.guests.map((guest) => guest.caller) ?? [])];
 }
 

@@ -456,7 +456,8 @@ describe('the call table once a device answered', () => {
     expect(result).toEqual({
       state: { kind: 'ended', outcome: 'answered' },
       effects: [
-        { type: 'tell_ended', by: 'caller' },
+        // The first caller left already: the end is not told to them again.
+        { type: 'tell_ended', by: 'caller', callerPresent: false },
         { type: 'finish', outcome: 'answered' },
       ],
       accepted: true,
@@ -485,7 +486,7 @@ describe('the call table once a device answered', () => {
     expect(result).toEqual({
       state: { kind: 'ended', outcome: 'answered' },
       effects: [
-        { type: 'tell_ended', by: 'caller' },
+        { type: 'tell_ended', by: 'caller', callerPresent: true },
         { type: 'finish', outcome: 'answered' },
       ],
       accepted: true,
@@ -494,12 +495,13 @@ describe('the call table once a device answered', () => {
 
   it('ends for everyone when the sender or the system hangs up, guests or not', () => {
     for (const by of ['sender', 'system'] as const) {
-      for (const state of [answered(), answered({ guests: 2, callerPresent: false })]) {
+      for (const callerPresent of [true, false]) {
+        const state = answered({ guests: callerPresent ? 0 : 2, callerPresent });
         const result = transition(state, { type: 'hang_up', by }, shapeOf());
         expect(result).toEqual({
           state: { kind: 'ended', outcome: 'answered' },
           effects: [
-            { type: 'tell_ended', by },
+            { type: 'tell_ended', by, callerPresent },
             { type: 'finish', outcome: 'answered' },
           ],
           accepted: true,
@@ -526,7 +528,7 @@ describe('the call table once a device answered', () => {
     expect(result).toEqual({
       state: { kind: 'ended', outcome: 'answered' },
       effects: [
-        { type: 'tell_ended', by: 'system' },
+        { type: 'tell_ended', by: 'system', callerPresent: true },
         { type: 'finish', outcome: 'answered' },
       ],
       accepted: true,
@@ -551,7 +553,7 @@ describe('the call table once a device answered', () => {
     expect(result).toEqual({
       state: { kind: 'ended', outcome: 'answered' },
       effects: [
-        { type: 'tell_ended', by: 'system' },
+        { type: 'tell_ended', by: 'system', callerPresent: true },
         { type: 'finish', outcome: 'answered' },
       ],
       accepted: true,
@@ -593,7 +595,7 @@ describe('the call table on a forwarded phone', () => {
     expect(transition(onPhone(), { type: 'hang_up', by: 'sender' }, shapeOf())).toEqual({
       state: { kind: 'ended', outcome: 'answered' },
       effects: [
-        { type: 'tell_ended', by: 'sender' },
+        { type: 'tell_ended', by: 'sender', callerPresent: true },
         { type: 'finish', outcome: 'answered' },
       ],
       accepted: true,
@@ -606,7 +608,7 @@ describe('the call table on a forwarded phone', () => {
         state: { kind: 'ended', outcome: 'answered' },
         effects: [
           { type: 'hang_up_phone' },
-          { type: 'tell_ended', by },
+          { type: 'tell_ended', by, callerPresent: true },
           { type: 'finish', outcome: 'answered' },
         ],
         accepted: true,
@@ -620,7 +622,7 @@ describe('the call table on a forwarded phone', () => {
         state: { kind: 'ended', outcome: 'answered' },
         effects: [
           { type: 'hang_up_phone' },
-          { type: 'tell_ended', by: 'system' },
+          { type: 'tell_ended', by: 'system', callerPresent: true },
           { type: 'finish', outcome: 'answered' },
         ],
         accepted: true,
@@ -699,7 +701,7 @@ describe('a whole group call', () => {
     expect(log[4]?.state).toEqual(answered({ guests: 2, callerPresent: false }));
     expect(log[5]?.effects).toEqual([{ type: 'announce' }]);
     expect(log[6]?.effects).toEqual([
-      { type: 'tell_ended', by: 'caller' },
+      { type: 'tell_ended', by: 'caller', callerPresent: false },
       { type: 'finish', outcome: 'answered' },
     ]);
     expect(state).toEqual({ kind: 'ended', outcome: 'answered' });

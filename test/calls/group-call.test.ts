@@ -227,6 +227,9 @@ describe('group replies', () => {
     ok(await bob.socket.emitWithAck('call:hangup', { callId }));
     await expect.poll(() => laptopEnded).toEqual(['caller']);
     await expect.poll(() => cy.states.at(-1)?.callId).toBeNull();
+    // Ada left before: the end of the call she left is no news to her page.
+    expect(ada.ended).toEqual([]);
+    expect(ada.stages).not.toContain('ended');
 
     const history = (await (await sender.api('GET', '/api/calls')).json()) as CallRecordView[];
     expect(history[0]).toMatchObject({ callerName: 'Ada', outcome: 'answered', guests: ['Bob'] });
