@@ -138,11 +138,16 @@ export class CallUi {
 
   async #answer(video: boolean): Promise<void> {
     const callId = this.#ui.dialog.dataset.callId;
-    // One answer at a time.
-    if (!callId || this.#calls.state === 'placing') return;
-    // In a call already, the state stays with it: the server refuses this
-    // answer, and the notice says why.
-    const answering = this.#calls.state === 'ringing' && this.#calls.transition('placing');
+    if (!callId) return;
+    // One call at a time on a device, decided here: the server refuses a
+    // second answer only among the calls of the node it reaches, and another
+    // node may run the new call.
+    if (this.#calls.state !== 'ringing') {
+      this.#closeDialog();
+      this.#notify('Hang up the current call first.');
+      return;
+    }
+    this.#calls.transition('placing');
     this.#closeDialog();
     const session = new MediaSession(this.#socket);
     session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
@@ -161,11 +166,11 @@ export class CallUi {
       this.#ringing.delete(callId);
       const started = Date.now();
       const timer = window.setInterval(() => void this.#tick(started), 1000);
-      if (!answering || !this.#calls.transition('connected', { callId, caller, session, timer })) {
-        // Not expected (the server takes one answer per device): one call at a time.
+      if (!this.#calls.transition('connected', { callId, caller, session, timer })) {
+        // The call ended while it was being answered (the state left placing).
         window.clearInterval(timer);
         void this.#socket.emitWithAck('call:hangup', { callId });
-        throw new Error('already in a call');
+        throw new Error('the call ended');
       }
       this.#ui.title.textContent = `In a call with ${caller}`;
       show(this.#ui.panel, true);
@@ -185,7 +190,7 @@ export class CallUi {
         // Answered but cannot talk: end it rather than leave the caller in silence.
         void this.#socket.emitWithAck('call:hangup', { callId });
         this.#endCurrent('');
-      } else if (answering) {
+      } else {
         // Not answered (answered elsewhere, the caller gone): this device's call is over.
         this.#callOver();
       }

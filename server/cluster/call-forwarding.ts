@@ -1,6 +1,8 @@
 // Sending a socket's requests to the node that runs them, and remembering
 // which node each socket's media room is on from then on (its media home:
 // its media:* requests go there). Part of the routing layer, call-routing.ts.
+import { ErrorCode } from '../../protocol/errors.js';
+import { RequestError } from '../errors.js';
 import type { CallDirectory } from '../calls/call-directory.js';
 import type { Logger } from '../logger.js';
 import { callEndedBy, callIdOf, type CallEvent, type MediaEvent } from '../realtime/forwarding.js';
@@ -103,6 +105,8 @@ export class CallForwarding {
     socket: VoxSocket,
     request: unknown,
   ): Promise<unknown> {
+    // Gone during an await before this (placement): no node may keep a peer for it.
+    if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
     this.#contact(socket.id, node);
     const { accountId, deviceId, clientAddress } = socket.data;
     const result = await this.#bus.request(

@@ -129,6 +129,9 @@ export class CallTakeover {
   async #takeOver(peer: Peer, from: string, snapshot: CallSnapshot): Promise<ResumeCallResult> {
     const callId = snapshot.incoming.callId;
     this.#log.warn({ callId, from }, 'taking over a call from a node that died');
+    // A page of this node: its media is here from now on, not on the dead node
+    // (node watching would otherwise end its call when that node's heartbeat expires).
+    this.#forwarding.leaveHome(peer.id);
     // Should the node only have stalled, it lets the call go at once (not at its next refresh).
     this.#bus
       .request(from, CALL_TAKEN, { id: peer.id, data: {} }, { callId })

@@ -2,13 +2,9 @@
 // it), Secure when the public URL is https.
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { channels } from '../calls/channels.js';
 import { SESSION_LIFETIME_MS, type SessionStore } from '../store/session-store.js';
 
 export const SESSION_COOKIE = 'voxreply_session';
-
-/** The Socket.IO room of the sockets opened with one session (by its hash). */
-export const sessionChannel = channels.session;
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
   void reply.setCookie(SESSION_COOKIE, token, {

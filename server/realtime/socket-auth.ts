@@ -3,7 +3,8 @@
 // any socket whose cookie names no live session: none is refused here, each
 // handler decides what an anonymous socket may do.
 import type { SessionStore } from '../store/session-store.js';
-import { SESSION_COOKIE, sessionChannel } from '../http/session-cookie.js';
+import { channels } from '../calls/channels.js';
+import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { sameOrigin } from '../http/web-guards.js';
 import type { VoxServer } from './typed-server.js';
 
@@ -32,7 +33,7 @@ export function authenticateSockets(io: VoxServer, options: SocketAuthOptions): 
         if (accountId !== undefined) {
           socket.data.accountId = accountId;
           // Logging out ends this session's sockets too (endSessionSockets).
-          void socket.join(sessionChannel(token));
+          void socket.join(channels.session(token));
         }
         next();
       },
@@ -43,5 +44,5 @@ export function authenticateSockets(io: VoxServer, options: SocketAuthOptions): 
 
 /** Disconnects every socket opened with this session (it was logged out). */
 export function endSessionSockets(io: VoxServer, sessionToken: string): void {
-  io.in(sessionChannel(sessionToken)).disconnectSockets(true);
+  io.in(channels.session(sessionToken)).disconnectSockets(true);
 }
