@@ -44,4 +44,6 @@ export interface DeviceView {
   ringPreference: RingPreference;
   /** ISO time of the last real input seen, if any. */
   lastInputAt: string | null;
+  /** Its installed app is rung by notification (Web Push) when closed. */
+  notificationRings: boolean;
 }

@@ -18,6 +18,8 @@ import { Presence } from './presence/presence.js';
 import { senderStatusLookup } from './presence/sender-status.js';
 import { joinCluster, singleNode } from './cluster/cluster.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
+import { PushSender } from './push/push-sender.js';
+import { loadVapidKeys } from './push/vapid-keys.js';
 import { CallHandlers } from './realtime/call-handlers.js';
 import { ChatHandlers } from './realtime/chat-handlers.js';
 import { GroupHandlers } from './realtime/group-handlers.js';
@@ -42,6 +44,7 @@ import { migrateToLatest, openDatabase, storeLocation } from './store/database.j
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
 import { PhoneStore } from './store/phone-store.js';
+import { PushSubscriptionStore } from './store/push-subscription-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
@@ -72,6 +75,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const box = new SealedBox(loadServerKey(config.dataDir, config.secretKey));
   const links = new LinkService(linkStore, box, config.publicUrl);
   const limits = new RateLimits(config.rateLimitMultiplier);
+  // Web Push: rings closed desk apps (VAPID keys from config, else kept under DATA_DIR).
+  const pushSubscriptions = new PushSubscriptionStore(db);
+  const push = new PushSender({
+    subscriptions: pushSubscriptions,
+    vapid: { ...loadVapidKeys(config.dataDir, config.vapidKeys), subject: config.vapidSubject },
+    logger,
+  });
 
   const pool = await startWorkerPool(config, logger);
 
@@ -127,6 +137,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     callStore,
     numbers: phoneStore,
     gateway,
+    push,
     ...(mail ? { onMissed: (missed) => mail.notices.missedCall(missed) } : {}),
     logger,
   });
@@ -150,7 +161,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     io,
     presence,
     cluster.deviceDirectory,
-    deviceStore,
+    { store: deviceStore, subscribed: (accountId) => push.subscribedDevices(accountId) },
     logger,
   );
   // Ends the records of calls a dead node (or this one, before a restart) left open.
@@ -200,6 +211,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     mailQueue: () => mail?.queue.waiting ?? 0,
   });
   pool.on('workerDied', () => metrics.workerDeaths.inc());
+  metrics.registry.registerMetric(push.sent);
 
   await registerHttpApi(http, {
     health: {
@@ -240,6 +252,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
     onLogout: (token) => endSessionSockets(io, token),
     onRevoked: (link) => groupHandlers.forget(link),
+    push: { publicKey: push.publicKey, devices: deviceStore, subscriptions: pushSubscriptions },
   });
 
   const address = await http.listen({ host: config.host, port: config.port });
@@ -260,6 +273,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await redis?.close().catch((error: unknown) => logger.warn({ err: error }, 'redis close'));
       await http.close();
       await pool.close();
+      push.close();
       await db.destroy();
     })());
 

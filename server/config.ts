@@ -1,7 +1,7 @@
 // Configuration from the environment, parsed once at start-up. A bad value stops
 // the server with a message that names the variable (see the README's table).
 //
-// Over the ~400-line rule (about 430 lines): one schema and one table of
+// Over the ~400-line rule (about 450 lines): one schema and one table of
 // fields, read side by side with the README's configuration table. The HTTP
 // settings already live in http-config.ts; the mail settings are the next
 // group to move out when this file grows again.
@@ -13,6 +13,13 @@ import { z } from 'zod';
 import { parseTrunks, type Trunk } from '../gateway/trunks.js';
 import { parseInboundNumbers, type InboundNumber } from '../gateway/numbers.js';
 import { httpConfig, httpEnvironment, type HttpConfig } from './http-config.js';
+import {
+  pushConfig,
+  pushEnvironment,
+  pushEnvironmentProblem,
+  QUIET_PUSH_SETTINGS,
+  type PushConfig,
+} from './push/push-config.js';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -67,6 +74,7 @@ const QUIET_SETTINGS = new Set([
   'TURN_SECRET',
   'REDIS_URL',
   'DATABASE_URL',
+  ...QUIET_PUSH_SETTINGS,
 ]);
 
 /** A comma-separated list of ICE server URLs of the given schemes (RFC 7064/7065). */
@@ -142,6 +150,7 @@ const environmentSchema = z
     SIP_TLS_KEY: pemFile.optional(),
     SIP_TLS_CA: pemFile.optional(),
     ...httpEnvironment,
+    ...pushEnvironment,
     RATE_LIMIT_MULTIPLIER: z.coerce
       .number({ message: 'must be a number' })
       .min(0.01, 'must be positive')
@@ -196,6 +205,8 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, context) => {
+    const push = pushEnvironmentProblem(env);
+    if (push) context.addIssue({ code: 'custom', path: [push.path], message: push.message });
     if (env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
       context.addIssue({
         code: 'custom',
@@ -278,8 +289,11 @@ const environmentSchema = z
     }
   });
 
-/** The HTTP settings (trustProxy, metricsAllow, deadlines, caps) come from http-config.ts. */
-export interface Config extends HttpConfig {
+/**
+ * The HTTP settings (trustProxy, metricsAllow, deadlines, caps) come from
+ * http-config.ts, the Web Push ones (vapidKeys, vapidSubject) from push/push-config.ts.
+ */
+export interface Config extends HttpConfig, PushConfig {
   host: string;
   port: number;
   publicUrl: string;
@@ -400,6 +414,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
         : undefined,
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
     ...httpConfig(e),
+    ...pushConfig(e, hostname),
     mail: e.MAIL_SMARTHOST
       ? {
           smarthost: e.MAIL_SMARTHOST,

@@ -9,6 +9,8 @@
 //   call-room.ts      the media room: made, watched, moved off a dead worker
 //   phone-leg.ts      the ring plan's phone stage, through the SIP gateway
 //   call-records.ts   the call history, the call directory, missed-call notices
+//   push-rings.ts     closed desk apps rung by notification (Web Push)
+//   device-comings.ts the sender's devices leaving and coming back while calls ring
 //   live-call.ts      the call every part shares, and this node's live calls
 //
 // Each part gets the table's dispatch as a function: it never imports this
@@ -44,6 +46,9 @@ import { GroupReplies } from './group-replies.js';
 import { LiveCalls, isCaller, kindsOf, recipientPages, type LiveCall } from './live-call.js';
 import type { Broadcast, Peer } from './peer.js';
 import { PhoneLegs, type PhoneGateway } from './phone-leg.js';
+import { PushRings } from './push-rings.js';
+import { followDevices } from './device-comings.js';
+import type { PushRinger } from '../push/push-ringer.js';
 import type { RoomMembership } from './room-membership.js';
 
 export interface CallOrchestratorDeps {
@@ -71,6 +76,8 @@ export interface CallOrchestratorDeps {
   numbers: { list: (accountId: number) => Promise<PhoneTarget[]> };
   /** The SIP gateway, when trunks are configured. */
   gateway: PhoneGateway | undefined;
+  /** Web Push, to ring installed desk apps that are closed. */
+  push?: PushRinger;
   /** Told of each call nobody answered (the missed-call email). */
   onMissed?: (missed: MissedCall) => void;
   logger: Logger;
@@ -85,6 +92,7 @@ export class CallOrchestrator {
   readonly #groups: GroupReplies;
   readonly #starts: CallStarts;
   readonly #takeover: CallTakeover;
+  readonly #pushRings: PushRings;
 
   constructor(deps: CallOrchestratorDeps) {
     this.#deps = deps;
@@ -95,7 +103,8 @@ export class CallOrchestrator {
     const rooms = new CallRooms({ ...deps, live, logger }, dispatch);
     const phones = new PhoneLegs({ ...deps, records }, dispatch);
     const groups = new GroupReplies({ ...deps, live, records, logger }, dispatch);
-    const parts = { ...deps, live, records, rooms, phones, groups, logger };
+    const pushRings = new PushRings({ push: deps.push, devices: deps.devices, logger });
+    const parts = { ...deps, live, records, rooms, phones, groups, pushRings, logger };
     const starts = new CallStarts(parts, dispatch);
     this.#takeover = new CallTakeover({ ...parts, starts }, dispatch);
     this.#records = records;
@@ -103,19 +112,9 @@ export class CallOrchestrator {
     this.#phones = phones;
     this.#groups = groups;
     this.#starts = starts;
-    deps.deviceDirectory.on('deviceLeft', (accountId, deviceId) => {
-      for (const call of live.ofAccount(accountId)) {
-        call.online.delete(deviceId);
-        this.#dispatch(call, { type: 'device_left', deviceId });
-      }
-    });
+    this.#pushRings = pushRings;
+    followDevices(deps.deviceDirectory, live, dispatch);
     deps.callDirectory.onLost((callId) => this.letGo(callId));
-    // Back within the call (a page reload): later stages may ring it again.
-    deps.deviceDirectory.on('deviceJoined', (accountId, deviceId) => {
-      for (const call of live.ofAccount(accountId)) {
-        if (call.ranked.some((d) => d.deviceId === deviceId)) call.online.add(deviceId);
-      }
-    });
   }
 
   /** Whether this node runs the call. */
@@ -298,18 +297,20 @@ export class CallOrchestrator {
         for (const deviceId of effect.deviceIds) {
           io.to(channels.device(call.accountId, deviceId)).emit('call:ring', call.incoming);
         }
-        return;
-      case 'stop_ringing':
+        return this.#pushRings.ring(call, effect.deviceIds);
+      case 'stop_ringing': {
+        const answeredOn = effect.answeredBy
+          ? (call.labels.get(effect.answeredBy) ?? 'another device')
+          : undefined;
         for (const deviceId of effect.deviceIds) {
           io.to(channels.device(call.accountId, deviceId)).emit('call:ringEnded', {
             callId: call.id,
             reason: effect.reason satisfies RingEndReason,
-            ...(effect.answeredBy
-              ? { answeredOn: call.labels.get(effect.answeredBy) ?? 'another device' }
-              : {}),
+            ...(answeredOn ? { answeredOn } : {}),
           });
         }
-        return;
+        return this.#pushRings.ended(call, effect.deviceIds, effect.reason, answeredOn);
+      }
       case 'stage_timer': {
         const delay = Math.max(0, call.startedAt + effect.atMs - Date.now());
         const stage = effect.stage;

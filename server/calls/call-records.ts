@@ -70,13 +70,14 @@ export class CallRecords {
   }
 
   /** Off the ring path: the full explanation, with the devices that were offline. */
-  allReasons(call: LiveCall, connected: DeviceActivity[]): void {
-    this.persist('ring reasons', [this.#allReasons(call, connected)]);
+  allReasons(call: LiveCall, reachable: DeviceActivity[]): void {
+    this.persist('ring reasons', [this.#allReasons(call, reachable)]);
   }
 
-  async #allReasons(call: LiveCall, connected: DeviceActivity[]): Promise<void> {
+  async #allReasons(call: LiveCall, reachable: DeviceActivity[]): Promise<void> {
     const stored = await this.#deps.devices.list(call.accountId);
-    const activities = this.#deps.presence.activities(call.accountId, stored, connected);
+    // `reachable` holds the closed apps rung by notification too: they rank as such.
+    const activities = this.#deps.presence.activities(call.accountId, stored, reachable);
     const { reasons } = rankDevices(activities, call.startedAt);
     await this.#deps.callStore.setRingReasons(call.id, reasons);
   }

@@ -28,6 +28,7 @@ import type { GroupReplies } from './group-replies.js';
 import { kindsOf, talkingIn, type LiveCall, type LiveCalls } from './live-call.js';
 import type { Peer } from './peer.js';
 import type { PhoneLegs } from './phone-leg.js';
+import type { PushRings } from './push-rings.js';
 import { deviceStages, phoneStage, type RingStage } from './ring-plan.js';
 import type { RoomMembership } from './room-membership.js';
 
@@ -38,6 +39,7 @@ export interface CallStartParts {
   records: CallRecords;
   phones: PhoneLegs;
   groups: GroupReplies;
+  pushRings: PushRings;
   accounts: AccountStore;
   linkStore: LinkStore;
   numbers: { list: (accountId: number) => Promise<PhoneTarget[]> };
@@ -242,6 +244,7 @@ export class CallStarts {
   ): LiveCall {
     const startedAt = Date.now();
     const ranking = rankDevices(connected, startedAt);
+    const ranked = ranking.ranked;
     const { stages, ...rest } = parts;
     const call: LiveCall = {
       ...rest,
@@ -257,20 +260,32 @@ export class CallStarts {
       },
       startedAt,
       timers: [],
-      labels: new Map(ranking.ranked.map((d) => [d.deviceId, d.label])),
-      ranked: ranking.ranked,
-      online: new Set(ranking.ranked.map((d) => d.deviceId)),
+      labels: new Map(ranked.map((d) => [d.deviceId, d.label])),
+      ranked,
+      online: new Set(ranked.map((d) => d.deviceId)),
+      pushOnly: new Set(ranked.filter((d) => d.byPush === true).map((d) => d.deviceId)),
+      pushed: new Set(),
       reasons: ranking.reasons,
     };
     return call;
   }
 
-  /** The sender's connected devices (on any node) and whether they are in a call. */
+  /** The sender's devices that can ring and whether the sender is in a call. */
   #senderNow(accountId: number): Promise<[DeviceActivity[], boolean]> {
-    return Promise.all([
+    return Promise.all([this.reachable(accountId), this.#parts.callDirectory.busy(accountId)]);
+  }
+
+  /**
+   * The sender's devices that can ring: connected (on any node), and closed
+   * apps that can be rung by notification.
+   */
+  async reachable(accountId: number): Promise<DeviceActivity[]> {
+    const [connected, apps] = await Promise.all([
       this.#parts.deviceDirectory.connectedActivities(accountId),
-      this.#parts.callDirectory.busy(accountId),
+      this.#parts.pushRings.installedApps(accountId),
     ]);
+    const online = new Set(connected.map((device) => device.deviceId));
+    return [...connected, ...apps.filter((app) => !online.has(app.deviceId))];
   }
 
   /** A reply page's ring plan: the devices, then the sender's phones. */

@@ -67,7 +67,7 @@ export class CallTakeover {
       const account = await this.#parts.accounts.findById(snapshot.accountId);
       if (!account) throw new RequestError(ErrorCode.NotFound, 'the call ended');
       const numbers = phones.configured ? await this.#parts.numbers.list(account.id) : [];
-      const connected = await this.#parts.deviceDirectory.connectedActivities(account.id);
+      const connected = await starts.reachable(account.id);
       room = await rooms.create(id);
       const { call, media } = await starts.pageCall(socket, room, {
         account,

@@ -33,8 +33,12 @@ export interface LiveCall {
   resume: { linkId: number; tokenHash: string } | undefined;
   /** The devices ranked when the call started (later stages ring those still online). */
   ranked: RankedDevice[];
-  /** Which of them are connected now (on any node). */
+  /** Which of them can be rung now: connected (on any node), or by notification. */
   online: Set<string>;
+  /** Of those, the closed apps reached by notification (until they connect). */
+  pushOnly: Set<string>;
+  /** The devices sent a ring by notification, whose notification must hear the ring end. */
+  pushed: Set<string>;
   /** Why each connected device ranked where it did. */
   reasons: string[];
   /** When it was answered (ISO), for the caller's timer. */

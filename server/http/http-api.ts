@@ -26,6 +26,7 @@ import { linkRoutes, replyPageRoutes } from './link-routes.js';
 import { mailRoutes, type MailRoutesOptions } from './mail-routes.js';
 import { metricsRoutes, type MetricsRoutesOptions } from './metrics-routes.js';
 import { phoneRoutes } from './phone-routes.js';
+import { pushRoutes, type PushRoutesOptions } from './push-routes.js';
 import { voicemailRoutes, voicemailUploadRoutes } from './voicemail-routes.js';
 
 export interface HttpApiParts {
@@ -55,6 +56,8 @@ export interface HttpApiParts {
   onLogout: (sessionToken: string) => void;
   /** A link was revoked: its open reply pages stop hearing about calls. */
   onRevoked: (link: Link) => void;
+  /** Web Push: the VAPID key and devices' subscriptions (changes tell onSettingsChanged). */
+  push?: Omit<PushRoutesOptions, 'onChanged'>;
 }
 
 export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts): Promise<void> {
@@ -99,6 +102,8 @@ export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts
       });
       await scope.register(deviceRoutes, { links, accounts });
       await scope.register(phoneRoutes, { phones: parts.phones });
+      if (parts.push)
+        await scope.register(pushRoutes, { ...parts.push, onChanged: parts.onSettingsChanged });
       await scope.register(voicemailRoutes, { voicemail });
       await scope.register(mailRoutes, {
         appPasswords: parts.appPasswords,

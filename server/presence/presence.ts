@@ -182,7 +182,12 @@ export class Presence extends EventEmitter<PresenceEvents> {
    * The desk app's device list; with `elsewhere` (the device directory), the
    * same whichever node computes it.
    */
-  view(accountId: number, stored: StoredDevice[], elsewhere: DeviceActivity[] = []): DeviceView[] {
+  /** The devices as the desk lists them (whether each rings by notification is not presence's). */
+  view(
+    accountId: number,
+    stored: StoredDevice[],
+    elsewhere: DeviceActivity[] = [],
+  ): Omit<DeviceView, 'notificationRings'>[] {
     const now = this.#now();
     const live = this.#accounts.get(accountId);
     const elsewhereIds = new Set(elsewhere.map((a) => a.deviceId));

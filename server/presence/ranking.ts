@@ -13,6 +13,11 @@ export interface DeviceActivity {
   visible: boolean;
   /** Epoch ms this device last answered a call. */
   lastAnsweredAt: number | null;
+  /**
+   * Not connected, but its installed app can be rung by notification (it
+   * holds a Web Push subscription): it ranks by its last input before it closed.
+   */
+  pushable?: boolean;
 }
 
 export interface RankedDevice {
@@ -20,6 +25,8 @@ export interface RankedDevice {
   label: string;
   score: number;
   alwaysRing: boolean;
+  /** Rung by notification (Web Push): its app is closed. */
+  byPush?: boolean;
   /** "Laptop: input 3 s ago, focused" */
   reason: string;
 }
@@ -53,7 +60,8 @@ export function rankDevices(
   const reasons: string[] = [];
   const ranked: RankedDevice[] = [];
   for (const device of devices) {
-    if (!device.online) {
+    const byPush = !device.online && device.pushable === true;
+    if (!device.online && !byPush) {
       reasons.push(`${device.label}: offline`);
       continue;
     }
@@ -61,16 +69,19 @@ export function rankDevices(
       reasons.push(`${device.label}: set to never ring`);
       continue;
     }
-    const facts: string[] = [];
+    // A closed app is neither focused nor visible: its last input alone ranks it.
+    const facts: string[] = byPush ? ['rung by notification'] : [];
     let score = 0;
     if (device.lastInputAt === null) {
       facts.push('no input seen');
     } else {
       const ago = Math.max(0, now - device.lastInputAt);
       score += WEIGHT.input * 2 ** (-ago / INPUT_HALF_LIFE_MS);
-      facts.push(`input ${describeAgo(ago)} ago`);
+      facts.push(`${byPush ? 'last input' : 'input'} ${describeAgo(ago)} ago`);
     }
-    if (device.focused) {
+    if (byPush) {
+      // Closed: no focus or visibility to tell.
+    } else if (device.focused) {
       score += WEIGHT.focused;
       facts.push('focused');
     } else if (device.visible) {
@@ -84,13 +95,15 @@ export function rankDevices(
       facts.push('answered last');
     }
     if (device.ringPreference === 'always') facts.push('always rings');
-    const reason = `${device.label}: ${facts.join(', ')}`;
+    const name = byPush ? `${device.label} (installed app)` : device.label;
+    const reason = `${name}: ${facts.join(', ')}`;
     reasons.push(reason);
     ranked.push({
       deviceId: device.deviceId,
       label: device.label,
       score,
       alwaysRing: device.ringPreference === 'always',
+      ...(byPush ? { byPush } : {}),
       reason,
     });
   }

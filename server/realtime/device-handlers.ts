@@ -23,19 +23,22 @@ export class DeviceHandlers {
   readonly #presence: Presence;
   readonly #directory: DeviceDirectory;
   readonly #devices: DeviceStore;
+  /** The sender's devices rung by notification when closed (Web Push subscriptions). */
+  readonly #subscribed: (accountId: number) => Promise<Set<string>>;
   readonly #logger: Logger;
 
   constructor(
     io: VoxServer,
     presence: Presence,
     directory: DeviceDirectory,
-    devices: DeviceStore,
+    devices: { store: DeviceStore; subscribed: (accountId: number) => Promise<Set<string>> },
     logger: Logger,
   ) {
     this.#io = io;
     this.#presence = presence;
     this.#directory = directory;
-    this.#devices = devices;
+    this.#devices = devices.store;
+    this.#subscribed = devices.subscribed;
     this.#logger = logger.child({ component: 'devices' });
     // Several changes in a burst (page loads, a beat storm) make one broadcast.
     presence.on('changed', (accountId) => this.#schedulePublish(accountId));
@@ -130,16 +133,30 @@ export class DeviceHandlers {
     );
     socket.on('disconnect', () => {
       const { accountId, deviceId } = socket.data;
-      if (accountId !== undefined && deviceId)
-        this.#presence.disconnect(accountId, deviceId, socket.id);
+      if (accountId === undefined || !deviceId) return;
+      // Its last input before it closed ranks the device while it is closed
+      // (an installed app is rung by notification then).
+      const lastInputAt = this.#presence
+        .connectedActivities(accountId)
+        .find((device) => device.deviceId === deviceId)?.lastInputAt;
+      this.#presence.disconnect(accountId, deviceId, socket.id);
+      if (!lastInputAt) return;
+      this.#devices
+        .update(accountId, deviceId, { lastInputAt: new Date(lastInputAt) })
+        .catch((error: unknown) =>
+          this.#logger.warn({ err: error, deviceId }, 'could not keep the last input'),
+        );
     });
   }
 
   async #list(accountId: number): Promise<DeviceView[]> {
-    const [stored, connected] = await Promise.all([
+    const [stored, connected, subscribed] = await Promise.all([
       this.#devices.list(accountId),
       this.#directory.connectedActivities(accountId),
+      this.#subscribed(accountId),
     ]);
-    return this.#presence.view(accountId, stored, connected);
+    return this.#presence
+      .view(accountId, stored, connected)
+      .map((device) => ({ ...device, notificationRings: subscribed.has(device.deviceId) }));
   }
 }

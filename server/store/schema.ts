@@ -86,6 +86,18 @@ export interface Database {
   voicemails: VoicemailTable;
   chat_messages: ChatMessageTable;
   email_confirmations: EmailConfirmationTable;
+  push_subscriptions: PushSubscriptionTable;
+}
+
+/** A device's Web Push subscription (one per device; the keys are base64url). */
+export interface PushSubscriptionTable {
+  account_id: number;
+  device_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** A code mailed to an address; only its hash is kept. */

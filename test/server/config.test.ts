@@ -94,6 +94,10 @@ describe('configuration from the environment', () => {
         TURN_SECRET: 'a-long-shared-secret',
         TURN_CREDENTIAL_HOURS: '2',
         ICE_TRANSPORT_POLICY: 'relay',
+        VAPID_PUBLIC_KEY:
+          'BB4JFnATu3oXqRc2LBXc9605_75ZA6AY_5y3Zf4WjJraQQB_Swz6kTdpzRN3Qllwkbsr5sTqISfXZ6H7dKot2wc',
+        VAPID_PRIVATE_KEY: 'UllIsCGqp1hiYkuSEh1kpa2TSJdueq-zhT_P3PQTMZA',
+        VAPID_SUBJECT: 'https://voice.example.org/contact',
       },
       '/srv',
     );
@@ -152,6 +156,12 @@ describe('configuration from the environment', () => {
         giveUpAfterMs: 24 * 3600 * 1000,
       },
       voicemailMaxSeconds: 120,
+      vapidKeys: {
+        publicKey:
+          'BB4JFnATu3oXqRc2LBXc9605_75ZA6AY_5y3Zf4WjJraQQB_Swz6kTdpzRN3Qllwkbsr5sTqISfXZ6H7dKot2wc',
+        privateKey: 'UllIsCGqp1hiYkuSEh1kpa2TSJdueq-zhT_P3PQTMZA',
+      },
+      vapidSubject: 'https://voice.example.org/contact',
       httpIdleTimeoutMs: 45_000,
       httpRequestTimeoutMs: 600_000,
       maxConnectionsPerAddress: 1000,

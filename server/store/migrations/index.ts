@@ -12,6 +12,7 @@ import * as chatKeys from './008-chat-keys.js';
 import * as groupCalls from './009-group-calls.js';
 import * as unfinishedCalls from './010-unfinished-calls.js';
 import * as addressConfirmation from './011-address-confirmation.js';
+import * as pushSubscriptions from './012-push-subscriptions.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '009-group-calls': groupCalls,
   '010-unfinished-calls': unfinishedCalls,
   '011-address-confirmation': addressConfirmation,
+  '012-push-subscriptions': pushSubscriptions,
 };
