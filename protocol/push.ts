@@ -6,11 +6,7 @@ import { z } from 'zod';
 
 /** What PushManager.subscribe() gives the desk (PushSubscription.toJSON()), as it sends it. */
 export const pushSubscriptionSchema = z.object({
-  endpoint: z
-    .string()
-    .max(2048)
-    .url()
-    .refine((url) => url.startsWith('https://'), 'must be an https URL'),
+  endpoint: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048),
   keys: z.object({
     /** The browser's P-256 public key, base64url (65 bytes uncompressed). */
     p256dh: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'is not a P-256 public key'),
