@@ -1,6 +1,6 @@
 // The incoming-call dialog and the in-call panel of the desk app.
 import type { IncomingCall, RingEnded } from '../../protocol/call.js';
-import { unwrap } from '../shared/ack.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 import { CallController } from '../shared/call-controller.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, show } from '../shared/dom.js';
@@ -9,6 +9,20 @@ import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
 import { Ringtone } from '../shared/ringtone.js';
 import { CallInvites } from './call-invites.js';
+import { ringEndedText, whatHappened } from './call-outcomes.js';
+
+/** The server's refusal of an answer, with its error code. */
+class AnswerRefused extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Refusals that mean the call no longer rings this device. */
+const RING_GONE = new Set<ErrorCode>(['not_found', 'conflict']);
 
 /** The call this device is in. */
 interface DeskCall {
@@ -26,6 +40,10 @@ export class CallUi {
   readonly #socket: VoxClientSocket;
   readonly #ringtone = new Ringtone();
   readonly #ringing = new Map<string, IncomingCall>();
+  /** How recent rings ended, for an Answer pressed on a notification too late. */
+  readonly #endedRings = new Map<string, RingEnded>();
+  /** The call an answer is on its way for: a ring for it now is no news. */
+  #answering: string | undefined;
   #titleTimer: number | undefined;
   /**
    * This device's call: ringing while the incoming dialog shows and the device
@@ -99,7 +117,23 @@ export class CallUi {
     );
   }
 
+  /**
+   * Answer pressed on a ring notification (client/sw/push-rings.ts), for a
+   * call that may or may not ring in this tab: the server knows whether it
+   * still rings this device. When it does not, says what happened instead.
+   */
+  async answerFromNotification(callId: string): Promise<void> {
+    if (this.#calls.call?.callId === callId || this.#answering === callId) return;
+    if (this.#calls.active && this.#calls.state !== 'ringing') {
+      this.#notify('Hang up the current call first.');
+      return;
+    }
+    await this.#answerCall(callId, false, () => whatHappened(callId, this.#endedRings.get(callId)));
+  }
+
   #ring(call: IncomingCall): void {
+    // Rung again while its answer from a notification is on the way.
+    if (this.#answering === call.callId || this.#calls.call?.callId === call.callId) return;
     this.#ringing.set(call.callId, call);
     const ui = this.#ui;
     ui.dialog.dataset.callId = call.callId;
@@ -127,12 +161,12 @@ export class CallUi {
 
   #ringEnded(ended: RingEnded): void {
     this.#ringing.delete(ended.callId);
+    this.#endedRings.set(ended.callId, ended);
+    // A few are enough: a notification is answered within a stage or not at all.
+    for (const old of [...this.#endedRings.keys()].slice(0, -20)) this.#endedRings.delete(old);
     if (this.#ui.dialog.dataset.callId === ended.callId) this.#closeDialog();
-    if (ended.reason === 'answered_elsewhere')
-      this.#notify(`Answered on ${ended.answeredOn ?? 'another device'}.`);
-    else if (ended.reason === 'caller_hung_up') this.#notify('The caller hung up.');
-    else if (ended.reason === 'no_answer') this.#notify('Missed call.');
-    else if (ended.reason === 'forwarded_to_phone') this.#notify('Forwarded to your phone.');
+    const text = ringEndedText(ended);
+    if (text) this.#notify(text);
     this.onCallFinished();
   }
 
@@ -147,8 +181,22 @@ export class CallUi {
       this.#notify('Hang up the current call first.');
       return;
     }
+    await this.#answerCall(callId, video);
+  }
+
+  /**
+   * Answers `callId` (ringing in the dialog or not) and sets up the call's
+   * media. `refused` words a failed answer; else the server's message is shown.
+   */
+  async #answerCall(
+    callId: string,
+    video: boolean,
+    refused?: () => Promise<string>,
+  ): Promise<void> {
     this.#calls.transition('placing');
-    this.#closeDialog();
+    this.#answering = callId;
+    // Another call may ring in the dialog meanwhile: it rings on.
+    if (this.#ui.dialog.dataset.callId === callId) this.#closeDialog();
     const session = new MediaSession(this.#socket);
     session.onTrack = (track, producer) => this.#remote.play(track, producer.peerId);
     session.onTrackEnded = (track, producer) => this.#remote.ended(track, producer.peerId);
@@ -161,8 +209,14 @@ export class CallUi {
       );
     };
     try {
-      const answered = unwrap(await this.#socket.emitWithAck('call:answer', { callId, video }));
-      const caller = this.#ringing.get(callId)?.callerName ?? 'caller';
+      const ack = await this.#socket
+        .emitWithAck('call:answer', { callId, video })
+        .finally(() => (this.#answering = undefined));
+      if (!ack.ok) throw new AnswerRefused(ack.error.code, ack.error.message);
+      const answered = ack.data;
+      // Unknown when answered from a notification: call:participants names them.
+      const callerName = this.#ringing.get(callId)?.callerName;
+      const caller = callerName ?? 'caller';
       this.#ringing.delete(callId);
       const started = Date.now();
       const timer = window.setInterval(() => void this.#tick(started), 1000);
@@ -172,7 +226,7 @@ export class CallUi {
         void this.#socket.emitWithAck('call:hangup', { callId });
         throw new Error('the call ended');
       }
-      this.#ui.title.textContent = `In a call with ${caller}`;
+      this.#ui.title.textContent = callerName ? `In a call with ${callerName}` : 'In a call';
       show(this.#ui.panel, true);
       this.#invites.show(callId);
       this.#ui.hangUp.focus();
@@ -193,6 +247,11 @@ export class CallUi {
       } else {
         // Not answered (answered elsewhere, the caller gone): this device's call is over.
         this.#callOver();
+        // Not ringing here (any more), or not a call the server knows: say why.
+        if (refused && error instanceof AnswerRefused && RING_GONE.has(error.code)) {
+          this.#notify(await refused());
+          return;
+        }
       }
       this.#notify(error instanceof Error ? error.message : String(error));
     }

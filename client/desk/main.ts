@@ -1,6 +1,7 @@
 // The desk app: the sender's account, this device, incoming calls, settings.
 import '../shared/base.css';
 import type { ConfirmationSent, Me } from '../../protocol/accounts.js';
+import type { DeviceView } from '../../protocol/presence.js';
 import { unwrap } from '../shared/ack.js';
 import { ApiError, api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
@@ -9,8 +10,13 @@ import { trackActivity } from './activity.js';
 import { CallUi } from './call-ui.js';
 import { DeskChat } from './chat.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
+import { renameDevice, renderDevices } from './devices.js';
 import { applyInputLimits } from './input-limits.js';
+import { offerInstall } from './install-app.js';
 import { bindMailRelay } from './mail-relay.js';
+import { answerRequestedByUrl, NotificationAnswers } from './notification-answers.js';
+import { PushRingsPanel } from './push-rings.js';
+import { onNotificationAnswer, registerDeskWorker } from './service-worker.js';
 import { bindSignature } from './signature.js';
 import { renderVoicemails, showNewVoicemail } from './voicemails.js';
 import {
@@ -18,8 +24,6 @@ import {
   bindPhones,
   onOpenChat,
   bindSettings,
-  renameDevice,
-  renderDevices,
   renderHistory,
   renderLinks,
   renderReplies,
@@ -88,7 +92,7 @@ function prefillSignUp(): void {
   (query.get('name') ? field('email') : field('name')).focus();
 }
 
-function startApp(me: Me): void {
+function startApp(me: Me, worker: Promise<ServiceWorkerRegistration | null>): void {
   show(byId('auth'), false);
   show(byId('app'), true);
   byId('me').textContent = `${me.name} (${me.email})`;
@@ -117,14 +121,28 @@ function startApp(me: Me): void {
   const id = deviceId();
   const calls = new CallUi(socket);
   calls.onCallFinished = () => void renderHistory();
+  // Answer pressed on a ring notification: in this tab, or the one that opened for it.
+  const answers = new NotificationAnswers((callId) => calls.answerFromNotification(callId));
+  onNotificationAnswer((callId) => answers.request(callId));
+  const requested = answerRequestedByUrl();
+  if (requested) answers.request(requested);
+  const pushRings = new PushRingsPanel(id, worker);
+  const listDevices = (devices: DeviceView[]): void => {
+    renderDevices(socket, devices, id);
+    pushRings.listed(devices);
+  };
 
   socket.on('connect', () => {
     socket
       .emitWithAck('device:hello', { deviceId: id, label: deviceLabel(), platform: platform() })
-      .then((ack) => renderDevices(socket, unwrap(ack), id))
+      .then((ack) => {
+        listDevices(unwrap(ack));
+        answers.deviceReady(true);
+      })
       .catch((error: unknown) => (byId('notice').textContent = String(error)));
   });
-  socket.on('devices:list', (devices) => renderDevices(socket, devices, id));
+  socket.on('disconnect', () => answers.deviceReady(false));
+  socket.on('devices:list', listDevices);
   const chat = new DeskChat(socket);
   onOpenChat((link) => void chat.open(link));
   socket.on('voicemail:new', (message) => {
@@ -139,7 +157,7 @@ function startApp(me: Me): void {
     const value = label.value.trim();
     if (!value) return;
     setDeviceLabel(value);
-    void renameDevice(socket, id, value).then((devices) => renderDevices(socket, devices, id));
+    void renameDevice(socket, id, value).then(listDevices);
   });
   bindSettings(me, (updated) => (byId('me').textContent = `${updated.name} (${updated.email})`));
   bindLinkForm();
@@ -150,11 +168,6 @@ function startApp(me: Me): void {
     'click',
     () => void api('POST', '/api/logout').then(() => location.reload()),
   );
-  if ('Notification' in window && Notification.permission === 'default') {
-    window.addEventListener('pointerdown', () => void Notification.requestPermission(), {
-      once: true,
-    });
-  }
   void renderLinks();
   void renderHistory();
   void renderVoicemails();
@@ -194,17 +207,26 @@ async function confirmFromLink(loggedIn: boolean): Promise<string | null> {
 }
 
 applyInputLimits();
+// Registered logged out too: the log-in page is part of the shell that opens offline.
+const worker = registerDeskWorker();
+offerInstall(byId<HTMLButtonElement>('install'));
 api<{ me: Me | null }>('GET', '/api/session').then(
   async ({ me: session }) => {
     const confirmation = await confirmFromLink(session !== null);
     // Confirming changes what the account may see: start from its new state.
     const me = session && (await api<{ me: Me | null }>('GET', '/api/session')).me;
-    if (me) startApp(me);
+    if (me) startApp(me, worker);
     else showAuth();
     if (confirmation) byId(me ? 'notice' : 'auth-error').textContent = confirmation;
   },
   (error: unknown) => {
     showAuth();
-    byId('auth-error').textContent = error instanceof Error ? error.message : String(error);
+    byId('auth-error').textContent =
+      // fetch's own failure: no answer at all (offline, or the server is down).
+      error instanceof TypeError
+        ? 'Cannot reach Voxreply: check the connection, then reload this page.'
+        : error instanceof Error
+          ? error.message
+          : String(error);
   },
 );

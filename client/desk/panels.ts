@@ -1,66 +1,11 @@
-// The desk app's panels: devices, settings, forwarding phones, links, history.
+// The desk app's panels: settings, forwarding phones, links, history (devices: devices.ts).
 import type { Me, MyReply } from '../../protocol/accounts.js';
 import type { CallRecordView } from '../../protocol/call.js';
 import { MAX_PHONE_LABEL_LENGTH } from '../../protocol/limits.js';
 import type { CreatedLink, LinkInfo } from '../../protocol/links.js';
 import type { PhoneLegView, PhoneList, PhoneNumber } from '../../protocol/phones.js';
-import type { DeviceView } from '../../protocol/presence.js';
-import { unwrap } from '../shared/ack.js';
 import { api } from '../shared/api.js';
-import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, formatDuration, h, show, timeAgo } from '../shared/dom.js';
-
-const STATE_TEXT: Record<DeviceView['state'], string> = {
-  active: 'active',
-  idle: 'idle',
-  sleeping: 'sleeping (another device is in use)',
-  offline: 'offline',
-};
-
-export function renderDevices(
-  socket: VoxClientSocket,
-  devices: DeviceView[],
-  thisDevice: string,
-): void {
-  const table = byId<HTMLTableElement>('devices');
-  table.replaceChildren(
-    h(
-      'tr',
-      {},
-      h('th', {}, 'Device'),
-      h('th', {}, 'State'),
-      h('th', {}, 'Last used'),
-      h('th', {}, 'Rings'),
-    ),
-    ...devices.map((device) => {
-      const select = h(
-        'select',
-        { 'aria-label': `Ring ${device.label}` },
-        ...(['normal', 'always', 'never'] as const).map((value) =>
-          h(
-            'option',
-            { value, ...(device.ringPreference === value ? { selected: true } : {}) },
-            value === 'normal' ? 'by activity' : value,
-          ),
-        ),
-      );
-      select.addEventListener('change', () => {
-        void socket.emitWithAck('device:update', {
-          deviceId: device.deviceId,
-          ringPreference: select.value as DeviceView['ringPreference'],
-        });
-      });
-      return h(
-        'tr',
-        { 'data-device-state': device.state },
-        h('td', {}, device.label, device.deviceId === thisDevice ? ' (this device)' : ''),
-        h('td', {}, STATE_TEXT[device.state]),
-        h('td', {}, timeAgo(device.lastInputAt)),
-        h('td', {}, select),
-      );
-    }),
-  );
-}
 
 export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   const t1 = byId<HTMLInputElement>('t1');
@@ -339,14 +284,6 @@ function phoneLegText(leg: PhoneLegView, label: string | undefined): string {
         : `answered, ${formatDuration(leg.durationSeconds)}`;
   else result = leg.result ?? 'calling…';
   return `Phone ${leg.number} (${route}): ${result}`;
-}
-
-export async function renameDevice(
-  socket: VoxClientSocket,
-  deviceId: string,
-  label: string,
-): Promise<DeviceView[]> {
-  return unwrap(await socket.emitWithAck('device:update', { deviceId, label }));
 }
 
 function chatButton(link: LinkInfo): HTMLButtonElement {

@@ -1,6 +1,7 @@
 // The built browser apps: the reply page at /r/:token, the desk app at /app,
 // the diagnostics page at /diag (only when DIAGNOSTICS_ROOMS is on), and their
-// hashed assets under /assets/.
+// hashed assets under /assets/. The installed desk app's manifest, icons and
+// service worker are under /app/ (client/build/desk-app.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -20,11 +21,17 @@ const CONTENT_SECURITY_POLICY = [
   "connect-src 'self'",
   "media-src 'self' blob:",
   "img-src 'self' data:",
+  // The desk's service worker (/app/sw.js) and its manifest; nothing else.
+  "worker-src 'self'",
+  "manifest-src 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   // A form injected into a page could otherwise post what it holds anywhere.
   "form-action 'self'",
 ].join('; ');
+
+/** The desk app's icons (client/build/app-icons.ts): these names only, nothing else under /app/. */
+const APP_ICONS = ['icon-192.png', 'icon-512.png', 'maskable-192.png', 'maskable-512.png'];
 
 export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app, options) => {
   if (!existsSync(path.join(options.distDir, 'reply', 'index.html'))) {
@@ -49,6 +56,32 @@ export const clientRoutes: FastifyPluginAsync<ClientRoutesOptions> = async (app,
         .header('cache-control', 'no-store')
         .sendFile(path.join(name, 'index.html'), options.distDir, { cacheControl: false }),
   });
+  // Unhashed names: revalidated on every use, so a new build shows at once.
+  const appFile = (name: string, type: string, headers: Record<string, string> = {}) => ({
+    handler: (_request: unknown, reply: import('fastify').FastifyReply) =>
+      reply
+        .headers({ ...headers, 'cache-control': 'no-cache' })
+        .type(type)
+        .sendFile(name, path.join(options.distDir, 'app'), {
+          cacheControl: false,
+          contentType: false,
+        }),
+  });
+  app.get(
+    '/app/sw.js',
+    appFile('sw.js', 'text/javascript; charset=utf-8', {
+      // The worker's own CSP (its fetches), and its scope: /app itself, one
+      // level above the script (the page's URL has no trailing slash).
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'service-worker-allowed': '/app',
+    }),
+  );
+  app.get(
+    '/app/manifest.webmanifest',
+    appFile('manifest.webmanifest', 'application/manifest+json'),
+  );
+  for (const icon of APP_ICONS)
+    app.get(`/app/icons/${icon}`, appFile(`icons/${icon}`, 'image/png'));
   app.get('/', (_request, reply) => reply.redirect('/app'));
   app.get('/app', page('desk'));
   app.get('/r/:token', page('reply'));

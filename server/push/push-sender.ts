@@ -100,7 +100,12 @@ export class PushSender implements PushRinger {
     this.#limits = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
     this.#agent =
       options.agent ??
-      new https.Agent({ keepAlive: true, maxSockets: this.#limits.inFlight, maxFreeSockets: 8 });
+      new https.Agent({
+        keepAlive: true,
+        maxSockets: this.#limits.inFlight,
+        // As many kept as may run: fewer made ten rings at once reopen TLS each round (bench/push).
+        maxFreeSockets: this.#limits.inFlight,
+      });
     this.#backoff = new PushServiceBackoff({
       defaultMs: this.#limits.backoffDefaultMs,
       maxMs: this.#limits.backoffMaxMs,

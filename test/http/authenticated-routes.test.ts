@@ -32,7 +32,9 @@ import { CallStore } from '../../server/store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
 import { EmailConfirmationStore } from '../../server/store/email-confirmation-store.js';
 import { LinkStore } from '../../server/store/link-store.js';
+import { DeviceStore } from '../../server/store/device-store.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
+import { PushSubscriptionStore } from '../../server/store/push-subscription-store.js';
 import type { Database } from '../../server/store/schema.js';
 import { SESSION_LIFETIME_MS, SessionStore } from '../../server/store/session-store.js';
 import { VoicemailStore } from '../../server/store/voicemail-store.js';
@@ -43,6 +45,13 @@ import { VoicemailService } from '../../server/voicemail/voicemail-service.js';
 const PUBLIC_ROUTES = [
   'GET /',
   'GET /app',
+  // The installed desk app's parts: the browser fetches them before anyone logs in.
+  'GET /app/sw.js',
+  'GET /app/manifest.webmanifest',
+  'GET /app/icons/icon-192.png',
+  'GET /app/icons/icon-512.png',
+  'GET /app/icons/maskable-192.png',
+  'GET /app/icons/maskable-512.png',
   'GET /diag',
   'GET /r/:token',
   'GET /assets/*',
@@ -136,6 +145,11 @@ beforeAll(async () => {
     secureCookies: false,
     voicemailMaxSeconds: 60,
     relay: undefined,
+    push: {
+      publicKey: 'not-used-by-a-refused-request',
+      devices: new DeviceStore(db),
+      subscriptions: new PushSubscriptionStore(db),
+    },
     onSettingsChanged: () => undefined,
     onLogout: () => undefined,
     onRevoked: () => undefined,
