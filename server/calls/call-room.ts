@@ -3,11 +3,8 @@
 // move (call-machine.ts: not with a phone tied to the room); this carries
 // the move out: a new room on a live worker, and every browser in the call
 // sets its media up again there (new transports, the same tracks).
-import { ErrorCode } from '../../protocol/errors.js';
-import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
-import { RequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallEvent } from './call-machine.js';
 import { PageCaller } from './caller.js';
@@ -35,17 +32,7 @@ export class CallRooms {
 
   /** A new room for the call, its producers announced on the call's channel. */
   async create(callId: string): Promise<Room> {
-    let router;
-    try {
-      router = await this.#pool.createRouter({ mediaCodecs: routerMediaCodecs });
-    } catch (error) {
-      throw new RequestError(
-        ErrorCode.MediaUnavailable,
-        `no media worker available: ${String(error)}`,
-      );
-    }
-    const room = new Room(callId, router);
-    this.#members.bindRoom(room, channels.call(callId));
+    const room = await this.#members.createRoom(this.#pool, callId, channels.call(callId));
     this.#log.info({ callId, workerPid: room.workerPid }, 'media room created');
     return room;
   }

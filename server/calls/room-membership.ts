@@ -6,7 +6,9 @@
 import type { types } from 'mediasoup';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinRoomResult } from '../../protocol/media.js';
-import type { Room } from '../../media/room.js';
+import { routerMediaCodecs } from '../../media/codecs.js';
+import { Room } from '../../media/room.js';
+import type { WorkerPool } from '../../media/worker-pool.js';
 import type { IceConfig } from '../config.js';
 import { RequestError } from '../errors.js';
 import { iceServersFor } from '../security/turn-credentials.js';
@@ -34,6 +36,25 @@ export class RoomMembership {
   constructor(io: Broadcast, ice: IceConfig) {
     this.#io = io;
     this.#ice = ice;
+  }
+
+  /**
+   * A new room on the least-loaded worker of `pool`, its producers announced
+   * on `channel`; media_unavailable when no worker can take it.
+   */
+  async createRoom(pool: WorkerPool, id: string, channel: string): Promise<Room> {
+    let router;
+    try {
+      router = await pool.createRouter({ mediaCodecs: routerMediaCodecs });
+    } catch (error) {
+      throw new RequestError(
+        ErrorCode.MediaUnavailable,
+        `no media worker available: ${String(error)}`,
+      );
+    }
+    const room = new Room(id, router);
+    this.bindRoom(room, channel);
+    return room;
   }
 
   /** Announces the room's producers to its members; call once per room. */

@@ -4,7 +4,6 @@
 import { channels } from '../calls/channels.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { joinRoomSchema } from '../../protocol/media.js';
-import { routerMediaCodecs } from '../../media/codecs.js';
 import { Room } from '../../media/room.js';
 import type { WorkerPool } from '../../media/worker-pool.js';
 import type { Logger } from '../logger.js';
@@ -78,17 +77,7 @@ export class DiagnosticsRooms {
   }
 
   async #createRoom(name: string): Promise<Room> {
-    let router;
-    try {
-      router = await this.#pool.createRouter({ mediaCodecs: routerMediaCodecs });
-    } catch (error) {
-      throw new RequestError(
-        ErrorCode.MediaUnavailable,
-        `no media worker available: ${String(error)}`,
-      );
-    }
-    const room = new Room(name, router);
-    this.#members.bindRoom(room, channels.diagnostics(name));
+    const room = await this.#members.createRoom(this.#pool, name, channels.diagnostics(name));
     room.once('closed', () => this.#rooms.delete(name));
     return room;
   }

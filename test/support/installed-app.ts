@@ -6,22 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** The flags of test/support/chromium.ts (see ../shared/notes/real-peers.md). */
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 export interface AppBrowser {
   context: BrowserContext;
@@ -35,7 +20,7 @@ export async function launchAppBrowser(baseUrl: string, cookie?: string): Promis
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...CHROMIUM_ARGS],
   });
   if (cookie) {
     const [name, value] = cookie.split('=') as [string, string];
