@@ -3,6 +3,7 @@
 // is rung by push while its app is closed. A push carries only what a lock
 // screen may show: no link token, nothing that lets anyone join a call.
 import { z } from 'zod';
+import { deviceIdSchema } from './presence.js';
 
 /** What PushManager.subscribe() gives the desk (PushSubscription.toJSON()), as it sends it. */
 export const pushSubscriptionSchema = z.object({
@@ -15,6 +16,10 @@ export const pushSubscriptionSchema = z.object({
   }),
 });
 export type PushSubscriptionBody = z.infer<typeof pushSubscriptionSchema>;
+
+/** Decline on a ring's notification (POST /api/calls/:callId/decline): which device declines. */
+export const declineRingSchema = z.object({ deviceId: deviceIdSchema });
+export type DeclineRingBody = z.infer<typeof declineRingSchema>;
 
 /** The server's VAPID public key (base64url), for PushManager.subscribe's applicationServerKey. */
 export interface PushKey {

@@ -18,6 +18,7 @@ import { Presence } from './presence/presence.js';
 import { senderStatusLookup } from './presence/sender-status.js';
 import { joinCluster, singleNode } from './cluster/cluster.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
+import { SendablePushSubscriptions } from './push/push-endpoints.js';
 import { PushSender } from './push/push-sender.js';
 import { loadVapidKeys } from './push/vapid-keys.js';
 import { CallHandlers } from './realtime/call-handlers.js';
@@ -44,7 +45,6 @@ import { migrateToLatest, openDatabase, storeLocation } from './store/database.j
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
 import { PhoneStore } from './store/phone-store.js';
-import { PushSubscriptionStore } from './store/push-subscription-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
@@ -75,11 +75,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const box = new SealedBox(loadServerKey(config.dataDir, config.secretKey));
   const links = new LinkService(linkStore, box, config.publicUrl);
   const limits = new RateLimits(config.rateLimitMultiplier);
-  // Web Push: rings closed desk apps (VAPID keys from config, else kept under DATA_DIR).
-  const pushSubscriptions = new PushSubscriptionStore(db);
+  // Web Push: rings closed desk apps (VAPID keys from config, else one pair kept in the
+  // database for every node); pushes go only to PUSH_SERVICE_HOSTS.
+  const pushSubscriptions = new SendablePushSubscriptions(db, config.pushServiceHosts, logger);
+  const vapidKeys = await loadVapidKeys({
+    db,
+    box,
+    dataDir: config.dataDir,
+    configured: config.vapidKeys,
+    logger,
+  });
   const push = new PushSender({
     subscriptions: pushSubscriptions,
-    vapid: { ...loadVapidKeys(config.dataDir, config.vapidKeys), subject: config.vapidSubject },
+    vapid: { ...vapidKeys, subject: config.vapidSubject },
     logger,
   });
 
@@ -252,7 +260,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
     onLogout: (token) => endSessionSockets(io, token),
     onRevoked: (link) => groupHandlers.forget(link),
-    push: { publicKey: push.publicKey, devices: deviceStore, subscriptions: pushSubscriptions },
+    push: {
+      publicKey: push.publicKey,
+      devices: deviceStore,
+      subscriptions: pushSubscriptions,
+      pushServiceHosts: config.pushServiceHosts,
+    },
+    senderDevices: {
+      devices: deviceStore,
+      directory: cluster.deviceDirectory,
+      declineRing: async (accountId, deviceId, callId) =>
+        routing
+          ? routing.declineRing(accountId, deviceId, callId)
+          : orchestrator.declineRing(accountId, deviceId, callId),
+    },
   });
 
   const address = await http.listen({ host: config.host, port: config.port });

@@ -291,7 +291,8 @@ const environmentSchema = z
 
 /**
  * The HTTP settings (trustProxy, metricsAllow, deadlines, caps) come from
- * http-config.ts, the Web Push ones (vapidKeys, vapidSubject) from push/push-config.ts.
+ * http-config.ts, the Web Push ones (vapidKeys, vapidSubject, pushServiceHosts) from
+ * push/push-config.ts.
  */
 export interface Config extends HttpConfig, PushConfig {
   host: string;

@@ -1,5 +1,6 @@
 // The devices table: each of the sender's devices, its state, when it was last
-// used, how it rings, and whether it rings by notification when closed.
+// used, how it rings, whether it rings by notification when closed, and, for
+// one that is not open now, a way to forget it (an old laptop, a lost phone).
 import type { DeviceView } from '../../protocol/presence.js';
 import { unwrap } from '../shared/ack.js';
 import { api } from '../shared/api.js';
@@ -27,6 +28,7 @@ export function renderDevices(
       h('th', {}, 'State'),
       h('th', {}, 'Last used'),
       h('th', {}, 'Rings'),
+      h('th', {}, h('span', { class: 'visually-hidden' }, 'Forget')),
     ),
     ...devices.map((device) => {
       const select = h(
@@ -60,6 +62,7 @@ export function renderDevices(
         h('td', {}, STATE_TEXT[device.state]),
         h('td', {}, timeAgo(device.lastInputAt)),
         h('td', {}, select),
+        h('td', {}, here || device.state !== 'offline' ? null : forgetButton(device)),
       );
     }),
   );
@@ -78,18 +81,35 @@ function notificationRings(device: DeviceView, here: boolean): HTMLElement {
     { type: 'button', 'aria-label': `Turn off notification rings for ${device.label}` },
     'Turn off',
   );
-  stop.addEventListener('click', () => {
-    stop.disabled = true;
-    // The server lists the devices again without it.
-    api('DELETE', `/api/devices/${encodeURIComponent(device.deviceId)}/push`).catch(
-      (error: unknown) => {
-        stop.disabled = false;
-        byId('notice').textContent = error instanceof Error ? error.message : String(error);
-      },
-    );
-  });
+  onPress(stop, `/api/devices/${encodeURIComponent(device.deviceId)}/push`);
   line.append(stop);
   return line;
+}
+
+/** Forgets a closed device: it is no longer listed nor rung (listed again if it ever opens Voxreply). */
+function forgetButton(device: DeviceView): HTMLElement {
+  const forget = h(
+    'button',
+    {
+      type: 'button',
+      'aria-label': `Forget ${device.label}`,
+      title: 'No longer list it or ring it by notification (until it opens Voxreply again)',
+    },
+    'Forget',
+  );
+  onPress(forget, `/api/devices/${encodeURIComponent(device.deviceId)}`);
+  return forget;
+}
+
+/** The button DELETEs `path`; the server then lists the devices again (an error shows in the notice). */
+function onPress(button: HTMLButtonElement, path: string): void {
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    api('DELETE', path).catch((error: unknown) => {
+      button.disabled = false;
+      byId('notice').textContent = error instanceof Error ? error.message : String(error);
+    });
+  });
 }
 
 export async function renameDevice(

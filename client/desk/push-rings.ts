@@ -3,10 +3,12 @@
 // by a button with the reason beside it: a permission prompt nobody asked for
 // gets refused, and browsers hold that against the site.
 import type { DeviceView } from '../../protocol/presence.js';
-import type { PushKey, PushSubscriptionBody } from '../../protocol/push.js';
+import type { PushKey } from '../../protocol/push.js';
 import { ackWithin } from '../shared/ack.js';
 import { api } from '../shared/api.js';
 import { byId, show } from '../shared/dom.js';
+import { fromBase64Url, subscriptionBody, subscriptionPath } from '../shared/push-subscription.js';
+import { rememberThisDevice } from '../sw/this-device.js';
 
 type PanelState = 'off' | 'on' | 'unavailable' | 'blocked';
 
@@ -42,7 +44,7 @@ export class PushRingsPanel {
 
   constructor(deviceId: string, worker: Promise<ServiceWorkerRegistration | null>) {
     this.#deviceId = deviceId;
-    this.#path = `/api/devices/${encodeURIComponent(deviceId)}/push`;
+    this.#path = subscriptionPath(deviceId);
     this.#ready = this.#start(worker).catch((error: unknown) => {
       this.#say(messageOf(error), true);
       return null;
@@ -91,7 +93,14 @@ export class PushRingsPanel {
         if (!registration) return;
         const subscription = await registration.pushManager.getSubscription();
         if (subscription && here.notificationRings) {
-          await api('PUT', this.#path, subscriptionBody(subscription));
+          if (await madeWithServerKey(subscription)) {
+            await api('PUT', this.#path, subscriptionBody(subscription));
+          } else {
+            // Made with a key the server no longer signs with (its VAPID
+            // pair changed): pushes to it would be refused, so make another.
+            await subscription.unsubscribe();
+            this.#render(await subscribeAndStore(this.#path));
+          }
         } else if (subscription) {
           await subscription.unsubscribe();
           this.#render('off');
@@ -104,6 +113,8 @@ export class PushRingsPanel {
 
   async #start(worker: Promise<ServiceWorkerRegistration | null>) {
     const registration = 'PushManager' in window && 'Notification' in window ? await worker : null;
+    // For the worker, which cannot read localStorage (Decline on a notification).
+    if (registration) await rememberThisDevice(this.#deviceId).catch(() => undefined);
     show(this.#ui.panel, true);
     if (!registration) this.#render('unavailable');
     else if (Notification.permission === 'denied') this.#render('blocked');
@@ -128,6 +139,11 @@ async function turnOn(path: string): Promise<PanelState> {
   const permission = await Notification.requestPermission();
   if (permission === 'denied') return 'blocked';
   if (permission !== 'granted') return 'off';
+  return subscribeAndStore(path);
+}
+
+/** Subscribes with the server's key and stores the subscription at `path`. */
+async function subscribeAndStore(path: string): Promise<PanelState> {
   const { publicKey } = await api<PushKey>('GET', '/api/push/key');
   let subscription: PushSubscription;
   try {
@@ -155,6 +171,16 @@ async function turnOn(path: string): Promise<PanelState> {
   return 'on';
 }
 
+/** Whether the subscription was made with the key the server signs pushes with now. */
+async function madeWithServerKey(subscription: PushSubscription): Promise<boolean> {
+  const { publicKey } = await api<PushKey>('GET', '/api/push/key');
+  const made = subscription.options.applicationServerKey;
+  if (!made) return true;
+  const ours = fromBase64Url(publicKey);
+  const theirs = new Uint8Array(made);
+  return theirs.length === ours.length && theirs.every((byte, i) => byte === ours[i]);
+}
+
 async function turnOff(
   path: string,
   registration: ServiceWorkerRegistration | null,
@@ -163,17 +189,6 @@ async function turnOff(
   // browser keeps a subscription that still matches what the server does.
   await api('DELETE', path);
   await (await registration?.pushManager.getSubscription())?.unsubscribe();
-}
-
-function subscriptionBody(subscription: PushSubscription): PushSubscriptionBody {
-  const { endpoint, keys } = subscription.toJSON();
-  if (!endpoint || !keys?.p256dh || !keys.auth) throw new Error('the browser gave no push keys');
-  return { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } };
-}
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
-  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
 }
 
 function messageOf(error: unknown): string {

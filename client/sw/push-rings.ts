@@ -1,7 +1,9 @@
 // Rings by push: while no desk tab is open, the server pushes a call's ring
 // (protocol/push.ts) and this worker shows it as a notification with Answer
 // and Decline; the push that says the ring ended takes it away again.
-import type { DeskPush } from '../../protocol/push.js';
+import type { DeclineRingBody, DeskPush } from '../../protocol/push.js';
+import { api } from '../shared/api.js';
+import { thisDevice } from './this-device.js';
 
 type RingPush = Extract<DeskPush, { type: 'ring' }>;
 
@@ -44,9 +46,8 @@ export function installPushRings(sw: ServiceWorkerGlobalScope): void {
     event.notification.close();
     if (!data?.callId) return;
     if (event.action === 'decline') {
-      // Nothing to open: a decline needs the desk's socket (call:decline) and
-      // there is no HTTP way to send it, so this device just stops showing
-      // the ring, and the call's stage moves on when its time is up.
+      // Nothing to open: the server hears it, and the call moves on at once.
+      event.waitUntil(decline(data.callId));
       return;
     }
     // Answer, or a click on the notification itself. A ring that already
@@ -133,4 +134,18 @@ async function openDesk(sw: ServiceWorkerGlobalScope, callId: string | null): Pr
     return;
   }
   await sw.clients.openWindow(callId ? `/app?answer=${encodeURIComponent(callId)}` : '/app');
+}
+
+/**
+ * Declines the call on this device, as the desk's Decline does. A ring that
+ * ended meanwhile (answered elsewhere, the caller hung up) has nothing to
+ * decline: the server says so, and there is nothing to show for it.
+ */
+async function decline(callId: string): Promise<void> {
+  const deviceId = await thisDevice();
+  if (!deviceId) return;
+  const body: DeclineRingBody = { deviceId };
+  await api('POST', `/api/calls/${encodeURIComponent(callId)}/decline`, body).catch(
+    (error: unknown) => console.warn('decline not sent:', error),
+  );
 }

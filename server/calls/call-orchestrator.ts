@@ -184,6 +184,13 @@ export class CallOrchestrator {
 
   decline(socket: Peer, callId: string): void {
     const { call, deviceId } = this.#ownCall(socket, callId);
+    this.declineRing(call.accountId, deviceId, callId);
+  }
+
+  /** A device declines: from its desk, or from its notification while the app is closed. */
+  declineRing(accountId: number, deviceId: string, callId: string): void {
+    const call = this.#live.get(callId);
+    if (call?.accountId !== accountId) throw new RequestError(ErrorCode.NotFound, 'no such call');
     if (!this.#dispatch(call, { type: 'declined', deviceId })) {
       throw new RequestError(ErrorCode.Conflict, 'this call is no longer ringing here');
     }

@@ -36,7 +36,7 @@
 // call-forwarding.ts (sending requests; where each socket's media room is),
 // call-takeover.ts (call:resume; taking a dead node's call over),
 // node-watch.ts (other nodes' sockets in this node's calls; nodes that died).
-import { resumeCallSchema, type CallIdRequest } from '../../protocol/call.js';
+import { callIdRequestSchema, resumeCallSchema, type CallIdRequest } from '../../protocol/call.js';
 import type { BusRequest } from '../../protocol/cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { CallDirectory } from '../calls/call-directory.js';
@@ -89,8 +89,12 @@ export interface SocketRoutes {
   media: Route<MediaEvent>;
 }
 
+/** A device declined a ring from its notification (no socket: over HTTP, on any node). */
+const RING_DECLINED = 'ring:declined';
+
 export class CallRouting {
   readonly #handlers: NodeHandlers;
+  readonly #bus: NodeBus;
   readonly #forwarding: CallForwarding;
   readonly #nodes: NodeWatch;
   readonly #takeover: CallTakeover;
@@ -102,6 +106,7 @@ export class CallRouting {
     const forwarding = new CallForwarding(bus, directory, links.media, logger);
     const nodes = new NodeWatch({ io, bus, forwarding, orchestrator, members, logger });
     this.#handlers = handlers;
+    this.#bus = bus;
     this.#forwarding = forwarding;
     this.#nodes = nodes;
     this.#takeover = new CallTakeover({
@@ -132,6 +137,15 @@ export class CallRouting {
 
   close(): void {
     this.#nodes.close();
+  }
+
+  /** A device declines a ring from its notification, on the node that runs the call. */
+  async declineRing(accountId: number, deviceId: string, callId: string): Promise<void> {
+    const { orchestrator } = this.#handlers;
+    const node = orchestrator.runs(callId) ? undefined : await this.#forwarding.ownerOf(callId);
+    if (!node) return orchestrator.declineRing(accountId, deviceId, callId);
+    const peer = { id: `${RING_DECLINED}:${deviceId}`, data: { accountId, deviceId } };
+    await this.#bus.request(node, RING_DECLINED, peer, { callId });
   }
 
   /** Runs a call request here, or on the node that runs (or is to run) its call. */
@@ -169,6 +183,17 @@ export class CallRouting {
     }
     if (event === CALL_MOVED) return this.#takeover.callMoved(request);
     if (event === CALL_TAKEN) return this.#takeover.callTaken(request);
+    if (event === RING_DECLINED) {
+      const { accountId, deviceId } = request.peer.data;
+      if (accountId === undefined || !deviceId)
+        throw new RequestError(ErrorCode.BadRequest, 'who declines?');
+      this.#handlers.orchestrator.declineRing(
+        accountId,
+        deviceId,
+        callIdRequestSchema.parse(payload).callId,
+      );
+      return null;
+    }
     // The calls and media code see it as any other peer.
     const peer: Peer = this.#nodes.peerFor(request.from, request.peer.id, request.peer.data);
     if (event === 'call:resume') {

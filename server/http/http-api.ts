@@ -27,6 +27,7 @@ import { mailRoutes, type MailRoutesOptions } from './mail-routes.js';
 import { metricsRoutes, type MetricsRoutesOptions } from './metrics-routes.js';
 import { phoneRoutes } from './phone-routes.js';
 import { pushRoutes, type PushRoutesOptions } from './push-routes.js';
+import { senderDeviceRoutes, type SenderDeviceRoutesOptions } from './sender-device-routes.js';
 import { voicemailRoutes, voicemailUploadRoutes } from './voicemail-routes.js';
 
 export interface HttpApiParts {
@@ -58,6 +59,8 @@ export interface HttpApiParts {
   onRevoked: (link: Link) => void;
   /** Web Push: the VAPID key and devices' subscriptions (changes tell onSettingsChanged). */
   push?: Omit<PushRoutesOptions, 'onChanged'>;
+  /** Forgetting a device, declining from a notification (changes tell onSettingsChanged). */
+  senderDevices: Omit<SenderDeviceRoutesOptions, 'onChanged'>;
 }
 
 export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts): Promise<void> {
@@ -102,6 +105,10 @@ export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts
       });
       await scope.register(deviceRoutes, { links, accounts });
       await scope.register(phoneRoutes, { phones: parts.phones });
+      await scope.register(senderDeviceRoutes, {
+        ...parts.senderDevices,
+        onChanged: parts.onSettingsChanged,
+      });
       if (parts.push)
         await scope.register(pushRoutes, { ...parts.push, onChanged: parts.onSettingsChanged });
       await scope.register(voicemailRoutes, { voicemail });

@@ -4,19 +4,26 @@
 // notification rings off for it.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../protocol/errors.js';
-import { deviceIdSchema } from '../../protocol/presence.js';
 import { pushSubscriptionSchema, type PushKey } from '../../protocol/push.js';
 import { RequestError } from '../errors.js';
+import {
+  BROWSER_PUSH_SERVICES,
+  endpointProblem,
+  type PushServiceHost,
+} from '../push/push-endpoints.js';
 import { subscriptionKeysProblem } from '../push/subscription-keys.js';
 import type { DeviceStore } from '../store/device-store.js';
 import type { PushSubscriptionStore } from '../store/push-subscription-store.js';
 import { parseBody } from './http-errors.js';
+import { deviceParam } from './sender-device-routes.js';
 
 export interface PushRoutesOptions {
   /** The VAPID public key (base64url): PushManager.subscribe's applicationServerKey. */
   publicKey: string;
   devices: DeviceStore;
   subscriptions: PushSubscriptionStore;
+  /** Where endpoints may point (PUSH_SERVICE_HOSTS); default: the browsers' push services. */
+  pushServiceHosts?: readonly PushServiceHost[];
   /** A device's subscription changed: its live device list shows it. */
   onChanged: (accountId: number) => void;
 }
@@ -32,9 +39,11 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = (app, options) 
   // The device must be one of the account's (it said device:hello once).
   app.put('/api/devices/:deviceId/push', async (request: DeviceRequest, reply) => {
     const { accountId } = request;
-    const deviceId = knownDeviceId(request);
+    const deviceId = deviceParam(request);
     const subscription = parseBody(pushSubscriptionSchema, request.body);
-    const problem = subscriptionKeysProblem(subscription.keys);
+    const problem =
+      endpointProblem(subscription.endpoint, options.pushServiceHosts ?? BROWSER_PUSH_SERVICES) ??
+      subscriptionKeysProblem(subscription.keys);
     if (problem) throw new RequestError(ErrorCode.BadRequest, problem);
     if (!(await devices.find(accountId, deviceId)))
       throw new RequestError(ErrorCode.NotFound, 'no such device');
@@ -47,7 +56,7 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = (app, options) 
   // Idempotent: a device without a subscription (or unknown) has none after it too.
   app.delete('/api/devices/:deviceId/push', async (request: DeviceRequest, reply) => {
     const { accountId } = request;
-    const deviceId = knownDeviceId(request);
+    const deviceId = deviceParam(request);
     if (await subscriptions.remove(accountId, deviceId)) {
       request.log.info({ accountId, deviceId }, 'push subscription removed');
       options.onChanged(accountId);
@@ -57,10 +66,3 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = (app, options) 
 
   return Promise.resolve();
 };
-
-/** A malformed id names no device of anyone's. */
-function knownDeviceId(request: DeviceRequest): string {
-  const parsed = deviceIdSchema.safeParse(request.params.deviceId);
-  if (!parsed.success) throw new RequestError(ErrorCode.NotFound, 'no such device');
-  return parsed.data;
-}

@@ -45,7 +45,11 @@ export function describeAgo(ms: number): string {
   return `${Math.round(ms / 86_400_000)} d`;
 }
 
-/** Every device's line for the ring decision, and the ringable ones best first. */
+/**
+ * The ringable devices best first, and every device's line for the ring
+ * decision in the same order (the ones left out last): the history reads as
+ * the order the devices were rung in.
+ */
 export function rankDevices(
   devices: DeviceActivity[],
   now: number,
@@ -57,16 +61,16 @@ export function rankDevices(
         : best,
     undefined,
   );
-  const reasons: string[] = [];
+  const skipped: string[] = [];
   const ranked: RankedDevice[] = [];
   for (const device of devices) {
     const byPush = !device.online && device.pushable === true;
     if (!device.online && !byPush) {
-      reasons.push(`${device.label}: offline`);
+      skipped.push(`${device.label}: offline`);
       continue;
     }
     if (device.ringPreference === 'never') {
-      reasons.push(`${device.label}: set to never ring`);
+      skipped.push(`${device.label}: set to never ring`);
       continue;
     }
     // A closed app is neither focused nor visible: its last input alone ranks it.
@@ -97,7 +101,6 @@ export function rankDevices(
     if (device.ringPreference === 'always') facts.push('always rings');
     const name = byPush ? `${device.label} (installed app)` : device.label;
     const reason = `${name}: ${facts.join(', ')}`;
-    reasons.push(reason);
     ranked.push({
       deviceId: device.deviceId,
       label: device.label,
@@ -108,5 +111,5 @@ export function rankDevices(
     });
   }
   ranked.sort((a, b) => b.score - a.score);
-  return { ranked, reasons };
+  return { ranked, reasons: [...ranked.map((device) => device.reason), ...skipped] };
 }

@@ -1,9 +1,15 @@
 // Web Push settings (issue 18): the VAPID key pair the server signs pushes
-// with, when given by configuration (else generated under DATA_DIR:
-// vapid-keys.ts), and the VAPID subject push services may contact. Part of
-// config.ts's environment schema and of its Config.
+// with, when given by configuration (else generated once and kept in the
+// database: vapid-keys.ts), the VAPID subject push services may contact, and
+// the push services pushes may go to (push-endpoints.ts). Part of config.ts's
+// environment schema and of its Config.
 import { createECDH } from 'node:crypto';
 import { z } from 'zod';
+import {
+  BROWSER_PUSH_SERVICES,
+  parsePushServiceHosts,
+  type PushServiceHost,
+} from './push-endpoints.js';
 
 /** A base64url value of `bytes` bytes (no padding), as web-push reads VAPID keys. */
 const base64urlKey = (bytes: number, what: string) =>
@@ -29,6 +35,17 @@ export const pushEnvironment = {
       }
     }, 'must be a mailto: address or an https: URL (push services contact it about problems)')
     .optional(),
+  PUSH_SERVICE_HOSTS: z
+    .string()
+    .transform((list, context) => {
+      try {
+        return parsePushServiceHosts(list);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 };
 
 /** Settings whose values stay out of error messages. */
@@ -48,6 +65,8 @@ export interface PushConfig {
   vapidKeys: VapidKeys | undefined;
   /** The VAPID `sub`: whom a push service may contact (mailto: or https:). */
   vapidSubject: string;
+  /** Where push subscriptions' endpoints may point (PUSH_SERVICE_HOSTS). */
+  pushServiceHosts: PushServiceHost[];
 }
 
 /** A problem with the VAPID settings taken together, for config.ts's superRefine. */
@@ -88,5 +107,6 @@ export function pushConfig(e: PushEnvironment, hostname: string): PushConfig {
         : undefined,
     vapidSubject:
       e.VAPID_SUBJECT ?? `mailto:postmaster@${hostname.includes(':') ? `[${hostname}]` : hostname}`,
+    pushServiceHosts: e.PUSH_SERVICE_HOSTS ?? [...BROWSER_PUSH_SERVICES],
   };
 }

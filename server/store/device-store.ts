@@ -64,6 +64,16 @@ export class DeviceStore {
     return row && toDevice(row);
   }
 
+  /** Forgets the device, and with it its push subscription; whether it was known. */
+  async remove(accountId: number, deviceId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('devices')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
   async update(
     accountId: number,
     deviceId: string,

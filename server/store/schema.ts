@@ -87,6 +87,16 @@ export interface Database {
   chat_messages: ChatMessageTable;
   email_confirmations: EmailConfirmationTable;
   push_subscriptions: PushSubscriptionTable;
+  vapid_keys: VapidKeyTable;
+}
+
+/** The deployment's VAPID key pair (one row, id 1); base64url keys. */
+export interface VapidKeyTable {
+  id: number;
+  public_key: string;
+  /** Sealed with the server key; null when the pair is configured (VAPID_*). */
+  private_key: string | null;
+  created_at: string;
 }
 
 /** A device's Web Push subscription (one per device; the keys are base64url). */

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, loggedInContext } from '../support/chromium.js';
 import {
   launchAppBrowser,
+  pressNotification,
   pushDeliverer,
   shownNotifications,
   waitForWorkerControl,
@@ -35,7 +36,11 @@ let deliver: (message: object) => Promise<void>;
 const sockets = socketsPerTest();
 
 beforeAll(async () => {
-  server = await startServer({ RATE_LIMIT_MULTIPLIER: '100' });
+  server = await startServer({
+    RATE_LIMIT_MULTIPLIER: '100',
+    // The devices list stores subscriptions there (nothing is sent to it).
+    PUSH_SERVICE_HOSTS: 'push.example.net',
+  });
   sender = await signUp(server.url, 'Ada Lovelace');
   app = await launchAppBrowser(server.url, sender.cookie);
   await app.context.grantPermissions(['notifications'], { origin: server.url });
@@ -145,20 +150,8 @@ describe('the service worker', () => {
     });
     await expect.poll(async () => (await notificationsOf(callId)).length, SHOWN).toBe(1);
 
-    // What Chromium does when Answer is clicked: the worker's notificationclick
-    // (dispatched by hand: no DevTools command clicks a notification).
-    const [worker] = app.context.serviceWorkers();
-    if (!worker) throw new Error('no service worker');
-    await worker.evaluate(async (id) => {
-      const scope = self as unknown as {
-        registration: ServiceWorkerRegistration;
-        NotificationEvent: new (type: string, init: object) => Event;
-      };
-      const [notification] = await scope.registration.getNotifications({ tag: id });
-      self.dispatchEvent(
-        new scope.NotificationEvent('notificationclick', { notification, action: 'answer' }),
-      );
-    }, callId);
+    // The desk is open: the worker brings it up and tells it, opening nothing.
+    expect(await pressNotification(app.context, callId, 'answer')).toMatchObject({ opened: [] });
 
     await expect
       .poll(() => desk.getByRole('region', { name: 'Current call' }).isVisible())
@@ -322,6 +315,27 @@ describe('the devices list', () => {
     expect(await page.getByRole('button', { name: 'Turn on notification rings' }).isVisible()).toBe(
       true,
     );
+    await page.context().close();
+  });
+
+  it('forgets a closed device: no longer listed, its notification rings gone with it', async () => {
+    const owner = await signUp(server.url, 'Ada Lovelace');
+    const old = await connectDevice(server.url, owner, 'Old laptop');
+    sockets.track(old.socket);
+    const stored = await owner.api('PUT', `/api/devices/${old.deviceId}/push`, subscription());
+    expect(stored.status, await stored.text()).toBe(204);
+    old.socket.disconnect();
+
+    const page = await openDeskAs(owner, randomBytes(12).toString('base64url'), 'Phone');
+    const rows = page.locator('#devices tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    // Offered once it is closed (after presence's grace), and never for this device.
+    const forget = page.getByRole('button', { name: 'Forget Old laptop' });
+    await forget.waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('button', { name: 'Forget Phone' }).count()).toBe(0);
+    await forget.click();
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await page.locator('#devices').textContent()).not.toContain('Old laptop');
     await page.context().close();
   });
 });

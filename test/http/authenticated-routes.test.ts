@@ -150,6 +150,11 @@ beforeAll(async () => {
       devices: new DeviceStore(db),
       subscriptions: new PushSubscriptionStore(db),
     },
+    senderDevices: {
+      devices: new DeviceStore(db),
+      directory: { connectedActivities: () => Promise.reject(new Error('not for a refusal')) },
+      declineRing: () => Promise.reject(new Error('not for a refusal')),
+    },
     onSettingsChanged: () => undefined,
     onLogout: () => undefined,
     onRevoked: () => undefined,

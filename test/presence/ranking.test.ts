@@ -33,9 +33,10 @@ describe('ranking devices', () => {
       ['Phone', true],
       ['Desk', false],
     ]);
+    // In the order they ring.
     expect(reasons).toEqual([
-      'Desk: input 10 min ago, visible',
       'Phone (installed app): rung by notification, last input 30 s ago',
+      'Desk: input 10 min ago, visible',
     ]);
   });
 

@@ -33,6 +33,9 @@ beforeAll(async () => {
   server = await startServer({
     NODE_EXTRA_CA_CERTS: service.caFile,
     VAPID_SUBJECT: SUBJECT,
+    // The push services the server may send to: the tests' one, and the
+    // subdomains of a made-up one (stored by the API tests, never sent to).
+    PUSH_SERVICE_HOSTS: `${new URL(service.origin).host}, *.push.example.net`,
     // Sign-ups are limited per address; every test here signs up.
     RATE_LIMIT_MULTIPLIER: '20',
   });
@@ -108,6 +111,43 @@ describe('the push subscription API', () => {
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('bad_request');
     }
+  });
+
+  it('refuses an endpoint at a push service it does not send to: another host, an address, another port', async () => {
+    const { sender, ids } = await senderWithClosedDevices(1, false);
+    const [deviceId = ''] = ids;
+    const { endpoint, keys } = newSubscription(service, publicKey);
+    const port = Number(new URL(service.origin).port);
+    const otherPort = port === 65535 ? port - 1 : port + 1;
+    const refusals: [string, string][] = [
+      // A stranger's endpoint: the server would POST wherever it pointed.
+      ['https://internal.example.org/push/1', 'internal.example.org'],
+      ['https://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+      ['https://10.0.0.1/push/1', '10.0.0.1'],
+      [endpoint.replace('127.0.0.1', '[::1]'), `[::1]:${port}`],
+      // The tests' push service on another port, or on 443.
+      [endpoint.replace(`:${port}/`, `:${otherPort}/`), `127.0.0.1:${otherPort}`],
+      [endpoint.replace(`:${port}/`, '/'), '127.0.0.1'],
+      // A wildcard entry's base is not one of its subdomains.
+      ['https://push.example.net/send/1', 'push.example.net'],
+      // Set, PUSH_SERVICE_HOSTS replaces the browsers' push services.
+      ['https://fcm.googleapis.com/fcm/send/1', 'fcm.googleapis.com'],
+    ];
+    for (const [refused, host] of refusals) {
+      const answer = await putSubscription(sender, deviceId, { endpoint: refused, keys });
+      expect(answer.status, refused).toBe(400);
+      expect(await answer.json()).toEqual({
+        error: {
+          code: 'bad_request',
+          message: `this push service is not one Voxreply sends to: ${host}`,
+        },
+      });
+    }
+
+    // A subdomain of an allowed wildcard entry, and the tests' push service, are stored.
+    const subdomain = { endpoint: 'https://eu-west.push.example.net/send/1', keys };
+    expect((await putSubscription(sender, deviceId, subdomain)).status).toBe(204);
+    expect((await putSubscription(sender, deviceId, { endpoint, keys })).status).toBe(204);
   });
 
   it('refuses all of it without a session', async () => {

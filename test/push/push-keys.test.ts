@@ -1,22 +1,43 @@
 // The server's VAPID key pair, as the desk gets it (GET /api/push/key, for
-// PushManager.subscribe): generated at first start and kept under DATA_DIR
-// (a new pair would orphan every subscription), or given by configuration.
+// PushManager.subscribe): generated at first start and kept in the database
+// (a new pair would orphan every subscription; every node reads the same one:
+// test/cluster/vapid-keys.test.ts), or given by configuration.
 import { spawnSync } from 'node:child_process';
 import { createECDH } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import type { PushKey } from '../../protocol/push.js';
 import { loadConfig } from '../../server/config.js';
+import { openDatabase, storeLocation } from '../../server/store/database.js';
 import { projectRoot } from '../support/project.js';
 import { signUp } from '../support/sender.js';
 import { startServer } from '../support/server-process.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-push-keys-'));
+const otherDirs: string[] = [];
 
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const dir of [dataDir, ...otherDirs]) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDataDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-push-keys-'));
+  otherDirs.push(dir);
+  return dir;
+}
+
+/** The pair recorded in the SQLite database under `dir` (the server stopped). */
+async function recordedPair(dir: string) {
+  const db = openDatabase(storeLocation(dir, undefined));
+  try {
+    return await db.selectFrom('vapid_keys').select(['public_key', 'private_key']).execute();
+  } finally {
+    await db.destroy();
+  }
+}
 
 async function publicKeyOf(url: string): Promise<string> {
   const sender = await signUp(url);
@@ -38,7 +59,7 @@ function expectP256PublicKey(key: string): void {
 }
 
 describe('VAPID keys', () => {
-  it('are made at first start, kept private under DATA_DIR, and the same after a restart', async () => {
+  it('are made at first start, kept in the database (the private key sealed), and the same after a restart', async () => {
     const first = await startServer({ DATA_DIR: dataDir });
     let key: string;
     try {
@@ -47,7 +68,12 @@ describe('VAPID keys', () => {
       await first.stop();
     }
     expectP256PublicKey(key);
-    expect(statSync(path.join(dataDir, 'vapid.json')).mode & 0o777).toBe(0o600);
+    const [recorded, ...more] = await recordedPair(dataDir);
+    expect(more).toEqual([]);
+    expect(recorded?.public_key).toBe(key);
+    // Sealed with the server key (iv.tag.body), not the 32-byte key as it is.
+    expect(recorded?.private_key).toMatch(/^[\w-]{16}\.[\w-]{22}\.[\w-]{58}$/);
+    expect(existsSync(path.join(dataDir, 'vapid.json'))).toBe(false);
 
     const second = await startServer({ DATA_DIR: dataDir });
     try {
@@ -57,17 +83,50 @@ describe('VAPID keys', () => {
     }
   });
 
-  it('come from VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY when set', async () => {
+  it('keep the pair a server kept in DATA_DIR/vapid.json before (its devices’ subscriptions stay good)', async () => {
+    const dir = newDataDir();
+    const kept = webpush.generateVAPIDKeys();
+    writeFileSync(path.join(dir, 'vapid.json'), JSON.stringify(kept), { mode: 0o600 });
+    const server = await startServer({ DATA_DIR: dir });
+    try {
+      expect(await publicKeyOf(server.url)).toBe(kept.publicKey);
+    } finally {
+      await server.stop();
+    }
+    expect((await recordedPair(dir))[0]?.public_key).toBe(kept.publicKey);
+  });
+
+  it('come from VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY when set (the private key stays out of the database)', async () => {
+    const dir = newDataDir();
     const keys = webpush.generateVAPIDKeys();
-    const server = await startServer({
+    const configured = {
+      DATA_DIR: dir,
       VAPID_PUBLIC_KEY: keys.publicKey,
       VAPID_PRIVATE_KEY: keys.privateKey,
-    });
+    };
+    const server = await startServer(configured);
     try {
       expect(await publicKeyOf(server.url)).toBe(keys.publicKey);
     } finally {
       await server.stop();
     }
+    expect(await recordedPair(dir)).toEqual([{ public_key: keys.publicKey, private_key: null }]);
+
+    // Another pair later would orphan every device's subscription: refused, saying what to do.
+    const other = webpush.generateVAPIDKeys();
+    const refusal = startServer({
+      ...configured,
+      VAPID_PUBLIC_KEY: other.publicKey,
+      VAPID_PRIVATE_KEY: other.privateKey,
+    });
+    await expect(refusal).rejects.toThrow(
+      `VAPID_PUBLIC_KEY is not the key this deployment's devices subscribed with (${keys.publicKey}, recorded in the database's vapid_keys)`,
+    );
+    await expect(refusal).rejects.not.toThrow(other.privateKey);
+    // Unset, the node cannot sign with the configured pair: refused, naming the variables.
+    await expect(startServer({ DATA_DIR: dir })).rejects.toThrow(
+      'set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to it on this node too',
+    );
   });
 });
 

@@ -98,6 +98,7 @@ describe('configuration from the environment', () => {
           'BB4JFnATu3oXqRc2LBXc9605_75ZA6AY_5y3Zf4WjJraQQB_Swz6kTdpzRN3Qllwkbsr5sTqISfXZ6H7dKot2wc',
         VAPID_PRIVATE_KEY: 'UllIsCGqp1hiYkuSEh1kpa2TSJdueq-zhT_P3PQTMZA',
         VAPID_SUBJECT: 'https://voice.example.org/contact',
+        PUSH_SERVICE_HOSTS: 'push.example.net, *.autopush.example.org:8443',
       },
       '/srv',
     );
@@ -162,6 +163,10 @@ describe('configuration from the environment', () => {
         privateKey: 'UllIsCGqp1hiYkuSEh1kpa2TSJdueq-zhT_P3PQTMZA',
       },
       vapidSubject: 'https://voice.example.org/contact',
+      pushServiceHosts: [
+        { host: 'push.example.net', subdomains: false, port: 443 },
+        { host: 'autopush.example.org', subdomains: true, port: 8443 },
+      ],
       httpIdleTimeoutMs: 45_000,
       httpRequestTimeoutMs: 600_000,
       maxConnectionsPerAddress: 1000,

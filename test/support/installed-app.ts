@@ -14,13 +14,23 @@ export interface AppBrowser {
   close: () => Promise<void>;
 }
 
-/** A Chromium with its own throw-away profile; `cookie` ("name=value") logs it in at `baseUrl`. */
-export async function launchAppBrowser(baseUrl: string, cookie?: string): Promise<AppBrowser> {
+/**
+ * A Chromium with its own throw-away profile; `cookie` ("name=value") logs it
+ * in at `baseUrl`; `microphoneWav`: what its fake microphone plays.
+ */
+export async function launchAppBrowser(
+  baseUrl: string,
+  cookie?: string,
+  options: { microphoneWav?: string } = {},
+): Promise<AppBrowser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'voxreply-profile-'));
+  const args = [...CHROMIUM_ARGS];
+  if (options.microphoneWav)
+    args.push(`--use-file-for-fake-audio-capture=${options.microphoneWav}`);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args,
   });
   if (cookie) {
     const [name, value] = cookie.split('=') as [string, string];
@@ -60,9 +70,11 @@ export interface ShownNotification {
   data: unknown;
 }
 
+/** The desk worker's notifications, seen from `page`: any page of the server's origin. */
 export function shownNotifications(page: Page): Promise<ShownNotification[]> {
   return page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
+    const registration = await navigator.serviceWorker.getRegistration('/app');
+    if (!registration) throw new Error('the desk app is not installed in this browser');
     return (await registration.getNotifications()).map((notification) => ({
       title: notification.title,
       body: notification.body,
@@ -111,4 +123,60 @@ export async function pushDeliverer(page: Page): Promise<(message: object) => Pr
     });
     await new Promise((resolve) => setTimeout(resolve, PUSH_SETTLE_MS));
   };
+}
+
+/** What the worker did with its windows for a pressed notification. */
+export interface PressedNotification {
+  /** The addresses it asked to open. */
+  opened: string[];
+  /** Why Chromium refused each, if it did. */
+  refused: string[];
+}
+
+/**
+ * What Chromium does when a button of the notification tagged `tag` is
+ * pressed: the worker's notificationclick. Dispatched here, as no DevTools
+ * command clicks a notification; and as the click is not a person's,
+ * Chromium refuses the worker a new window (clients.openWindow), so a test
+ * opens the address the worker asked for, as the browser would have.
+ */
+export async function pressNotification(
+  context: BrowserContext,
+  tag: string,
+  action: 'answer' | 'decline' | '',
+): Promise<PressedNotification> {
+  const [worker] = context.serviceWorkers();
+  if (!worker) throw new Error('no service worker');
+  return worker.evaluate(
+    async ([wanted, pressed]) => {
+      const scope = self as unknown as {
+        registration: ServiceWorkerRegistration;
+        clients: { openWindow: (url: string) => Promise<unknown> };
+        NotificationEvent: new (type: string, init: object) => Event;
+      };
+      const opened: string[] = [];
+      const refused: string[] = [];
+      const openWindow = scope.clients.openWindow.bind(scope.clients);
+      scope.clients.openWindow = (url) => {
+        opened.push(new URL(url, self.location.origin).href);
+        return openWindow(url).catch((error: unknown) => {
+          refused.push(error instanceof Error ? error.message : String(error));
+          throw error;
+        });
+      };
+      try {
+        const [notification] = await scope.registration.getNotifications({ tag: wanted });
+        if (!notification) throw new Error(`no notification ${wanted}`);
+        self.dispatchEvent(
+          new scope.NotificationEvent('notificationclick', { notification, action: pressed }),
+        );
+        // The handler's work is asynchronous; what it asks to open comes soon after.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return { opened, refused };
+      } finally {
+        scope.clients.openWindow = openWindow;
+      }
+    },
+    [tag, action] as const,
+  );
 }

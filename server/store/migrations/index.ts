@@ -13,6 +13,7 @@ import * as groupCalls from './009-group-calls.js';
 import * as unfinishedCalls from './010-unfinished-calls.js';
 import * as addressConfirmation from './011-address-confirmation.js';
 import * as pushSubscriptions from './012-push-subscriptions.js';
+import * as vapidKeys from './013-vapid-keys.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '010-unfinished-calls': unfinishedCalls,
   '011-address-confirmation': addressConfirmation,
   '012-push-subscriptions': pushSubscriptions,
+  '013-vapid-keys': vapidKeys,
 };
