@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../protocol/chat.js';
 import type { ReplyPageInfo } from '../../protocol/links.js';
+import { REQUEST_HEADER } from '../../protocol/http.js';
 import type { DeviceView } from '../../protocol/presence.js';
 import {
   callHistory,
@@ -206,6 +207,28 @@ describe('a call across two nodes', () => {
     phone.socket.disconnect();
     await expect.poll(() => stateOf(phone.deviceId), { timeout: 10_000 }).toBe('offline');
     expect(stateOf(laptop.deviceId)).not.toBe('offline');
+  });
+
+  it('takes a decline from a notification on either node, where the call runs', async () => {
+    for (const via of [nodeA, nodeB]) {
+      const { sender, link, caller } = await senderWithLink();
+      const laptop = await device(nodeB.url, sender, 'Laptop on B');
+      const { callId } = await startCall(caller, link.token);
+      await expect.poll(() => laptop.rings.map((ring) => ring.callId)).toEqual([callId]);
+      // What the closed app's service worker sends (HTTP, no socket), to the node it reaches.
+      const declined = await fetch(`${via.url}/api/calls/${callId}/decline`, {
+        method: 'POST',
+        headers: {
+          cookie: sender.cookie,
+          [REQUEST_HEADER]: '1',
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ deviceId: laptop.deviceId }),
+      });
+      expect(declined.status, await declined.text()).toBe(204);
+      await expect.poll(() => caller.stages.at(-1)).toBe('declined');
+      await expect.poll(() => laptop.ringEnds).toEqual([{ callId, reason: 'declined' }]);
+    }
   });
 
   it('refuses requests about a call no node runs, with a clear error', async () => {
