@@ -14,6 +14,15 @@ export const pushSubscriptionSchema = z.object({
     /** The 16-byte authentication secret, base64url. */
     auth: z.string().regex(/^[A-Za-z0-9_-]{20,24}$/, 'is not an auth secret'),
   }),
+  /**
+   * A renewal by the service worker names the endpoint it replaces: stored
+   * only while the device's stored subscription is still that one (rings
+   * turned off meanwhile, or another account signed in, stay so).
+   */
+  replaces: z
+    .url({ protocol: /^https$/, error: 'must be an https URL' })
+    .max(2048)
+    .optional(),
 });
 export type PushSubscriptionBody = z.infer<typeof pushSubscriptionSchema>;
 

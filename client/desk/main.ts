@@ -164,10 +164,12 @@ function startApp(me: Me, worker: Promise<ServiceWorkerRegistration | null>): vo
   bindPhones().catch((error: unknown) => (byId('phones-status').textContent = String(error)));
   bindSignature().catch((error: unknown) => (byId('signature-status').textContent = String(error)));
   bindMailRelay().catch((error: unknown) => (byId('new-app-password').textContent = String(error)));
-  byId('logout').addEventListener(
-    'click',
-    () => void api('POST', '/api/logout').then(() => location.reload()),
-  );
+  byId('logout').addEventListener('click', () => {
+    void pushRings
+      .signOut()
+      .then(() => api('POST', '/api/logout'))
+      .then(() => location.reload());
+  });
   void renderLinks();
   void renderHistory();
   void renderVoicemails();

@@ -8,7 +8,7 @@ import { ackWithin } from '../shared/ack.js';
 import { api } from '../shared/api.js';
 import { byId, show } from '../shared/dom.js';
 import { fromBase64Url, subscriptionBody, subscriptionPath } from '../shared/push-subscription.js';
-import { rememberThisDevice } from '../sw/this-device.js';
+import { rememberThisDevice } from '../shared/this-device.js';
 
 type PanelState = 'off' | 'on' | 'unavailable' | 'blocked';
 
@@ -99,6 +99,7 @@ export class PushRingsPanel {
             // Made with a key the server no longer signs with (its VAPID
             // pair changed): pushes to it would be refused, so make another.
             await subscription.unsubscribe();
+            this.#render('off');
             this.#render(await subscribeAndStore(this.#path));
           }
         } else if (subscription) {
@@ -108,7 +109,19 @@ export class PushRingsPanel {
           await api('DELETE', this.#path);
         }
       })
-      .catch(() => undefined);
+      .catch((error: unknown) => this.#say(messageOf(error), true));
+  }
+
+  /**
+   * Signing out: this browser stops ringing for the account (the server
+   * forgets the subscription, the browser drops it). Never fails: signing out
+   * goes on regardless.
+   */
+  async signOut(): Promise<void> {
+    const registration = await this.#ready;
+    await turnOff(this.#path, registration).catch((error: unknown) =>
+      console.warn('notification rings not turned off at sign-out:', error),
+    );
   }
 
   async #start(worker: Promise<ServiceWorkerRegistration | null>) {

@@ -2,8 +2,8 @@
 // (protocol/push.ts) and this worker shows it as a notification with Answer
 // and Decline; the push that says the ring ended takes it away again.
 import type { DeclineRingBody, DeskPush } from '../../protocol/push.js';
-import { api } from '../shared/api.js';
-import { thisDevice } from './this-device.js';
+import { api, ApiError } from '../shared/api.js';
+import { thisDevice } from '../shared/this-device.js';
 
 type RingPush = Extract<DeskPush, { type: 'ring' }>;
 
@@ -47,7 +47,7 @@ export function installPushRings(sw: ServiceWorkerGlobalScope): void {
     if (!data?.callId) return;
     if (event.action === 'decline') {
       // Nothing to open: the server hears it, and the call moves on at once.
-      event.waitUntil(decline(data.callId));
+      event.waitUntil(decline(sw, data));
       return;
     }
     // Answer, or a click on the notification itself. A ring that already
@@ -139,13 +139,25 @@ async function openDesk(sw: ServiceWorkerGlobalScope, callId: string | null): Pr
 /**
  * Declines the call on this device, as the desk's Decline does. A ring that
  * ended meanwhile (answered elsewhere, the caller hung up) has nothing to
- * decline: the server says so, and there is nothing to show for it.
+ * decline. Where the server could not be told (offline, signed out), a quiet
+ * notification says so: the call would otherwise ring on there unseen.
  */
-async function decline(callId: string): Promise<void> {
+async function decline(sw: ServiceWorkerGlobalScope, ring: RingData): Promise<void> {
   const deviceId = await thisDevice();
-  if (!deviceId) return;
-  const body: DeclineRingBody = { deviceId };
-  await api('POST', `/api/calls/${encodeURIComponent(callId)}/decline`, body).catch(
-    (error: unknown) => console.warn('decline not sent:', error),
-  );
+  const body: DeclineRingBody | null = deviceId ? { deviceId } : null;
+  try {
+    if (!body) throw new Error('this browser does not know which device it is');
+    await api('POST', `/api/calls/${encodeURIComponent(ring.callId)}/decline`, body);
+  } catch (error) {
+    // 404/409: the call no longer rings here; nothing to say.
+    if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return;
+    console.warn('decline not sent:', error);
+    await sw.registration.showNotification('Could not decline: open Voxreply', {
+      body: [ring.callerName, ring.subject].filter(Boolean).join(': '),
+      icon: ICON,
+      tag: ring.callId,
+      silent: true,
+      data: { ...ring, ended: true } satisfies RingData,
+    });
+  }
 }

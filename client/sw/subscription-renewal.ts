@@ -3,10 +3,10 @@
 // leaving the worker to make one; either way the server must learn it, or
 // this device never rings by notification again. No desk may be open, so the
 // worker sends it, through the same request the desk uses.
-import type { PushKey } from '../../protocol/push.js';
-import { api } from '../shared/api.js';
+import type { PushKey, PushSubscriptionBody } from '../../protocol/push.js';
+import { api, ApiError } from '../shared/api.js';
 import { fromBase64Url, subscriptionBody, subscriptionPath } from '../shared/push-subscription.js';
-import { thisDevice } from './this-device.js';
+import { thisDevice } from '../shared/this-device.js';
 
 /** The event's fields (not in TypeScript's webworker lib yet). */
 interface SubscriptionChange extends ExtendableEvent {
@@ -31,14 +31,21 @@ async function renew(
   renewed: PushSubscription | null,
 ): Promise<void> {
   const deviceId = await thisDevice();
-  if (!deviceId) return;
+  // Without the old one, nothing says rings were on: the desk settles it when it next opens.
+  if (!deviceId || !old) return;
   const subscription =
     renewed ??
     (await sw.registration.pushManager.subscribe({
       userVisibleOnly: true,
-      applicationServerKey:
-        old?.options.applicationServerKey ??
-        fromBase64Url((await api<PushKey>('GET', '/api/push/key')).publicKey),
+      // The server's key now, which may not be the one the old subscription was made with.
+      applicationServerKey: fromBase64Url((await api<PushKey>('GET', '/api/push/key')).publicKey),
     }));
-  await api('PUT', subscriptionPath(deviceId), subscriptionBody(subscription));
+  const body: PushSubscriptionBody = { ...subscriptionBody(subscription), replaces: old.endpoint };
+  try {
+    await api('PUT', subscriptionPath(deviceId), body);
+  } catch (error) {
+    // Rings were turned off meanwhile (or another account signed in): keep them off.
+    if (error instanceof ApiError && error.status === 409) await subscription.unsubscribe();
+    throw error;
+  }
 }

@@ -47,6 +47,11 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = (app, options) 
     if (problem) throw new RequestError(ErrorCode.BadRequest, problem);
     if (!(await devices.find(accountId, deviceId)))
       throw new RequestError(ErrorCode.NotFound, 'no such device');
+    if (subscription.replaces !== undefined) {
+      const [stored] = await subscriptions.list(accountId, [deviceId]);
+      if (stored?.endpoint !== subscription.replaces)
+        throw new RequestError(ErrorCode.Conflict, 'notification rings are off for this device');
+    }
     await subscriptions.put(accountId, deviceId, subscription);
     request.log.info({ accountId, deviceId }, 'push subscription stored');
     options.onChanged(accountId);

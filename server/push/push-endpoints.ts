@@ -109,6 +109,13 @@ export function endpointProblem(
   }
   if (url.protocol !== 'https:') return 'the endpoint is not an https URL';
   if (url.username || url.password) return 'the endpoint carries a user name or password';
+  // The host as written: web-push sends with url.parse(), which reads a host
+  // differently from new URL() once it holds escapes (`%2E` is a dot to one
+  // and ends the host for the other), so a host beyond plain characters is
+  // refused rather than read.
+  const authority = /^https:\/\/([^/?#]*)/i.exec(endpoint)?.[1] ?? '';
+  if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(authority))
+    return 'the endpoint’s host is not a plain host name';
   const { hostname } = url;
   const port = url.port ? Number(url.port) : 443;
   const named = allowed.some(
@@ -121,6 +128,9 @@ export function endpointProblem(
   return named ? undefined : `this push service is not one Voxreply sends to: ${url.host}`;
 }
 
+/** How many refused endpoints are remembered as logged (past it, no more warnings). */
+const MAX_REPORTED = 1000;
+
 /**
  * The subscriptions as the sender reads them: only those at an allowed push
  * service (a subscription stored before PUSH_SERVICE_HOSTS narrowed, or
@@ -130,6 +140,8 @@ export function endpointProblem(
 export class SendablePushSubscriptions extends PushSubscriptionStore {
   readonly #allowed: readonly PushServiceHost[];
   readonly #log: Logger;
+  /** Endpoints already logged as refused. */
+  readonly #reported = new Set<string>();
 
   constructor(db: Kysely<Database>, allowed: readonly PushServiceHost[], logger: Logger) {
     super(db);
@@ -147,11 +159,18 @@ export class SendablePushSubscriptions extends PushSubscriptionStore {
   ): Promise<StoredPushSubscription[]> {
     return (await super.list(accountId, deviceIds)).filter((subscription) => {
       const problem = endpointProblem(subscription.endpoint, this.#allowed);
-      if (problem)
+      // Said once per endpoint: the list is read at every device-list refresh.
+      if (
+        problem &&
+        this.#reported.size < MAX_REPORTED &&
+        !this.#reported.has(subscription.endpoint)
+      ) {
+        this.#reported.add(subscription.endpoint);
         this.#log.warn(
           { accountId, deviceId: subscription.deviceId, problem },
           'push: not sending to this subscription',
         );
+      }
       return !problem;
     });
   }

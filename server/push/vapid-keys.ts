@@ -89,7 +89,7 @@ export async function loadVapidKeys(sources: VapidKeySources): Promise<VapidKeys
   if (fromFile && fromFile.publicKey !== recorded.public_key) {
     sources.logger.warn(
       { file, publicKey: recorded.public_key },
-      'push: this node kept another VAPID key pair than the one the nodes share; devices that subscribed with it are not rung by notification until they turn notification rings on again',
+      'push: this node kept another VAPID key pair than the one the nodes share; their desks subscribe again with the shared key when they next open',
     );
   }
   return { publicKey: recorded.public_key, privateKey };

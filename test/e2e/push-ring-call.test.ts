@@ -210,22 +210,8 @@ describe('a sender whose laptop app is closed', () => {
     subscription = service.newSubscription(
       ((await (await sender.api('GET', '/api/push/key')).json()) as PushKey).publicKey,
     );
-    // What Chromium fires when its push service replaced the subscription
-    // (dispatched: no DevTools command rotates one); the worker sends the new one.
-    const [worker] = laptop.context.serviceWorkers();
-    if (!worker) throw new Error('no service worker');
-    await worker.evaluate(
-      (renewed) => {
-        const scope = self as unknown as { ExtendableEvent: new (type: string) => Event };
-        const change = new scope.ExtendableEvent('pushsubscriptionchange');
-        const fresh = { endpoint: renewed.endpoint, toJSON: () => renewed };
-        Object.defineProperty(change, 'newSubscription', { value: fresh });
-        self.dispatchEvent(change);
-      },
-      { endpoint: subscription.endpoint, keys: subscription.keys },
-    );
+    expect(await renewInWorker(old, subscription)).toEqual({ unsubscribed: false });
 
-    await sleep(1000);
     const before = service.messages(old.id).length;
     const { page: caller, ring } = await callFromReplyPage();
     expect(ring.callerName).toBe('Grace');
@@ -233,4 +219,47 @@ describe('a sender whose laptop app is closed', () => {
     await caller.getByRole('button', { name: 'Hang up' }).click();
     await caller.close();
   });
+
+  it('keeps notification rings off when they were turned off before the renewal', async () => {
+    expect((await sender.api('DELETE', `/api/devices/${LAPTOP_ID}/push`)).status).toBe(204);
+    const renewed = service.newSubscription(
+      ((await (await sender.api('GET', '/api/push/key')).json()) as PushKey).publicKey,
+    );
+    // The server refuses to store it, and the worker drops it from the browser.
+    expect(await renewInWorker(subscription, renewed)).toEqual({ unsubscribed: true });
+  });
 });
+
+/**
+ * What Chromium fires when its push service replaced `old` with `renewed`
+ * (dispatched: no DevTools command rotates a subscription); resolves once the
+ * worker had time to send it, with whether it dropped the new one.
+ */
+async function renewInWorker(
+  old: TestSubscription,
+  renewed: TestSubscription,
+): Promise<{ unsubscribed: boolean }> {
+  const [worker] = laptop.context.serviceWorkers();
+  if (!worker) throw new Error('no service worker');
+  return worker.evaluate(
+    async ([before, after]) => {
+      const scope = self as unknown as { ExtendableEvent: new (type: string) => Event };
+      const change = new scope.ExtendableEvent('pushsubscriptionchange');
+      const outcome = { unsubscribed: false };
+      const fresh = {
+        endpoint: after.endpoint,
+        toJSON: () => after,
+        unsubscribe: () => {
+          outcome.unsubscribed = true;
+          return Promise.resolve(true);
+        },
+      };
+      Object.defineProperty(change, 'oldSubscription', { value: { endpoint: before } });
+      Object.defineProperty(change, 'newSubscription', { value: fresh });
+      self.dispatchEvent(change);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return outcome;
+    },
+    [old.endpoint, { endpoint: renewed.endpoint, keys: renewed.keys }] as const,
+  );
+}

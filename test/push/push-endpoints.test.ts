@@ -65,6 +65,18 @@ describe('the browsers’ push services (the default)', () => {
       expect(problem(endpoint), endpoint).toBe(refused(host));
   });
 
+  it('refuses a host with escapes, read one way here and another by the sender', () => {
+    // new URL() reads %2E as a dot (an allowed subdomain); web-push's url.parse() ends the
+    // host there and would connect to 127.0.0.2.
+    for (const endpoint of [
+      'https://127.0.0.2%2Eweb.push.apple.com/x',
+      'https://10.0.0.5%2eupdates.push.services.mozilla.com/x',
+      'https://internal.corp%2E%6Dweb.push.apple.com/x',
+      'https://fcm.googleapis.com%2E/x',
+    ])
+      expect(problem(endpoint), endpoint).toBe('the endpoint’s host is not a plain host name');
+  });
+
   it('refuses what is not https, or carries credentials', () => {
     expect(problem('http://fcm.googleapis.com/fcm/send/x')).toBe(
       'the endpoint is not an https URL',

@@ -1,7 +1,7 @@
 // The server's VAPID key pair, as the desk gets it (GET /api/push/key, for
 // PushManager.subscribe): generated at first start and kept in the database
 // (a new pair would orphan every subscription; every node reads the same one:
-// test/cluster/vapid-keys.test.ts), or given by configuration.
+// test/push/vapid-keys-shared.test.ts), or given by configuration.
 import { spawnSync } from 'node:child_process';
 import { createECDH } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
