@@ -37,6 +37,8 @@ export interface DialogParty {
   answerOffer(offer: string | undefined): string | undefined;
   /** Keeps the 2xx to a re-INVITE, resent until its ACK (stop the previous one). */
   answering(retransmission: AnswerRetransmission): void;
+  /** An INFO (answered 200 already): keys sent out of band, for a dialog that listens. */
+  onInfo?(request: SipRequest): void;
 }
 
 /**
@@ -52,8 +54,11 @@ export function answerInDialog(stack: SipStack, request: SipRequest, party: Dial
     case 'INVITE':
     case 'UPDATE':
       return answerOffer(stack, request, party);
-    case 'OPTIONS':
     case 'INFO':
+      stack.respond(request, 200, 'OK');
+      party.onInfo?.(request);
+      return;
+    case 'OPTIONS':
     case 'NOTIFY':
       stack.respond(request, 200, 'OK');
       return;

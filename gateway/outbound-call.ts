@@ -19,6 +19,7 @@ import { signRequest, type DigestSession } from 'sip/digest.js';
 import type { AnswerRetransmission } from './answer-retransmission.js';
 import { dialogRoute } from './dialog-route.js';
 import { answerInDialog, matchesDialog } from './in-dialog.js';
+import { infoKey } from './keypad-input.js';
 import { randomSipToken } from './npm-sip-stack.js';
 import type { SipRequest, SipResponse, SipStack, SipTransport } from './sip-stack.js';
 
@@ -46,6 +47,8 @@ export interface OutboundCallEvents {
   earlySdp: [sdp: string];
   /** A 2xx we can use (see `refusal`), with its SDP if it has one. */
   answered: [sdp: string | undefined];
+  /** A key the far end sent in a SIP INFO (application/dtmf-relay or application/dtmf). */
+  infoKey: [key: string];
   ended: [end: CallEnd];
 }
 
@@ -146,6 +149,10 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
       answering: (retransmission) => {
         this.#reinviteAnswer?.stop();
         this.#reinviteAnswer = retransmission;
+      },
+      onInfo: (info) => {
+        const key = infoKey(info.headers['content-type'], info.content);
+        if (key !== undefined && this.#state === 'confirmed') this.emit('infoKey', key);
       },
     });
   }

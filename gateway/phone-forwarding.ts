@@ -7,6 +7,9 @@
 //   trying ── 486/480/404/408/603, ring timeout ──> trying(number i+1, first trunk)
 //   trying ── 503 and other failures ──> trying(number i, trunk j+1), else number i+1
 //   trying ── 2xx with an answer we can use ──> answered ── BYE either way ──> ended
+//   trying ── 2xx, the number asks to press 1 ──> trying(confirming: confirming-leg.ts)
+//   trying(confirming) ── key 1 (or no announcement could be made) ──> answered
+//   trying(confirming) ── no key in time, another key, hang-up (BYE) ──> trying(number i+1, first trunk)
 //   trying ── 2xx we cannot use (its SDP or route set; ACK, BYE) ──> trying(number i+1, first trunk)
 //   trying(past the last number) ──> failed (busy when every number said so)
 //   trying ── cancel() ──> ended (CANCEL sent)
@@ -15,6 +18,9 @@
 import { EventEmitter } from 'node:events';
 import { PlainRtpLeg } from '../media/plain-rtp-leg.js';
 import { roomSdpCodecs } from './leg-codecs.js';
+import { announcementText, type Announcements } from './announcement.js';
+import { confirmationResult } from './confirmation-table.js';
+import { ConfirmingLeg } from './confirming-leg.js';
 import type { Room } from '../media/room.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import type { GatewayLogger } from './gateway-logger.js';
@@ -26,6 +32,8 @@ import type { Trunk } from './trunks.js';
 export interface PhoneTarget {
   number: string;
   label: string;
+  /** A person must press 1 before the call is connected (issue 19; off for PBX desk phones). */
+  askToPress1: boolean;
 }
 
 export interface ForwardRequest {
@@ -33,6 +41,8 @@ export interface ForwardRequest {
   /** The caller's peer in the room: its audio goes to the phone. */
   callerPeerId: string;
   callerName: string;
+  /** The email the call is about (the announcement names it). */
+  subject: string | null;
   numbers: PhoneTarget[];
 }
 
@@ -53,7 +63,8 @@ export interface PhoneForwardingEvents {
   ringing: [attempt: AttemptInfo];
   /** The caller's browser must send its audio with this codec. */
   sendCodec: [codec: { mimeType: string; clockRate: number }];
-  answered: [attempt: AttemptInfo];
+  /** `result`: what the history says of it ("answered", "confirmed by key 1"). */
+  answered: [attempt: AttemptInfo, result: string];
   /** Nobody answered on any number; `busy`: every number answered busy (486, 600). */
   failed: [busy: boolean];
   /** An answered phone call ended. */
@@ -74,6 +85,8 @@ export interface PhoneForwardingDeps {
   dialogs: Map<string, SipDialog>;
   /** What an attempt told about its trunk: the carrier answered (not 5xx), or not. */
   trunkResult: (trunk: string, reachable: boolean) => void;
+  /** Renders what a phone that must press 1 hears. */
+  announcements: Announcements;
 }
 
 /** Reason phrases for answers the stack makes up itself (it leaves them empty). */
@@ -95,6 +108,8 @@ interface Attempt {
   timer: NodeJS.Timeout;
   /** The trunk never answered at all (not even 100 Trying). */
   trunkSilent: () => boolean;
+  /** Answered, and asked to press 1. */
+  confirming?: ConfirmingLeg;
 }
 
 /** How long a trunk may stay silent (no 100 Trying) before the next trunk is tried. */
@@ -145,7 +160,9 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     if (this.#state === 'answered') return this.hangup();
     if (this.#state !== 'trying' && this.#state !== 'idle') return;
     this.#state = 'ended';
-    this.#current?.call.cancel();
+    const confirming = this.#current?.confirming;
+    if (confirming) confirming.cancel();
+    else this.#current?.call.cancel();
   }
 
   /**
@@ -220,12 +237,18 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
     call.once('ended', () => clearTimeout(silence));
     this.#current = { info, call, media, timer, trunkSilent: () => trunkSilent };
     this.#deps.dialogs.set(call.callId, call);
-    this.#wire(info, call, leg, media);
+    this.#wire(info, call, leg, media, target);
     this.emit('attempt', info);
     call.start();
   }
 
-  #wire(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, media: PhoneLegMedia): void {
+  #wire(
+    info: AttemptInfo,
+    call: OutboundCall,
+    leg: PlainRtpLeg,
+    media: PhoneLegMedia,
+    target: PhoneTarget,
+  ): void {
     call.on('progress', (status) => {
       if (status === 180 || status === 183) this.emit('ringing', info);
     });
@@ -241,15 +264,44 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       clearTimeout(this.#current?.timer);
       if (this.#state !== 'trying') return call.hangup();
       media.answered();
-      this.#state = 'answered';
-      this.emit('attemptEnded', info, 'answered');
-      this.emit('answered', info);
+      const answer = media.answer;
+      if (!target.askToPress1 || !answer) return this.#connect(info, 'answered');
+      const confirming = new ConfirmingLeg({
+        call,
+        leg,
+        answer,
+        announcements: this.#deps.announcements,
+        text: announcementText(this.#request.callerName, this.#request.subject),
+        logger: this.#deps.logger,
+        context: { attempt: info },
+      });
+      if (this.#current?.call === call) this.#current.confirming = confirming;
+      confirming.on('settled', (state) => {
+        if (state.kind === 'confirmed' || state.kind === 'bridged') {
+          this.#connect(info, confirmationResult(state) ?? 'answered');
+        }
+      });
+      confirming.start();
     });
     call.on('ended', (end) => this.#attemptEnded(info, call, leg, end));
   }
 
+  /** A phone is connected to the caller. */
+  #connect(info: AttemptInfo, result: string): void {
+    if (this.#state !== 'trying') return;
+    this.#state = 'answered';
+    this.emit('attemptEnded', info, 'answered');
+    this.emit('answered', info, result);
+  }
+
   #attemptEnded(info: AttemptInfo, call: OutboundCall, leg: PlainRtpLeg, end: CallEnd): void {
     const current = this.#current;
+    // Answered but never taken (no key 1): the next number, as for no answer.
+    const confirmation = current?.call === call ? current.confirming?.state : undefined;
+    const unconfirmed =
+      confirmation?.kind === 'declined' || confirmation?.kind === 'cancelled'
+        ? confirmationResult(confirmation)
+        : undefined;
     // Silence, or the stack's own timeout: the trunk, not the number.
     const trunkDown =
       (current?.call === call && current.trunkSilent()) ||
@@ -265,7 +317,7 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       info.trunk,
       !trunkDown && !(end.kind === 'failed' && end.status >= 500 && end.status < 600),
     );
-    if (end.kind === 'hung_up') {
+    if (end.kind === 'hung_up' && unconfirmed === undefined) {
       // Ours via hangup() already moved to 'ended'; any other end is news.
       if (this.#state === 'answered') {
         this.#state = 'ended';
@@ -273,19 +325,24 @@ export class PhoneForwarding extends EventEmitter<PhoneForwardingEvents> {
       }
       return;
     }
-    const result = trunkDown
-      ? 'no response from the trunk'
-      : end.kind === 'refused'
-        ? end.reason
-        : end.kind === 'failed'
-          ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
-          : this.#state === 'trying'
-            ? 'no answer'
-            : 'cancelled';
+    const result =
+      unconfirmed ??
+      (trunkDown
+        ? 'no response from the trunk'
+        : end.kind === 'refused'
+          ? end.reason
+          : end.kind === 'failed'
+            ? `${String(end.status)} ${end.reason || (REASONS[end.status] ?? 'Failed')}`
+            : this.#state === 'trying'
+              ? 'no answer'
+              : 'cancelled');
     this.emit('attemptEnded', info, result);
     if (this.#state !== 'trying') return;
     const numberFailed =
-      end.kind === 'cancelled' || end.kind === 'refused' || NUMBER_FAILURES.has(end.status);
+      end.kind === 'cancelled' ||
+      end.kind === 'refused' ||
+      end.kind === 'hung_up' ||
+      NUMBER_FAILURES.has(end.status);
     if (!trunkDown && numberFailed) {
       if (end.kind === 'failed' && BUSY.has(end.status)) this.#busyNumbers += 1;
       this.#numberIndex += 1;

@@ -88,6 +88,11 @@ export class PhoneLegMedia extends EventEmitter<PhoneLegMediaEvents> {
     }
   }
 
+  /** The 2xx's answer, once judged usable (see `refusal`). */
+  get answer(): NegotiatedMedia | undefined {
+    return this.#final;
+  }
+
   /** The 2xx was taken (refusal() found its answer usable): it wins over early media's. */
   answered(): void {
     if (this.#final) this.#follow(this.#final);

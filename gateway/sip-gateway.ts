@@ -13,6 +13,7 @@ import { normalizeNumber, type InboundNumber } from './numbers.js';
 import { requestDefect } from './request-checks.js';
 import { SourceLimit } from './source-limit.js';
 import { PhoneForwarding, type ForwardRequest } from './phone-forwarding.js';
+import { Announcements } from './announcement.js';
 import type { LegAddresses } from '../media/plain-rtp-leg.js';
 import { TrunkMonitor } from './trunk-monitor.js';
 import type { Trunk } from './trunks.js';
@@ -75,12 +76,15 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
   readonly #ringTimeoutMs: number;
   /** Live dialogs by Call-ID, for the far end's in-dialog requests and CANCELs. */
   readonly #dialogs = new Map<string, SipDialog>();
+  /** What forwarded phones that must press 1 hear, rendered once per text and codec. */
+  readonly #announcements: Announcements;
   readonly #numbers: ReadonlyMap<string, string>;
   readonly #auth: InboundAuthenticator;
 
   constructor(options: SipGatewayOptions) {
     super();
     this.#logger = options.logger;
+    this.#announcements = new Announcements({ logger: options.logger });
     this.#trunks = options.trunks;
     this.#media = options.media;
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
@@ -140,6 +144,7 @@ export class SipGateway extends EventEmitter<SipGatewayEvents> {
         dialogs: this.#dialogs,
         // Judges the trunks that are never pinged (trunk-monitor.ts).
         trunkResult: (trunk, reachable) => this.#monitor.trunkResult(trunk, reachable),
+        announcements: this.#announcements,
       },
       request,
     );

@@ -148,6 +148,29 @@ export class PlainRtpLeg {
     return this.#relay.sendTones(digits, telephoneEvent.payloadType, telephoneEvent.clockRate);
   }
 
+  /**
+   * While a forwarded phone is asked to take the call: nothing passes between
+   * it and the room (see RtpRelay.screen); our own audio and tones still go.
+   */
+  screen(on: boolean): void {
+    this.#relay.screen(on);
+  }
+
+  /** Every RTP packet the far end sends (its keypad events); undefined stops. */
+  listenToFarEnd(listener: ((packet: Buffer) => void) | undefined): void {
+    this.#relay.listenToPhone(listener);
+  }
+
+  /** One packet of our own audio to the far end, in its stream (see RtpRelay.sendAudio). */
+  sendAudio(
+    codec: { payloadType: number; clockRate: number },
+    payload: Buffer,
+    samples: number,
+    first: boolean,
+  ): boolean {
+    return this.#relay.sendAudio(codec.payloadType, codec.clockRate, payload, samples, first);
+  }
+
   close(): void {
     this.#relay.close();
     this.#room.off('producerAdded', this.#onProducer);

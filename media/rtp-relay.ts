@@ -10,11 +10,15 @@
 //   phone ── RTCP ─> rtcp socket ─┴─> inner socket ─┘
 //   phone <── RTP / RTCP (by packet type) ── inner socket <── PlainTransport
 //
-// It also sends keypad tones to the phone (RFC 4733 telephone-event) inside
-// the stream it forwards: same SSRC, the stream's clock, the sequence numbers
-// renumbered so the phone sees one unbroken stream (audio paused meanwhile).
+// It also sends keypad tones to the phone (RFC 4733 telephone-event) and our
+// own audio (the announcement a forwarded phone hears) inside the stream it
+// forwards, which stays one unbroken stream (phone-stream.ts; mediasoup's
+// audio held back meanwhile). While a forwarded phone is asked to take the
+// call (`screen`), nothing passes between the phone and the room: the phone's
+// packets go only to a listener (its keypad), the room's are held back.
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { PhoneStream } from './phone-stream.js';
 
 export interface RtpRelayEvents {
   /** The SSRC the phone's stream is presented with, once known (see `presentSsrc`). */
@@ -31,14 +35,6 @@ export interface RelayAddresses {
 interface Endpoint {
   address: string;
   port: number;
-}
-
-/** The stream we last forwarded to the phone, as it went out. */
-interface OutgoingStream {
-  ssrc: number;
-  seq: number;
-  timestamp: number;
-  sentAt: number;
 }
 
 /** RFC 4733 section 3.2: 0-9, *, #, A-D. */
@@ -68,12 +64,15 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   /** Written into every RTP packet from the phone; fixed once set. */
   #ssrc: number | undefined;
   #closed = false;
-  #out: OutgoingStream | undefined;
-  /** Added to mediasoup's sequence numbers (injected minus held-back packets). */
-  #seqOffset = 0;
+  /** What the phone hears from us: mediasoup's stream, our tones and prompts, as one. */
+  readonly #out = new PhoneStream();
   /** A tone is being sent: mediasoup's audio is held back. */
   #toneActive = false;
   #tones: Promise<void> = Promise.resolve();
+  /** Nothing passes between the phone and the room (see `screen`). */
+  #screening = false;
+  /** Told of every RTP packet the phone sends (before any rewriting). */
+  #phoneRtpListener: ((packet: Buffer) => void) | undefined;
 
   private constructor(sockets: [dgram.Socket, dgram.Socket, dgram.Socket], announced: string) {
     super();
@@ -158,6 +157,39 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     else this.#outgoingPayloadTypes.set(from, to);
   }
 
+  /**
+   * Screening (a forwarded phone answered but has not taken the call yet): the
+   * phone's RTP is not forwarded to the room and the room's is held back from
+   * the phone; our own audio (`sendAudio`) and tones still go out.
+   */
+  screen(on: boolean): void {
+    this.#screening = on;
+  }
+
+  /** Listens to every RTP packet from the phone (its keypad events); undefined stops. */
+  listenToPhone(listener: ((packet: Buffer) => void) | undefined): void {
+    this.#phoneRtpListener = listener;
+  }
+
+  /**
+   * Sends one packet of our own audio to the phone inside its stream:
+   * `samples` long at `clockRate`; `first` starts a talkspurt (marker bit, a
+   * timestamp "now"), the next ones follow it. False when the phone's
+   * address is not known yet.
+   */
+  sendAudio(
+    payloadType: number,
+    clockRate: number,
+    payload: Buffer,
+    samples: number,
+    first: boolean,
+  ): boolean {
+    if (!this.#phoneRtp || this.#closed) return false;
+    this.#out.clockRate = clockRate;
+    this.#send(this.#rtp, this.#out.audio(payloadType, payload, samples, first), this.#phoneRtp);
+    return true;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -182,9 +214,15 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
       } else if (!sameEndpoint(source, this.#phoneRtp)) {
         return; // not the stream we latched onto
       }
+      try {
+        this.#phoneRtpListener?.(packet);
+      } catch {
+        // A listener's fault must not stop the media.
+      }
       // The producer knows one SSRC; carriers switch streams at answer (ringback
       // from a media server, then the phone): present them all as that one.
       const ssrc = this.#ssrc ?? this.presentSsrc(packet.readUInt32BE(8));
+      if (this.#screening) return;
       packet.writeUInt32BE(ssrc, 8);
     }
     if (this.#mediasoup) this.#send(this.#inner, packet, this.#mediasoup);
@@ -199,20 +237,13 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
       return;
     }
     if (packet.length < 12) return;
-    if (this.#toneActive) {
-      this.#seqOffset -= 1;
+    if (this.#toneActive || this.#screening) {
+      this.#out.heldBack();
       return;
     }
-    const seq = (packet.readUInt16BE(2) + this.#seqOffset) & 0xffff;
-    packet.writeUInt16BE(seq, 2);
+    this.#out.fromMediasoup(packet);
     const mapped = this.#outgoingPayloadTypes.get(type & 0x7f);
     if (mapped !== undefined) packet[1] = (type & 0x80) | mapped;
-    this.#out = {
-      ssrc: packet.readUInt32BE(8),
-      seq,
-      timestamp: packet.readUInt32BE(4),
-      sentAt: Date.now(),
-    };
     if (this.#phoneRtp) this.#send(this.#rtp, packet, this.#phoneRtp);
   }
 
@@ -222,7 +253,7 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
    * False when no stream flows to the phone yet (nothing to put them in).
    */
   sendTones(digits: string, payloadType: number, clockRate: number): boolean {
-    if (!this.#out || this.#closed) return false;
+    if (!this.#out.started || this.#closed) return false;
     for (const digit of digits.toUpperCase()) {
       const event = DTMF_EVENTS.indexOf(digit);
       if (event === -1) continue;
@@ -232,19 +263,17 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   }
 
   async #sendTone(event: number, payloadType: number, clockRate: number): Promise<void> {
-    const out = this.#out;
-    const target = this.#phoneRtp;
-    if (!out || !target || this.#closed) return;
+    if (!this.#phoneRtp || this.#closed) return;
     this.#toneActive = true;
+    this.#out.clockRate = clockRate;
     // The event starts "now" on the stream's clock.
-    const timestamp =
-      (out.timestamp + Math.round(((Date.now() - out.sentAt) * clockRate) / 1000)) >>> 0;
+    const timestamp = this.#out.eventTimestamp();
     const step = (clockRate * PACKET_MS) / 1000;
     const packets = TONE_MS / PACKET_MS;
     for (let i = 1; i <= packets + 2; i++) {
       const end = i >= packets; // the last one goes three times, 20 ms apart (section 2.5.1.4)
       const duration = Math.min(i, packets) * step;
-      this.#inject(out, payloadType, timestamp, i === 1, event, end, duration);
+      this.#inject(payloadType, timestamp, i === 1, event, end, duration);
       await sleep(PACKET_MS);
     }
     this.#toneActive = false;
@@ -252,7 +281,6 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
   }
 
   #inject(
-    out: OutgoingStream,
     payloadType: number,
     timestamp: number,
     marker: boolean,
@@ -260,17 +288,11 @@ export class RtpRelay extends EventEmitter<RtpRelayEvents> {
     end: boolean,
     duration: number,
   ): void {
-    const packet = Buffer.alloc(16);
-    packet[0] = 0x80;
-    packet[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
-    out.seq = (out.seq + 1) & 0xffff;
-    this.#seqOffset += 1;
-    packet.writeUInt16BE(out.seq, 2);
-    packet.writeUInt32BE(timestamp, 4);
-    packet.writeUInt32BE(out.ssrc, 8);
-    packet[12] = event;
-    packet[13] = (end ? 0x80 : 0) | 10; // volume: -10 dBm0
-    packet.writeUInt16BE(duration, 14);
+    const payload = Buffer.alloc(4);
+    payload[0] = event;
+    payload[1] = (end ? 0x80 : 0) | 10; // volume: -10 dBm0
+    payload.writeUInt16BE(duration, 2);
+    const packet = this.#out.event(payloadType, marker, timestamp, payload);
     if (this.#phoneRtp) this.#send(this.#rtp, packet, this.#phoneRtp);
   }
 

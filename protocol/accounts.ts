@@ -84,6 +84,8 @@ export const updateSettingsSchema = z.object({
   notifyMissedCalls: z.boolean().optional(),
   /** Reply pages offer a text chat. */
   chatEnabled: z.boolean().optional(),
+  /** Email chat messages left unread (to the sender, and to recipients of relayed mail). */
+  chatEmails: z.boolean().optional(),
 });
 export type UpdateSettingsBody = z.infer<typeof updateSettingsSchema>;
 
@@ -95,6 +97,7 @@ export interface AccountSettings {
   offerVideo: boolean;
   notifyMissedCalls: boolean;
   chatEnabled: boolean;
+  chatEmails: boolean;
 }
 
 export interface Me {

@@ -1,6 +1,7 @@
 // A reply call: the caller's page, the sender's ringing devices, the outcome.
 import { z } from 'zod';
 import type { CallerStage } from './caller-stage.js';
+import { callbackTicketSchema } from './callback.js';
 import { MAX_CALLER_NAME_LENGTH } from './limits.js';
 import { linkTokenSchema } from './links.js';
 import type { JoinRoomResult } from './media.js';
@@ -16,6 +17,11 @@ export const startCallSchema = z.object({
   token: linkTokenSchema,
   callerName: z.string().trim().min(1).max(MAX_CALLER_NAME_LENGTH),
   video: z.boolean().default(false),
+  /**
+   * Answering the sender's call-back (protocol/callback.ts): the ticket the
+   * page was rung with. The call then rings only the desk that called back.
+   */
+  callback: callbackTicketSchema.optional(),
 });
 export type StartCallRequest = z.input<typeof startCallSchema>;
 
@@ -85,6 +91,8 @@ export interface IncomingCall {
   senderBusy: boolean;
   /** "Send to my phone" can forward this call (numbers set, a trunk up). */
   canSendToPhone: boolean;
+  /** The page answered this device's call-back (the request's id): the desk answers at once. */
+  callbackId?: number;
 }
 
 export type RingEndReason =

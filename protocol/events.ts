@@ -25,6 +25,18 @@ import type {
   InviteToCallRequest,
   JoinCallRequest,
 } from './group.js';
+import type {
+  CallbackCallResult,
+  CallbackFree,
+  CallbackIdRequest,
+  CallbackListRequest,
+  CallbackRequestBody,
+  CallbackRequestView,
+  CallbackRing,
+  SenderStatusUpdate,
+  StatusWatched,
+  StatusWatchRequest,
+} from './callback.js';
 import type { ActivityBeat, DeviceHello, DeviceView, UpdateDeviceRequest } from './presence.js';
 import type { VoicemailView } from './voicemail.js';
 import type {
@@ -82,6 +94,13 @@ export interface ClientToServerEvents {
   'chat:open': (request: ChatOpenRequest, ack: AckCallback<ChatOpened>) => void;
   'chat:send': (request: ChatSendRequest, ack: AckCallback<ChatMessage>) => void;
   'chat:read': (request: ChatReadRequest, ack: AckCallback<null>) => void;
+  // The reply page stays live: the sender's status, and "call me back" (protocol/callback.ts).
+  'status:watch': (request: StatusWatchRequest, ack: AckCallback<StatusWatched>) => void;
+  'callback:request': (request: CallbackRequestBody, ack: AckCallback<null>) => void;
+  // The desk's "asked to be called back" list: list, call back (rings the page), dismiss.
+  'callback:list': (request: CallbackListRequest, ack: AckCallback<CallbackRequestView[]>) => void;
+  'callback:call': (request: CallbackIdRequest, ack: AckCallback<CallbackCallResult>) => void;
+  'callback:dismiss': (request: CallbackIdRequest, ack: AckCallback<null>) => void;
   // Media in the room the socket belongs to (a call, or a diagnostics room).
   'media:join': (request: JoinRoomRequest, ack: AckCallback<JoinRoomResult>) => void;
   'media:createTransport': (
@@ -127,6 +146,14 @@ export interface ServerToClientEvents {
   /** A caller left the sender a voice message. */
   'voicemail:new': (message: VoicemailView) => void;
   'chat:message': (message: ChatMessage) => void;
+  /** The sender's status changed (a reply page that watches it). */
+  'status:changed': (update: SenderStatusUpdate) => void;
+  /** The sender is free now (a reply page whose link asked to be called back). */
+  'callback:free': (free: CallbackFree) => void;
+  /** The sender calls this link's page back: it rings. */
+  'callback:ring': (ring: CallbackRing) => void;
+  /** The sender's call-back requests changed (every desk of the sender). */
+  'callbacks:list': (requests: CallbackRequestView[]) => void;
   'chat:read': (read: ChatRead) => void;
 }
 

@@ -18,8 +18,17 @@ export const phoneNumberSchema = z.object({
     .trim()
     .min(1, 'is required')
     .max(MAX_PHONE_LABEL_LENGTH, `must be at most ${MAX_PHONE_LABEL_LENGTH} characters`),
+  /**
+   * "Ask me to press 1": a forwarded call is connected only once someone
+   * presses 1 on this phone (a mailbox never does). On when left out; off for
+   * numbers that never go to voicemail (a desk phone on a PBX).
+   */
+  askToPress1: z.boolean().default(true),
 });
+/** As stored and read back (askToPress1 always set). */
 export type PhoneNumber = z.infer<typeof phoneNumberSchema>;
+/** As a client may send it (askToPress1 may be left out). */
+export type PhoneNumberInput = z.input<typeof phoneNumberSchema>;
 
 /** In forwarding order: the first number rings first. */
 export const phoneListSchema = z
@@ -37,7 +46,10 @@ export interface PhoneLegView {
   number: string;
   /** The SIP trunk the leg went through. */
   trunk: string;
-  /** The SIP outcome, e.g. "486 Busy Here" or "200 OK"; null while the leg is live. */
+  /**
+   * The outcome, e.g. "486 Busy Here", "answered", "confirmed by key 1" or
+   * "not confirmed (voicemail?)"; null while the leg is live.
+   */
   result: string | null;
   startedAt: string;
   answeredAt: string | null;

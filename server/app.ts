@@ -12,17 +12,19 @@ import { registerHttpApi } from './http/http-api.js';
 import { createHttpServer } from './http/http-server.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
+import { ChatEmails } from './mail/chat-emails.js';
 import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
-import { senderStatusLookup } from './presence/sender-status.js';
+import { reportingBusyChanges } from './presence/busy-changes.js';
+import { liveReplyPages } from './realtime/live-reply-pages.js';
 import { joinCluster, singleNode } from './cluster/cluster.js';
 import { clientDistDir, projectVersion } from './project-paths.js';
 import { SendablePushSubscriptions } from './push/push-endpoints.js';
 import { PushSender } from './push/push-sender.js';
 import { loadVapidKeys } from './push/vapid-keys.js';
 import { CallHandlers } from './realtime/call-handlers.js';
-import { ChatHandlers } from './realtime/chat-handlers.js';
+import { ChatHandlers, chatPageOpen } from './realtime/chat-handlers.js';
 import { GroupHandlers } from './realtime/group-handlers.js';
 import { useRedisAdapter } from './realtime/redis-adapter.js';
 import { DeviceHandlers } from './realtime/device-handlers.js';
@@ -40,11 +42,13 @@ import { AccountStore } from './store/account-store.js';
 import { EmailConfirmationStore } from './store/email-confirmation-store.js';
 import { AppPasswordStore } from './store/app-password-store.js';
 import { CallStore } from './store/call-store.js';
+import { ChatEmailStore } from './store/chat-email-store.js';
 import { ChatStore } from './store/chat-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
 import { PhoneStore } from './store/phone-store.js';
+import { RelayedMessageStore } from './store/relayed-message-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
@@ -107,6 +111,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const cluster = redis
     ? await joinCluster(io, redis, presence, pool, config.mediaPlacement, logger)
     : singleNode(presence);
+  // Reply pages stay live: the sender's status pushed, call-backs (issue 19, part 2).
+  const live = liveReplyPages({
+    ...{ io, db, presence, accounts, links: linkStore, box, limits, logger },
+    devices: cluster.deviceDirectory,
+    calls: cluster.callDirectory,
+    rateLimitMultiplier: config.rateLimitMultiplier,
+  });
   authenticateSockets(io, {
     sessions,
     publicOrigin,
@@ -122,6 +133,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         accounts,
         appPasswords,
         links,
+        relayed: new RelayedMessageStore(db),
         box,
         limits,
         logger: logger.child({ component: 'mail' }),
@@ -136,7 +148,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     pool,
     presence,
     deviceDirectory: cluster.deviceDirectory,
-    callDirectory: cluster.callDirectory,
+    callDirectory: reportingBusyChanges(cluster.callDirectory, (id) => live.feed.changed(id)),
     nodeId: cluster.nodeId,
     resumable: cluster.routing !== undefined,
     accounts,
@@ -162,7 +174,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     calls: callStore,
     io,
     maxSeconds: config.voicemailMaxSeconds,
-    ...(mail ? { onNew: (message) => mail.notices.voiceMessage(message) } : {}),
+    ...(mail
+      ? {
+          onNew: (message, recordingPath) =>
+            mail.notices.voiceMessage({ ...message, recordingPath }),
+        }
+      : {}),
     logger: logger.child({ component: 'voicemail' }),
   });
   const deviceHandlers = new DeviceHandlers(
@@ -179,7 +196,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     runsHere: (callId) => orchestrator.runs(callId),
     logger,
   });
-  const callHandlers = new CallHandlers(orchestrator, linkStore, limits, logger);
+  const callHandlers = new CallHandlers(orchestrator, linkStore, limits, logger, live.callbacks);
   // With several nodes: each request runs on the node of its call; other nodes' requests here.
   const routing = cluster.routing?.around({
     calls: callHandlers,
@@ -188,12 +205,36 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     orchestrator,
   });
   const groupHandlers = new GroupHandlers(io, orchestrator, linkStore, limits, logger);
+  const chats = new ChatStore(db);
+  // Chat messages left unread while their addressee has nothing open are emailed (with mail).
+  const chatEmails =
+    mail && config.mail
+      ? new ChatEmails({
+          bursts: new ChatEmailStore(db),
+          chats,
+          links: linkStore,
+          relayed: new RelayedMessageStore(db),
+          accounts,
+          box,
+          queue: mail.queue,
+          from: config.mail.from,
+          publicUrl: config.publicUrl,
+          replyUrl: (token) => links.urlFor(token),
+          afterMs: config.mail.chatEmailAfterMs,
+          deskOpen: async (accountId) =>
+            (await cluster.deviceDirectory.connectedActivities(accountId)).length > 0,
+          pageOpen: (link) => chatPageOpen(io, link),
+          logger,
+        })
+      : undefined;
+  chatEmails?.start();
   const chatHandlers = new ChatHandlers({
     io,
-    chats: new ChatStore(db),
+    chats,
     links: linkStore,
     accounts,
     limits,
+    ...(chatEmails ? { followUps: chatEmails } : {}),
     logger,
   });
   const diagnostics = config.diagnosticsRooms
@@ -206,6 +247,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     callHandlers.attach(socket, routes?.calls);
     groupHandlers.attach(socket);
     chatHandlers.attach(socket);
+    live.attach(socket);
     diagnostics?.attach(socket);
   });
 
@@ -245,11 +287,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       mail: mail && config.mail ? { queue: mail.queue, from: config.mail.from } : undefined,
       logger: logger.child({ component: 'accounts' }),
     }),
-    senderStatus: senderStatusLookup({
-      accounts,
-      devices: cluster.deviceDirectory,
-      calls: cluster.callDirectory,
-    }),
+    senderStatus: live.senderStatus,
     secureCookies: config.publicUrl.startsWith('https:'),
     voicemailMaxSeconds: config.voicemailMaxSeconds,
     relay: mail && {
@@ -257,7 +295,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       port: mail.relay.port,
       startTls: Boolean(config.mail?.relay.tls),
     },
-    onSettingsChanged: (accountId) => void deviceHandlers.publish(accountId),
+    onSettingsChanged: (accountId) => {
+      void deviceHandlers.publish(accountId);
+      live.feed.changed(accountId);
+    },
     onLogout: (token) => endSessionSockets(io, token),
     onRevoked: (link) => groupHandlers.forget(link),
     push: {
@@ -286,9 +327,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       orchestrator.closeAll();
       diagnostics?.closeAll();
       presence.close();
+      live.close();
       deviceHandlers.close();
       cluster.close();
       await gateway?.close();
+      await chatEmails?.close();
       await mail?.close();
       await io.close().catch((error: unknown) => logger.warn({ err: error }, 'socket close'));
       await redis?.close().catch((error: unknown) => logger.warn({ err: error }, 'redis close'));

@@ -181,6 +181,12 @@ const environmentSchema = z
       .min(0.001, 'must be positive')
       .max(720, 'must be at most 720 (30 days)')
       .default(48),
+    CHAT_EMAIL_AFTER_SECONDS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(86_400, 'must be at most 86400 (a day)')
+      .default(300),
     VOICEMAIL_MAX_SECONDS: z.coerce
       .number({ message: 'must be a number' })
       .int('must be an integer')
@@ -355,6 +361,8 @@ export interface MailConfig {
   };
   retryDelaysMs: number[];
   giveUpAfterMs: number;
+  /** Quiet time after which unread chat messages are emailed (CHAT_EMAIL_AFTER_SECONDS). */
+  chatEmailAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -432,6 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
           },
           retryDelaysMs: e.MAIL_RETRY_SECONDS,
           giveUpAfterMs: e.MAIL_GIVE_UP_HOURS * 3600 * 1000,
+          chatEmailAfterMs: e.CHAT_EMAIL_AFTER_SECONDS * 1000,
         }
       : undefined,
     voicemailMaxSeconds: e.VOICEMAIL_MAX_SECONDS,

@@ -36,6 +36,10 @@ interface DeskCall {
 export class CallUi {
   /** Told when a call this device took part in ends (history changed). */
   onCallFinished: () => void = () => undefined;
+  /** Told when this device answered the call of a page it called back. */
+  onCallBackAnswered: () => void = () => undefined;
+  /** The call-back request this device called: the page's call for it is answered at once. */
+  #callingBack: number | undefined;
 
   readonly #socket: VoxClientSocket;
   readonly #ringtone = new Ringtone();
@@ -131,10 +135,24 @@ export class CallUi {
     await this.#answerCall(callId, false, () => whatHappened(callId, this.#endedRings.get(callId)));
   }
 
+  /** This device called a recipient back (or stopped waiting: undefined). */
+  expectCallBack(requestId: number | undefined): void {
+    this.#callingBack = requestId;
+  }
+
   #ring(call: IncomingCall): void {
     // Rung again while its answer from a notification is on the way.
     if (this.#answering === call.callId || this.#calls.call?.callId === call.callId) return;
     this.#ringing.set(call.callId, call);
+    // The page this device called back answered: its call is this device's, no dialog.
+    if (call.callbackId !== undefined && call.callbackId === this.#callingBack) {
+      this.#callingBack = undefined;
+      if (!this.#calls.active && this.#calls.transition('ringing')) {
+        this.onCallBackAnswered();
+        void this.#answerCall(call.callId, false);
+        return;
+      }
+    }
     const ui = this.#ui;
     ui.dialog.dataset.callId = call.callId;
     ui.from.textContent = `${call.callerName}${call.callerEmail ? ` (${call.callerEmail})` : ''} is calling${call.video ? ' with video' : ''}`;

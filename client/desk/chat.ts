@@ -4,8 +4,24 @@ import type { ChatMessage } from '../../protocol/chat.js';
 import type { LinkInfo } from '../../protocol/links.js';
 import { unwrap } from '../shared/ack.js';
 import { ChatLog, markRead, sendChat } from '../shared/chat-log.js';
+import { api } from '../shared/api.js';
 import type { VoxClientSocket } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
+
+/**
+ * A chat email's link lands here as /app#chat-<link id> (now, or in a tab
+ * already open): that chat opens.
+ */
+export function openChatsFromUrl(open: (link: LinkInfo) => void): void {
+  const follow = async (): Promise<void> => {
+    const id = Number(/^#chat-(\d+)$/.exec(location.hash)?.[1]);
+    if (!id) return;
+    const link = (await api<LinkInfo[]>('GET', '/api/links')).find((each) => each.id === id);
+    if (link) open(link);
+  };
+  window.addEventListener('hashchange', () => void follow());
+  void follow();
+}
 
 export class DeskChat {
   readonly #socket: VoxClientSocket;

@@ -7,8 +7,9 @@ import { ApiError, api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
 import { trackActivity } from './activity.js';
+import { CallBacks } from './callbacks.js';
 import { CallUi } from './call-ui.js';
-import { DeskChat } from './chat.js';
+import { DeskChat, openChatsFromUrl } from './chat.js';
 import { deviceId, deviceLabel, platform, setDeviceLabel } from './device-identity.js';
 import { renameDevice, renderDevices } from './devices.js';
 import { applyInputLimits } from './input-limits.js';
@@ -121,6 +122,8 @@ function startApp(me: Me, worker: Promise<ServiceWorkerRegistration | null>): vo
   const id = deviceId();
   const calls = new CallUi(socket);
   calls.onCallFinished = () => void renderHistory();
+  const callBacks = new CallBacks(socket, (requestId) => calls.expectCallBack(requestId));
+  calls.onCallBackAnswered = () => callBacks.answered();
   // Answer pressed on a ring notification: in this tab, or the one that opened for it.
   const answers = new NotificationAnswers((callId) => calls.answerFromNotification(callId));
   onNotificationAnswer((callId) => answers.request(callId));
@@ -145,6 +148,7 @@ function startApp(me: Me, worker: Promise<ServiceWorkerRegistration | null>): vo
   socket.on('devices:list', listDevices);
   const chat = new DeskChat(socket);
   onOpenChat((link) => void chat.open(link));
+  openChatsFromUrl((link) => void chat.open(link));
   socket.on('voicemail:new', (message) => {
     byId('notice').textContent = `New voice message from ${message.callerName}`;
     void showNewVoicemail();

@@ -16,6 +16,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   const offerVideo = byId<HTMLInputElement>('offer-video');
   const notifyMissed = byId<HTMLInputElement>('notify-missed');
   const chatEnabled = byId<HTMLInputElement>('chat-enabled');
+  const chatEmails = byId<HTMLInputElement>('chat-emails');
   t1.value = String(me.settings.ringPlan.firstStageSeconds);
   t2.value = String(me.settings.ringPlan.totalSeconds);
   showStatus.checked = me.settings.showStatus;
@@ -24,6 +25,7 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   offerVideo.checked = me.settings.offerVideo;
   notifyMissed.checked = me.settings.notifyMissedCalls;
   chatEnabled.checked = me.settings.chatEnabled;
+  chatEmails.checked = me.settings.chatEmails;
   const save = (body: object) => {
     api<Me>('PATCH', '/api/me/settings', body).then(onChange, (error: unknown) => {
       byId('notice').textContent = error instanceof Error ? error.message : String(error);
@@ -39,7 +41,13 @@ export function bindSettings(me: Me, onChange: (me: Me) => void): void {
   offerVideo.addEventListener('change', () => save({ offerVideo: offerVideo.checked }));
   notifyMissed.addEventListener('change', () => save({ notifyMissedCalls: notifyMissed.checked }));
   chatEnabled.addEventListener('change', () => save({ chatEnabled: chatEnabled.checked }));
+  chatEmails.addEventListener('change', () => save({ chatEmails: chatEmails.checked }));
 }
+
+const ASK_TO_PRESS_1_HINT =
+  'A forwarded call tells this phone who is calling and what about, and connects only once you ' +
+  'press 1, so a mailbox never takes it (the caller can leave a voice message here instead). ' +
+  'Turn it off for a phone that never goes to voicemail.';
 
 /** The forwarding phones: an ordered draft edited here and saved whole. */
 export async function bindPhones(): Promise<void> {
@@ -55,7 +63,7 @@ export async function bindPhones(): Promise<void> {
     status.classList.toggle('error', error);
   };
   byId('add-phone').addEventListener('click', () => {
-    draft = [...draft, { label: '', number: '' }];
+    draft = [...draft, { label: '', number: '', askToPress1: true }];
     render();
     byId<HTMLTableElement>('phones')
       .querySelector<HTMLInputElement>('tr:last-child input')
@@ -83,7 +91,15 @@ function renderPhoneRows(draft: PhoneNumber[], change: (next: PhoneNumber[]) => 
     return;
   }
   table.replaceChildren(
-    h('tr', {}, h('th', {}, ''), h('th', {}, 'Label'), h('th', {}, 'Number'), h('th', {}, '')),
+    h(
+      'tr',
+      {},
+      h('th', {}, ''),
+      h('th', {}, 'Label'),
+      h('th', {}, 'Number'),
+      h('th', { title: ASK_TO_PRESS_1_HINT }, 'Ask me to press 1'),
+      h('th', {}, ''),
+    ),
     ...draft.map((phone, index) => phoneRow(draft, phone, index, change)),
   );
 }
@@ -113,6 +129,15 @@ function phoneRow(
   // Typing edits the draft in place: no re-render, so the caret stays put.
   label.addEventListener('input', () => (phone.label = label.value));
   number.addEventListener('input', () => (phone.number = number.value));
+  // A mailbox answers like a person; only a person presses 1. Off for phones
+  // that never go to voicemail (a desk phone on a PBX).
+  const ask = h('input', {
+    type: 'checkbox',
+    title: ASK_TO_PRESS_1_HINT,
+    'aria-label': `Ask me to press 1 on ${nth}`,
+  });
+  ask.checked = phone.askToPress1;
+  ask.addEventListener('change', () => (phone.askToPress1 = ask.checked));
   const button = (text: string, name: string, next: () => PhoneNumber[], enabled = true) => {
     const element = h('button', { type: 'button', 'aria-label': `${name} ${nth}` }, text);
     element.disabled = !enabled;
@@ -125,6 +150,7 @@ function phoneRow(
     h('td', {}, String(index + 1)),
     h('td', {}, label),
     h('td', {}, number),
+    h('td', {}, ask),
     h(
       'td',
       { class: 'row' },
@@ -277,11 +303,13 @@ export async function renderHistory(): Promise<void> {
 function phoneLegText(leg: PhoneLegView, label: string | undefined): string {
   const route = label ? `${label} via ${leg.trunk}` : `via ${leg.trunk}`;
   let result: string;
+  // "answered", or how it was: "confirmed by key 1".
+  const answered = leg.result && leg.result !== 'answered' ? leg.result : 'answered';
   if (leg.answeredAt)
     result =
       leg.durationSeconds === null
-        ? 'answered, in call'
-        : `answered, ${formatDuration(leg.durationSeconds)}`;
+        ? `${answered}, in call`
+        : `${answered}, ${formatDuration(leg.durationSeconds)}`;
   else result = leg.result ?? 'calling…';
   return `Phone ${leg.number} (${route}): ${result}`;
 }

@@ -40,6 +40,9 @@ export async function renderVoicemails(): Promise<void> {
     h('tr', {}, h('th', {}, 'From'), h('th', {}, 'When'), h('th', {}, 'Message'), h('th', {}, '')),
     ...messages.map(messageRow),
   );
+  // A voice-message email's link (/app#voicemail-<id>) shows that message.
+  if (location.hash.startsWith('#voicemail-'))
+    document.getElementById(location.hash.slice(1))?.scrollIntoView({ block: 'center' });
 }
 
 function messageRow(message: VoicemailView): HTMLTableRowElement {
@@ -72,7 +75,11 @@ function messageRow(message: VoicemailView): HTMLTableRowElement {
   });
   return h(
     'tr',
-    { 'data-heard': message.heardAt ? 'yes' : 'no', 'data-id': message.id },
+    {
+      id: `voicemail-${message.id}`,
+      'data-heard': message.heardAt ? 'yes' : 'no',
+      'data-id': message.id,
+    },
     h(
       'td',
       {},

@@ -1,6 +1,5 @@
 // The reply page: a recipient calls the sender of the email the link came in.
 import '../shared/base.css';
-import type { SenderStatus } from '../../protocol/accounts.js';
 import type { Ack } from '../../protocol/ack.js';
 import type { CallProgress, StartCallResult } from '../../protocol/call.js';
 // The zod-free modules: the schemas' modules would bring zod into this page.
@@ -19,9 +18,13 @@ import { byId, formatDuration, show } from '../shared/dom.js';
 import { MediaSession } from '../shared/media-session.js';
 import { bindMuteButton, resetMuteButton } from '../shared/mute-button.js';
 import { followParticipants, RemoteMedia } from '../shared/remote-media.js';
+import { Ringback } from '../shared/ringback.js';
+import { CallBack } from './call-back.js';
 import { CallResumption } from './call-resumption.js';
 import { bindChat } from './chat.js';
 import { GroupPrompt } from './group-prompt.js';
+import { LiveStatus } from './live-status.js';
+import { RingSteps } from './ring-steps.js';
 import { VoiceMessage } from './voice-message.js';
 
 const NAME_KEY = 'voxreply.callerName';
@@ -52,20 +55,14 @@ const COUNT_WORDS = ['No', 'One', 'Two', 'Three', 'Four', 'Five', 'Six', 'Seven'
 /** A group call's video tiles are all taken: this page joins with its voice. */
 const VIDEO_FULL = `${COUNT_WORDS[MAX_VIDEO_SENDERS] ?? MAX_VIDEO_SENDERS} people already send video: you are in the call with your voice.`;
 
-const STATUS_TEXT: Record<SenderStatus, string> = {
-  available: 'available',
-  busy: 'in another call',
-  do_not_disturb: 'not taking calls right now',
-  away: 'away',
-  offline: 'offline',
-};
-
 /** The call this page is in. */
 interface ReplyCall {
   id: string;
   session: MediaSession;
   /** Takes the call back after the connection drops (a call this page placed). */
   resumeToken?: string;
+  /** Answers the sender's call-back: the page hears no ringback. */
+  callback: boolean;
 }
 
 const socket = connect(byId('connection'));
@@ -74,9 +71,18 @@ const calls = new CallController<ReplyCall>();
 let senderName = 'the sender';
 /** Counts the connected call's duration up. */
 let ticker: number | undefined;
-// Only a connected call counts its duration.
-calls.on('stateChanged', ({ state }) => {
+/** "Call me back when they're free" (personal links). */
+let callBack: CallBack | undefined;
+const ringback = new Ringback();
+const steps = new RingSteps(byId<HTMLOListElement>('ring-steps'), () => senderName);
+calls.on('stateChanged', ({ state, call }) => {
+  // Only a connected call counts its duration.
   if (state !== 'connected') window.clearInterval(ticker);
+  // Ringback while it rings: it stops at answer, at "leave a message", at hang-up.
+  if (state === 'ringing' && call?.callback === false) ringback.start();
+  else ringback.stop();
+  if (state !== 'ringing') steps.hide();
+  callBack?.inCall(calls.active);
 });
 let voiceMessage: VoiceMessage | undefined;
 /** Shown once a call is over: the invitation loop. */
@@ -111,7 +117,7 @@ function stageText(stage: CallerStage): string {
     case 'no_answer':
       return 'No answer';
     case 'busy':
-      return `Busy: ${senderName}'s phone is in another call`;
+      return `${senderName}'s phone is busy`;
     case 'declined':
       return `${senderName} can't take the call right now`;
     case 'unavailable':
@@ -159,10 +165,14 @@ function onProgress(progress: CallProgress): void {
   window.clearInterval(ticker);
   if (FINAL_CALLER_STAGES.includes(progress.stage)) {
     endCall(stageText(progress.stage));
-    // Stage 4 of the ring plan: nobody took the call, a message can.
-    if (offersVoiceMessage(progress.stage)) voiceMessage?.offer(progress.callId);
+    // Stage 4 of the ring plan: nobody took the call, a message can (or a call-back).
+    if (offersVoiceMessage(progress.stage)) {
+      voiceMessage?.offer(progress.callId);
+      callBack?.unanswered();
+    }
     return;
   }
+  steps.show(progress.stage);
   // A phone on hold is still a connected call; a stage change while ringing still rings.
   const state =
     progress.stage === 'connected' || progress.stage === 'on_hold' ? 'connected' : 'ringing';
@@ -180,10 +190,30 @@ function onProgress(progress: CallProgress): void {
   ui.status.textContent = stageText(progress.stage);
 }
 
-async function startCall(video: boolean): Promise<void> {
-  // Placed: the sender's devices ring.
-  await enterCall(video, 'ringing', (callerName) =>
-    socket.emitWithAck('call:start', { token, callerName, video }),
+/** The caller's name; when nobody gave one, the page asks for it (and says undefined). */
+function askedName(): string | undefined {
+  const callerName = ui.nameInput.value.trim();
+  if (callerName) return callerName;
+  show(ui.nameForm, true);
+  ui.nameInput.focus();
+  ui.nameForm.reportValidity();
+  return undefined;
+}
+
+/** `callback`: the ticket of the sender's call-back this page answers. */
+async function startCall(video: boolean, callback?: string): Promise<void> {
+  // Placed: the sender's devices ring (answering a call-back: the desk that called).
+  await enterCall(
+    video,
+    'ringing',
+    (callerName) =>
+      socket.emitWithAck('call:start', {
+        token,
+        callerName,
+        video,
+        ...(callback ? { callback } : {}),
+      }),
+    callback !== undefined,
   );
 }
 
@@ -200,21 +230,17 @@ async function enterCall(
   video: boolean,
   accepted: 'ringing' | 'connected',
   request: (callerName: string) => Promise<Ack<StartCallResult>>,
+  callback = false,
 ): Promise<void> {
-  const callerName = ui.nameInput.value.trim();
-  if (!callerName) {
-    show(ui.nameForm, true);
-    ui.nameInput.focus();
-    ui.nameForm.reportValidity();
-    return;
-  }
+  const callerName = askedName();
+  if (!callerName) return;
   // One call at a time (the table would let ringing go to placing: that is the desk's Answer).
   if (calls.active || !calls.transition('placing')) return;
   localStorage.setItem(NAME_KEY, callerName);
   show(ui.problem, false);
   show(ui.start, false);
   group?.setInCall(true);
-  ui.status.textContent = `Calling ${senderName}…`;
+  ui.status.textContent = callback ? `Connecting to ${senderName}…` : `Calling ${senderName}…`;
   const session = new MediaSession(socket);
   session.onTrack = (track, producer) => remote.play(track, producer.peerId);
   session.onTrackEnded = (track, producer) => remote.ended(track, producer.peerId);
@@ -229,7 +255,7 @@ async function enterCall(
   try {
     const started = unwrap(await request(callerName));
     callId = started.callId;
-    const call = { id: started.callId, session, resumeToken: started.resumeToken };
+    const call = { id: started.callId, session, resumeToken: started.resumeToken, callback };
     // Only this function leaves placing: the arrow is there unless the table changed.
     if (!calls.transition(accepted, call)) throw new Error('the call could not go on');
     show(ui.inCall, true);
@@ -261,9 +287,22 @@ async function load(): Promise<void> {
     return;
   }
   senderName = info.senderName;
-  ui.senderLine.textContent = info.senderStatus
-    ? `${info.senderName} is ${STATUS_TEXT[info.senderStatus]}.`
-    : `Call ${info.senderName}.`;
+  callBack = new CallBack(socket, token, {
+    senderName: () => senderName,
+    callerName: askedName,
+    answer: (ticket) => void startCall(false, ticket),
+    call: () => void startCall(wantsVideo),
+  });
+  // The status stays live (pushed over the socket), as far as the sender shows it.
+  const status = new LiveStatus(socket, token, ui.senderLine, {
+    senderName,
+    status: info.senderStatus,
+  });
+  status.onWatched = (watched) => {
+    callBack?.watched(watched.callbackOffered, watched.callbackWaiting);
+    callBack?.statusChanged(watched.status);
+  };
+  status.onChange = (changed) => callBack?.statusChanged(changed);
   if (info.subject) {
     ui.subjectLine.textContent = `About: ${info.subject}`;
     show(ui.subjectLine, true);

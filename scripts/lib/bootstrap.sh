@@ -7,8 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Packages that npm's native modules (better-sqlite3) need to compile.
 BUILD_PACKAGES=(python3 make g++)
-# What the server itself uses at run time: the font the email status badge is drawn in.
-RUNTIME_PACKAGES=(fonts-dejavu-core)
+# What the server itself uses at run time: the font the email status badge is drawn in;
+# espeak-ng and ffmpeg make the announcement a forwarded phone hears ("Press 1 to take it").
+RUNTIME_PACKAGES=(fonts-dejavu-core espeak-ng ffmpeg)
 # What the test suite drives: a real browser, tone generation, a throwaway
 # PostgreSQL, a real SIP peer (sipp), process tools, a real SMTP client (swaks,
 # with TLS for STARTTLS), an Ogg/Opus encoder for voice-message fixtures, a

@@ -39,7 +39,7 @@ import type { CallDirectory } from './call-directory.js';
 import { transition, type CallEffect, type CallEvent } from './call-machine.js';
 import { CallRecords, type MissedCall } from './call-records.js';
 import { CallRooms } from './call-room.js';
-import { CallStarts } from './call-start.js';
+import { CallStarts, type PageStart } from './call-start.js';
 import { CallTakeover } from './call-takeover.js';
 import { channels } from './channels.js';
 import { GroupReplies } from './group-replies.js';
@@ -122,10 +122,7 @@ export class CallOrchestrator {
     return this.#live.get(callId) !== undefined;
   }
 
-  start(
-    socket: Peer,
-    request: { link: Link; callerName: string; video: boolean },
-  ): Promise<StartCallResult> {
+  start(socket: Peer, request: PageStart): Promise<StartCallResult> {
     return this.#starts.fromPage(socket, request);
   }
 

@@ -56,6 +56,19 @@ type PageCallParts = Pick<LiveCall, 'incoming' | 'numbers' | 'group' | 'resume'>
   connected: DeviceActivity[];
 };
 
+/** A reply page's call:start, its link looked up. */
+export interface PageStart {
+  link: Link;
+  callerName: string;
+  video: boolean;
+  /**
+   * The page answers the sender's call-back (ADR 024): only the desk device
+   * that called rings (it answers at once), do-not-disturb or not, and
+   * nothing is forwarded to a phone.
+   */
+  callback?: { deviceId: string; requestId: number };
+}
+
 export class CallStarts {
   readonly #parts: CallStartParts;
   readonly #dispatch: (call: LiveCall, event: CallEvent) => boolean;
@@ -65,11 +78,8 @@ export class CallStarts {
     this.#dispatch = dispatch;
   }
 
-  async fromPage(
-    socket: Peer,
-    request: { link: Link; callerName: string; video: boolean },
-  ): Promise<StartCallResult> {
-    const { link } = request;
+  async fromPage(socket: Peer, request: PageStart): Promise<StartCallResult> {
+    const { link, callback } = request;
     const { rooms, records, members, phones, groups } = this.#parts;
     if (!linkUsable(link)) {
       throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
@@ -89,12 +99,20 @@ export class CallStarts {
     try {
       const account = await this.#parts.accounts.findById(link.accountId);
       if (!account) throw new RequestError(ErrorCode.NotFound, 'this link is no longer valid');
-      const numbers = phones.configured ? await this.#parts.numbers.list(account.id) : [];
-      const [connected, senderBusy] = await this.#senderNow(account.id);
+      // The sender asked for this call: do-not-disturb does not hold it back.
+      const ringing = callback
+        ? { ...account, settings: { ...account.settings, doNotDisturb: false } }
+        : account;
+      const numbers =
+        phones.configured && !callback ? await this.#parts.numbers.list(account.id) : [];
+      const [reachable, senderBusy] = await this.#senderNow(account.id);
+      const connected = callback
+        ? reachable.filter((device) => device.deviceId === callback.deviceId)
+        : reachable;
       const resumeToken = this.#parts.resumable ? randomToken(18) : undefined;
       room = await rooms.create(id);
       const { call, media } = await this.pageCall(socket, room, {
-        account,
+        account: ringing,
         connected,
         numbers,
         incoming: {
@@ -105,6 +123,7 @@ export class CallStarts {
           video: request.video,
           senderBusy,
           canSendToPhone: numbers.length > 0 && phones.canCall(),
+          ...(callback ? { callbackId: callback.requestId } : {}),
         },
         group: inGroup(link) ? new GroupCall(link.messageKey, link.id) : undefined,
         resume: resumeToken ? { linkId: link.id, tokenHash: hashToken(resumeToken) } : undefined,
@@ -114,7 +133,7 @@ export class CallStarts {
       await records.open(call);
       // The caller may have left while this was set up: nothing may ring then.
       if (!socket.connected) throw new RequestError(ErrorCode.Forbidden, 'disconnected');
-      this.launch(call, account, connected);
+      this.launch(call, ringing, connected);
       // Off the ring path: the link's usage.
       records.persist('link use', [this.#parts.linkStore.recordCall(link.id)]);
       return {

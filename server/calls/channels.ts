@@ -14,6 +14,10 @@ export const channels = {
   group: (accountId: number, messageKey: string): string => `group:${accountId}:${messageKey}`,
   /** One recipient's open reply pages (where the sender's invitation goes). */
   groupLink: (linkId: number): string => `group-link:${linkId}`,
+  /** Reply pages watching a sender's status (every link of the sender). */
+  senderStatus: (accountId: number): string => `status:${accountId}`,
+  /** A personal link's open reply pages (call-back news and rings). */
+  replyPages: (linkId: number): string => `reply-pages:${linkId}`,
   /** A personal link's text chat. */
   chat: (linkId: number): string => `chat:${linkId}`,
   /** A microphone-check room of the diagnostics page. */

@@ -55,19 +55,20 @@ export class PhoneLegs {
       room: call.room,
       callerPeerId: call.caller.peerId,
       callerName: call.incoming.callerName,
+      subject: call.incoming.subject,
       numbers: call.numbers,
     });
     call.phone = phone;
     const legs = this.#legRows(call, phone);
     phone.on('sendCodec', (codec) => page.sendCodec({ kind: 'audio', ...codec }));
-    phone.on('answered', (attempt) => {
+    phone.on('answered', (attempt, result) => {
       if (!this.#dispatch(call, { type: 'phone_answered' })) return phone.hangup();
       const device = `phone:${attempt.number}`;
       call.labels.set(device, `${attempt.label} (${attempt.number})`);
       this.#records.answered(call, device);
       phone.once('ended', () => {
         legs.write(attempt, (leg) =>
-          this.#callStore.phoneLegEnded(leg, { result: 'answered', endedAt: new Date() }),
+          this.#callStore.phoneLegEnded(leg, { result, endedAt: new Date() }),
         );
         this.#dispatch(call, { type: 'hang_up', by: 'sender' });
       });

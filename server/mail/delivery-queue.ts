@@ -11,7 +11,7 @@
 // client can close (the smarthost accepted, then we died before writing it
 // down) is RFC 1047's; it is a few milliseconds wide.
 //
-// Over the ~400-line rule (about 430 lines): the steps above share one
+// Over the ~400-line rule (about 450 lines): the steps above share one
 // message's on-disk state and its retry timers, and a split would pass that
 // state between files; the retry schedule is the part to move out first.
 import { createReadStream } from 'node:fs';
@@ -21,13 +21,14 @@ import type { LinkService } from '../links/link-service.js';
 import type { SealedBox } from '../security/sealed-box.js';
 import { randomToken } from '../security/tokens.js';
 import type { AccountStore } from '../store/account-store.js';
+import type { RelayedMessageStore } from '../store/relayed-message-store.js';
 import { composeBounce, type FailedRecipient } from './bounce.js';
 import { renderDevice, type RenderedDevice } from './device.js';
 import type { MailSpool } from './mail-spool.js';
 import { readAll, rewriteMessage } from './message-rewriter.js';
 import { withoutBccHeader } from './raw-headers.js';
 import { planCopies } from './recipient-plan.js';
-import { editsForCopy, inspectMessage, takesDevice } from './relay-edits.js';
+import { editsForCopy, inspectMessage, outgoingMessageId, takesDevice } from './relay-edits.js';
 import type { Smarthost } from './smarthost.js';
 
 /** Messages delivered at once (the smarthost pool keeps as many connections). */
@@ -61,6 +62,8 @@ export interface SpooledMessage {
   nextAttemptAt: string;
   lastError: string | null;
   subject: string | null;
+  /** The copies' Message-ID (null: none a reply could name); absent in entries planned before. */
+  messageId?: string | null;
   /** Body parts of each kind, counted when planned (the device goes into the last of each). */
   bodyParts?: { html: number; text: number };
   /** Why every copy goes out as submitted (only Bcc removed), when it does. */
@@ -75,6 +78,8 @@ export interface DeliveryQueueOptions {
   smarthost: Smarthost;
   links: LinkService;
   accounts: AccountStore;
+  /** Where each message's Message-ID and its links' sealed tokens are kept. */
+  relayed?: RelayedMessageStore;
   box: SealedBox;
   /** Waits between attempts, in order; the last one repeats until `giveUpAfterMs`. */
   retryDelaysMs: number[];
@@ -267,6 +272,9 @@ export class DeliveryQueue {
       },
     );
     state.subject = facts?.subject ?? null;
+    state.messageId = facts
+      ? outgoingMessageId(facts.messageIdHeader, `<${id}@${this.#options.hostname}>`)
+      : null;
     state.bodyParts = facts?.bodyParts ?? { html: 0, text: 0 };
     if (facts?.notRoundTripping !== undefined) {
       // The splitter would change the sender's text (issue 16: it dropped a
@@ -307,7 +315,7 @@ export class DeliveryQueue {
     let stored = false;
     for (const copy of state.copies ?? []) {
       if (!copy.link || copy.link.stored || state.accountId === null) continue;
-      await this.#options.links.ensureRelayLink(
+      const link = await this.#options.links.ensureRelayLink(
         state.accountId,
         this.#options.box.open(copy.link.tokenSealed),
         {
@@ -318,6 +326,13 @@ export class DeliveryQueue {
           blindCopy: copy.link.blindCopy ?? true,
         },
       );
+      // What a voice message about it replies to, and the link to mail its recipient again.
+      await this.#options.relayed?.remember(link.id, copy.link.tokenSealed, {
+        messageKey: id,
+        accountId: state.accountId,
+        messageId: state.messageId ?? null,
+        subject: state.subject?.slice(0, 300) ?? null,
+      });
       copy.link.stored = true;
       stored = true;
     }

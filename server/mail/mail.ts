@@ -8,6 +8,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { SealedBox } from '../security/sealed-box.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { AppPasswordStore } from '../store/app-password-store.js';
+import type { RelayedMessageStore } from '../store/relayed-message-store.js';
 import { DeliveryQueue, type SpooledMessage } from './delivery-queue.js';
 import { MailSpool } from './mail-spool.js';
 import { SenderNotices } from './sender-notices.js';
@@ -20,6 +21,8 @@ export interface MailDeps {
   accounts: AccountStore;
   appPasswords: AppPasswordStore;
   links: LinkService;
+  /** Relayed messages' Message-IDs and their links' sealed tokens (offline emails). */
+  relayed: RelayedMessageStore;
   box: SealedBox;
   limits: RateLimits;
   logger: Logger;
@@ -40,6 +43,7 @@ export async function startMail(config: MailConfig, deps: MailDeps): Promise<Mai
     smarthost,
     links: deps.links,
     accounts: deps.accounts,
+    relayed: deps.relayed,
     box: deps.box,
     retryDelaysMs: config.retryDelaysMs,
     giveUpAfterMs: config.giveUpAfterMs,
@@ -65,6 +69,7 @@ export async function startMail(config: MailConfig, deps: MailDeps): Promise<Mai
   const notices = new SenderNotices({
     queue,
     accounts: deps.accounts,
+    relayed: deps.relayed,
     from: config.from,
     publicUrl: deps.publicUrl,
     logger: deps.logger,

@@ -21,6 +21,8 @@ const OPT_OUT_HEADER = 'x-voxreply';
 
 export interface MessageFacts {
   subject: string | undefined;
+  /** The Message-ID header's value as submitted; undefined when there is none. */
+  messageIdHeader: string | undefined;
   /** Body parts of each kind (none: nowhere to put a device, e.g. signed mail). */
   bodyParts: { html: number; text: number };
   visibleRecipients: HeaderRecipient[];
@@ -59,6 +61,7 @@ export async function inspectMessage(
 ): Promise<MessageFacts> {
   const facts: MessageFacts = {
     subject: undefined,
+    messageIdHeader: undefined,
     visibleRecipients: [],
     optedOut: false,
     carriesDevice: false,
@@ -71,6 +74,7 @@ export async function inspectMessage(
       headers: (headers) => {
         const subject = decodedHeader(headers, 'subject');
         facts.subject = withoutTag(subject) || undefined;
+        if (headers.hasHeader('message-id')) facts.messageIdHeader = headers.getFirst('message-id');
         facts.optedOut =
           /^\s*off\s*$/i.test(headers.getFirst(OPT_OUT_HEADER)) || NO_VOICE_TAG.test(subject);
         facts.visibleRecipients = ['to', 'cc'].flatMap((key) => addressesIn(headers, key));
@@ -97,6 +101,15 @@ function firstDifference(input: Buffer, output: Buffer): string {
     `split/join without edits is not byte-identical (input ${input.length} bytes, ` +
     `output ${output.length} bytes, first difference at byte ${at}, line ${line})`
   );
+}
+
+/**
+ * The Message-ID every copy goes out with, for replies to name: the sender's
+ * own (null when its value holds no "<left@right>"), else the one we add.
+ */
+export function outgoingMessageId(header: string | undefined, added: string): string | null {
+  if (header === undefined) return added;
+  return /<[^<>\s"]{1,250}@[^<>\s"]{1,250}>/.exec(header)?.[0] ?? null;
 }
 
 export interface CopyEdits {

@@ -1,15 +1,22 @@
 // Emails to senders about calls nobody answered and voice messages left,
 // through the same spool and smarthost as relayed mail (so they survive
-// restarts and retry). Each sender can turn them off in the desk app.
+// restarts and retry). Each sender can turn them off in the desk app. A voice
+// message about a relayed email goes back into that email's thread, with the
+// recording attached (voicemail-reply.ts).
+import type MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from '../logger.js';
 import type { MissedCall } from '../calls/call-records.js';
 import type { AccountStore } from '../store/account-store.js';
+import type { RelayedMessageStore } from '../store/relayed-message-store.js';
 import { composeMessage } from './compose.js';
 import type { DeliveryQueue } from './delivery-queue.js';
+import { voicemailReply } from './voicemail-reply.js';
 
 export interface SenderNoticesOptions {
   queue: DeliveryQueue;
   accounts: AccountStore;
+  /** The relayed messages links were minted for (voice messages reply in their thread). */
+  relayed?: RelayedMessageStore;
   /** MAIL_FROM: "Name <address>" or an address. */
   from: string;
   publicUrl: string;
@@ -19,6 +26,10 @@ export interface SenderNoticesOptions {
 export interface VoiceMessageNotice {
   id: string;
   accountId: number;
+  /** The link it was left on. */
+  linkId: number;
+  /** The stored recording (attached to a reply in a relayed email's thread). */
+  recordingPath?: string;
   callerName: string;
   callerEmail: string | null;
   subject: string | null;
@@ -52,7 +63,25 @@ export class SenderNotices {
   }
 
   async #voiceMessage(message: VoiceMessageNotice): Promise<void> {
-    const { publicUrl } = this.#options;
+    const { publicUrl, relayed, from, logger } = this.#options;
+    const thread = await relayed?.forLink(message.linkId);
+    if (thread && message.recordingPath) {
+      const { recordingPath } = message;
+      await this.#mail(message.accountId, () =>
+        voicemailReply(
+          {
+            ...message,
+            recordingPath,
+            thread,
+            fromAddress: envelopeAddress(from),
+            publicUrl,
+            footer: this.#footer(),
+          },
+          logger,
+        ),
+      );
+      return;
+    }
     const who = message.callerEmail
       ? `${message.callerName} <${message.callerEmail}>`
       : message.callerName;
@@ -79,7 +108,18 @@ export class SenderNotices {
   }
 
   async #send(accountId: number, subject: string, lines: string[]): Promise<void> {
-    const { accounts, queue, from, publicUrl } = this.#options;
+    await this.#mail(accountId, () =>
+      Promise.resolve({ subject, text: [...lines, '', this.#footer()].join('\n') }),
+    );
+  }
+
+  #footer(): string {
+    return `You get these emails because call emails are on. Turn them off: ${this.#options.publicUrl}/app#mail-title`;
+  }
+
+  /** Mails the account, if it wants call emails and the address is its own. */
+  async #mail(accountId: number, build: () => Promise<MailComposer.Options>): Promise<void> {
+    const { accounts, queue, from } = this.#options;
     const account = await accounts.findById(accountId);
     if (!account?.settings.notifyMissedCalls) return;
     // Only the address's one account (confirmed, else oldest) mails it: another
@@ -94,14 +134,9 @@ export class SenderNotices {
     }
     const message = await composeMessage({
       from,
-      to: { name: account.displayName, address: account.email },
-      subject,
       headers: { 'Auto-Submitted': 'auto-generated' },
-      text: [
-        ...lines,
-        '',
-        `You get these emails because call emails are on. Turn them off: ${publicUrl}/app#mail-title`,
-      ].join('\n'),
+      ...(await build()),
+      to: { name: account.displayName, address: account.email },
     });
     await queue.addGenerated({ from: envelopeAddress(from), to: [account.email] }, message);
   }

@@ -34,6 +34,14 @@ import type { VoxSocket } from './typed-server.js';
 import { operation, type Operation } from './forwardable-operation.js';
 import { RequestError } from '../errors.js';
 import { validated } from './validated-handler.js';
+import type { CallbackTicket } from './callback-tickets.js';
+
+/** The sender's call-backs, as a page answering one starts its call (callback-handlers.ts). */
+export interface CallbackStarts {
+  read(ticket: string, link: Link): CallbackTicket;
+  stillOpen(ticket: CallbackTicket): Promise<boolean>;
+  started(ticket: CallbackTicket): Promise<void>;
+}
 
 export class CallHandlers {
   readonly #orchestrator: CallOrchestrator;
@@ -41,13 +49,16 @@ export class CallHandlers {
   readonly #limits: RateLimits;
   readonly #logger: Logger;
   readonly #pages = new OneCallPerPage();
+  readonly #callbacks: CallbackStarts | undefined;
 
   constructor(
     orchestrator: CallOrchestrator,
     links: LinkStore,
     limits: RateLimits,
     logger: Logger,
+    callbacks?: CallbackStarts,
   ) {
+    this.#callbacks = callbacks;
     this.#orchestrator = orchestrator;
     this.#links = links;
     this.#limits = limits;
@@ -105,13 +116,19 @@ export class CallHandlers {
   /** Each call request, run on this node for a peer (a socket here, or one of another node). */
   readonly operations: Readonly<Record<CallEvent, Operation<Peer>>> = {
     // The call runs where it starts: the least-loaded media node (ADR 017).
-    'call:start': operation(startCallSchema, async (peer, request) =>
-      this.#orchestrator.start(peer, {
-        link: await this.#callerLink(peer, request.token),
+    'call:start': operation(startCallSchema, async (peer, request) => {
+      const link = await this.#callerLink(peer, request.token);
+      // Answering the sender's call-back: the call rings the desk that called (ADR 024).
+      const callback = request.callback ? await this.#callback(request.callback, link) : undefined;
+      const started = await this.#orchestrator.start(peer, {
+        link,
         callerName: request.callerName,
         video: request.video,
-      }),
-    ),
+        ...(callback ? { callback } : {}),
+      });
+      if (callback) void this.#callbacks?.started(callback);
+      return started;
+    }),
     'call:dtmf': operation(callDtmfSchema, async (peer, request) => {
       await this.#limits.take(this.#limits.keypadPerSocket, peer.id);
       this.#orchestrator.sendTones(peer, request.callId, request.digits);
@@ -148,6 +165,14 @@ export class CallHandlers {
       this.#orchestrator.invite(peer, request.callId, request.linkId),
     ),
   };
+
+  /** The call-back a page answers with its ticket, while its request is open. */
+  async #callback(ticket: string, link: Link): Promise<CallbackTicket> {
+    const read = this.#callbacks?.read(ticket, link);
+    if (!read || !(await this.#callbacks?.stillOpen(read)))
+      throw new RequestError(ErrorCode.Forbidden, 'this call-back is over: call again');
+    return read;
+  }
 
   /** A reply page's link, once the call limits (per address, per link) allow one more call. */
   async #callerLink(socket: Peer, token: string): Promise<Link> {

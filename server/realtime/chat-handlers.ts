@@ -23,6 +23,12 @@ import type { VoxServer, VoxSocket } from './typed-server.js';
 import { RequestError } from '../errors.js';
 import { validated } from './validated-handler.js';
 
+/** Told of what is said and read (the emails for messages left unread). */
+export interface ChatFollowUps {
+  sent(link: Link, message: ChatMessage): Promise<void>;
+  read(link: Link, reader: ChatSide, upToId: number): Promise<void>;
+}
+
 interface ChatPlace {
   link: Link;
   /** Who this socket is in the chat. */
@@ -35,6 +41,7 @@ export class ChatHandlers {
   readonly #links: LinkStore;
   readonly #accounts: AccountStore;
   readonly #limits: RateLimits;
+  readonly #followUps: ChatFollowUps | undefined;
   readonly #logger: Logger;
 
   constructor(options: {
@@ -43,6 +50,7 @@ export class ChatHandlers {
     links: LinkStore;
     accounts: AccountStore;
     limits: RateLimits;
+    followUps?: ChatFollowUps;
     logger: Logger;
   }) {
     this.#io = options.io;
@@ -50,6 +58,7 @@ export class ChatHandlers {
     this.#links = options.links;
     this.#accounts = options.accounts;
     this.#limits = options.limits;
+    this.#followUps = options.followUps;
     this.#logger = options.logger.child({ component: 'chat' });
   }
 
@@ -96,6 +105,9 @@ export class ChatHandlers {
             ? [channels.chat(link.id), channels.account(link.accountId)]
             : [channels.chat(link.id)];
         socket.to(audience).emit('chat:message', message);
+        await this.#followUp({ linkId: link.id, messageId: message.id }, () =>
+          this.#followUps?.sent(link, message),
+        );
         return message;
       }),
     );
@@ -111,10 +123,22 @@ export class ChatHandlers {
             upToId: request.upToId,
             readAt: new Date().toISOString(),
           });
+          await this.#followUp({ linkId: link.id, upToId: request.upToId }, () =>
+            this.#followUps?.read(link, side, request.upToId),
+          );
         }
         return null;
       }),
     );
+  }
+
+  /** A follow-up that fails is logged: the message is stored and delivered either way. */
+  async #followUp(context: object, work: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.#logger.error({ err: error, ...context }, 'chat follow-up (unread emails) failed');
+    }
   }
 
   /** The link and side a request speaks for, or a refusal saying why not. */
@@ -155,4 +179,13 @@ function callerName(link: Link, given: string | undefined): string {
   const name = given ?? link.recipientName;
   if (!name) throw new RequestError(ErrorCode.BadRequest, 'authorName: say who you are');
   return name;
+}
+
+/**
+ * Whether a reply page has the link's chat open, on any node (the rooms are
+ * shared through the Redis adapter); the sender's own desks do not count.
+ */
+export async function chatPageOpen(io: VoxServer, link: Link): Promise<boolean> {
+  const sockets = await io.in(channels.chat(link.id)).fetchSockets();
+  return sockets.some((socket) => socket.data.accountId !== link.accountId);
 }

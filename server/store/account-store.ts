@@ -157,6 +157,7 @@ export class AccountStore {
         ? {}
         : { notify_missed_calls: change.notifyMissedCalls ? 1 : 0 }),
       ...(change.chatEnabled === undefined ? {} : { chat_enabled: change.chatEnabled ? 1 : 0 }),
+      ...(change.chatEmails === undefined ? {} : { chat_emails: change.chatEmails ? 1 : 0 }),
       ...(change.ringPlan === undefined
         ? {}
         : {
@@ -253,6 +254,7 @@ function toAccount(row: Selectable<AccountTable>): Account {
       offerVideo: row.offer_video === 1,
       notifyMissedCalls: row.notify_missed_calls === 1,
       chatEnabled: row.chat_enabled === 1,
+      chatEmails: row.chat_emails === 1,
     },
   };
 }

@@ -57,6 +57,32 @@ export class ChatStore {
     return rows.reverse().map(toMessage);
   }
 
+  /**
+   * Messages `from` one side with ids in [firstId, lastId] not read yet, the
+   * newest `limit` of them (oldest first), and how many there are in all.
+   */
+  async unreadBetween(
+    linkId: number,
+    from: ChatSide,
+    firstId: number,
+    lastId: number,
+    limit: number,
+  ): Promise<{ messages: ChatMessage[]; total: number }> {
+    const unread = this.#db
+      .selectFrom('chat_messages')
+      .where('link_id', '=', linkId)
+      .where('side', '=', from)
+      .where('id', '>=', firstId)
+      .where('id', '<=', lastId)
+      .where('read_at', 'is', null);
+    const rows = await unread.selectAll().orderBy('id', 'desc').limit(limit).execute();
+    const counted = await unread
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .executeTakeFirstOrThrow();
+    // PostgreSQL's count is a bigint, which its driver hands over as a string.
+    return { messages: rows.reverse().map(toMessage), total: Number(counted.count) };
+  }
+
   /** Marks the messages `from` one side, up to an id, as read; how many were new. */
   async markRead(
     linkId: number,

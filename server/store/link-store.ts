@@ -76,6 +76,16 @@ export class LinkStore {
     return row && toLink(row);
   }
 
+  /** A link by id, whosever it is (for the server's own work, never a request's). */
+  async findById(id: number): Promise<Link | undefined> {
+    const row = await this.#db
+      .selectFrom('links')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toLink(row);
+  }
+
   /** One of the account's links, by id. */
   async findOwned(accountId: number, id: number): Promise<Link | undefined> {
     const row = await this.#db

@@ -12,12 +12,17 @@ export class PhoneStore {
 
   /** The numbers in forwarding order. */
   async list(accountId: number): Promise<PhoneNumber[]> {
-    return this.#db
+    const rows = await this.#db
       .selectFrom('phone_numbers')
-      .select(['number', 'label'])
+      .select(['number', 'label', 'ask_to_press_1'])
       .where('account_id', '=', accountId)
       .orderBy('position')
       .execute();
+    return rows.map((row) => ({
+      number: row.number,
+      label: row.label,
+      askToPress1: row.ask_to_press_1 !== 0,
+    }));
   }
 
   /**
@@ -47,6 +52,7 @@ export class PhoneStore {
             position,
             number: phone.number,
             label: phone.label,
+            ask_to_press_1: phone.askToPress1 ? 1 : 0,
           })),
         )
         .execute();

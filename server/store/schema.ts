@@ -17,6 +17,7 @@ export interface AccountTable {
   offer_video: Generated<number>;
   notify_missed_calls: Generated<number>;
   chat_enabled: Generated<number>;
+  chat_emails: Generated<number>;
   email_verified_at: string | null;
 }
 
@@ -88,6 +89,10 @@ export interface Database {
   email_confirmations: EmailConfirmationTable;
   push_subscriptions: PushSubscriptionTable;
   vapid_keys: VapidKeyTable;
+  callback_requests: CallbackRequestTable;
+  relayed_messages: RelayedMessageTable;
+  relayed_link_tokens: RelayedLinkTokenTable;
+  chat_email_bursts: ChatEmailBurstTable;
 }
 
 /** The deployment's VAPID key pair (one row, id 1); base64url keys. */
@@ -123,6 +128,8 @@ export interface PhoneNumberTable {
   position: number;
   number: string;
   label: string;
+  /** 1: a forwarded call waits for key 1 on this number (migration 014). */
+  ask_to_press_1: Generated<number>;
 }
 
 export interface CallPhoneLegTable {
@@ -179,4 +186,43 @@ export interface ChatMessageTable {
   sent_at: string;
   read_at: string | null;
   client_key: string | null;
+}
+
+/** A relayed message that got links: what a voice message about it replies to. */
+export interface RelayedMessageTable {
+  message_key: string;
+  account_id: number;
+  message_id: string | null;
+  subject: string | null;
+  created_at: string;
+}
+
+/** A relayed recipient link's token, sealed with the server key. */
+export interface RelayedLinkTokenTable {
+  link_id: number;
+  token_sealed: string;
+}
+
+/** Unread chat messages to one side of a link, waiting to be emailed. */
+export interface ChatEmailBurstTable {
+  link_id: number;
+  addressee: string;
+  first_message_id: number;
+  last_message_id: number;
+  due_at: string;
+  claim: string | null;
+  claimed_until: string | null;
+}
+
+/** "Call me back when they're free": one open request per personal link. */
+export interface CallbackRequestTable {
+  id: Generated<number>;
+  account_id: number;
+  link_id: number;
+  caller_name: string;
+  token_sealed: string | null;
+  created_at: string;
+  expires_at: string;
+  notified_at: string | null;
+  emailed_at: string | null;
 }

@@ -33,8 +33,8 @@ export interface VoicemailServiceOptions {
   calls: CallStore;
   io: VoxServer;
   maxSeconds: number;
-  /** Told of each new message (the email to the sender). */
-  onNew?: (message: Voicemail) => void;
+  /** Told of each new message and its recording's file (the email to the sender). */
+  onNew?: (message: Voicemail, recordingPath: string) => void;
   logger: Logger;
 }
 
@@ -105,7 +105,7 @@ export class VoicemailService {
     if (!message) throw new Error('voice message vanished after it was stored');
     logger.info({ voicemailId: id, accountId: link.accountId, durationMs }, 'voice message stored');
     io.to(channels.account(link.accountId)).emit('voicemail:new', toView(message));
-    this.#options.onNew?.(message);
+    this.#options.onNew?.(message, files.path(id));
     return uploaded(message);
   }
 

@@ -77,7 +77,8 @@ async function latestCall(): Promise<CallRecordView | undefined> {
 describe('calls with telephones', () => {
   it('forwards a reply call to the sender’s phone: audio both ways, leg recorded', async () => {
     const saved = await sender.api('PUT', '/api/me/phones', {
-      phones: [{ number: MOBILE, label: 'Mobile' }],
+      // baresip auto-answers and presses nothing: no "press 1" here (phone-confirmation tests).
+      phones: [{ number: MOBILE, label: 'Mobile', askToPress1: false }],
     });
     expect(saved.status).toBe(200);
     const link = await createLink(sender, { recipientName: 'Grace' });

@@ -132,4 +132,67 @@ describe('the RTP relay of a phone leg', () => {
     const seqs = sent.map((p) => p.readUInt16BE(2));
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(((seqs[i - 1] ?? 0) + 1) & 0xffff);
   });
+
+  it('screens a phone asked to press 1: nothing passes either way, its keys reach the listener', async () => {
+    const { relay, mediasoup, phone } = await setUp();
+    relay.setPhone(
+      { address: '127.0.0.1', port: phone.port },
+      { address: '127.0.0.1', port: phone.port + 1 },
+      [],
+    );
+    const heard: Buffer[] = [];
+    relay.listenToPhone((packet) => heard.push(Buffer.from(packet)));
+    relay.screen(true);
+    send(phone, rtp(1111, 1), relay.local.port);
+    send(phone, rtp(1111, 2, 101), relay.local.port);
+    send(mediasoup, rtp(3333, 50), relay.inner.port);
+    await settle();
+    expect(heard.map((p) => (p[1] ?? 0) & 0x7f)).toEqual([0, 101]);
+    expect(mediasoup.received).toHaveLength(0); // the caller hears nothing of the phone
+    expect(phone.received).toHaveLength(0); // nor the phone anything of the caller
+
+    relay.screen(false);
+    relay.listenToPhone(undefined);
+    send(phone, rtp(1111, 3), relay.local.port);
+    send(mediasoup, rtp(3333, 51), relay.inner.port);
+    await settle();
+    expect(heard).toHaveLength(2);
+    expect(mediasoup.received).toHaveLength(1);
+    expect(phone.received).toHaveLength(1);
+  });
+
+  it('plays our own audio in the phone’s stream, which the room’s audio then continues', async () => {
+    const { relay, mediasoup, phone } = await setUp();
+    relay.setPhone(
+      { address: '127.0.0.1', port: phone.port },
+      { address: '127.0.0.1', port: phone.port + 1 },
+      [],
+    );
+    relay.screen(true);
+    // Nothing went to the phone yet: our prompt starts the stream.
+    for (let i = 0; i < 5; i++) {
+      expect(relay.sendAudio(0, 8000, Buffer.alloc(160, 0x55), 160, i === 0)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    send(mediasoup, rtp(3333, 700, 0, 90_000), relay.inner.port); // held back while screened
+    await settle();
+    relay.screen(false);
+    send(mediasoup, rtp(3333, 701, 0, 90_160), relay.inner.port);
+    send(mediasoup, rtp(3333, 702, 0, 90_320), relay.inner.port);
+    await settle();
+
+    const sent = phone.received;
+    expect(sent).toHaveLength(7);
+    // One SSRC, ours, even for the room's packets.
+    expect(new Set(sent.map((p) => p.readUInt32BE(8))).size).toBe(1);
+    const seqs = sent.map((p) => p.readUInt16BE(2));
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(((seqs[i - 1] ?? 0) + 1) & 0xffff);
+    const stamps = sent.map((p) => p.readUInt32BE(4));
+    // Our packets 160 apart; the room's go on from them (later, never back), 160 apart again.
+    for (let i = 1; i < 5; i++) expect((stamps[i] ?? 0) - (stamps[i - 1] ?? 0)).toBe(160);
+    expect(((stamps[5] ?? 0) - (stamps[4] ?? 0)) >>> 0).toBeGreaterThanOrEqual(160);
+    expect(((stamps[5] ?? 0) - (stamps[4] ?? 0)) >>> 0).toBeLessThan(8000 * 5);
+    expect(((stamps[6] ?? 0) - (stamps[5] ?? 0)) >>> 0).toBe(160);
+    expect((sent[0]?.[1] ?? 0) & 0x80).toBe(0x80); // the talkspurt's marker
+  });
 });

@@ -85,6 +85,7 @@ describe('configuration from the environment', () => {
         SMTP_MAX_MESSAGE_MB: '10',
         MAIL_RETRY_SECONDS: '30, 120',
         MAIL_GIVE_UP_HOURS: '24',
+        CHAT_EMAIL_AFTER_SECONDS: '120',
         VOICEMAIL_MAX_SECONDS: '120',
         HTTP_IDLE_TIMEOUT_SECONDS: '45',
         HTTP_REQUEST_TIMEOUT_SECONDS: '600',
@@ -155,6 +156,7 @@ describe('configuration from the environment', () => {
         },
         retryDelaysMs: [30_000, 120_000],
         giveUpAfterMs: 24 * 3600 * 1000,
+        chatEmailAfterMs: 120_000,
       },
       voicemailMaxSeconds: 120,
       vapidKeys: {
@@ -227,6 +229,9 @@ describe('configuration from the environment', () => {
     ]);
     expect(problemsOf({ MAIL_RETRY_SECONDS: 'soon' })).toEqual([
       'MAIL_RETRY_SECONDS must be a comma-separated list of seconds (got "soon")',
+    ]);
+    expect(problemsOf({ CHAT_EMAIL_AFTER_SECONDS: '0' })).toEqual([
+      'CHAT_EMAIL_AFTER_SECONDS must be at least 1 (got "0")',
     ]);
     expect(problemsOf({ SMTP_TLS_KEY: pemFile('key') })).toEqual([
       'SMTP_TLS_CERT must be set together with SMTP_TLS_CERT and SMTP_TLS_KEY',

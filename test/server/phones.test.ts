@@ -18,9 +18,9 @@ afterAll(async () => {
   await server.stop();
 });
 
-const mobile: PhoneNumber = { number: '+15551230001', label: 'Mobile' };
-const office: PhoneNumber = { number: '+15551230002', label: 'Office' };
-const home: PhoneNumber = { number: '+445551230003', label: 'Home' };
+const mobile: PhoneNumber = { number: '+15551230001', label: 'Mobile', askToPress1: true };
+const office: PhoneNumber = { number: '+15551230002', label: 'Office', askToPress1: false };
+const home: PhoneNumber = { number: '+445551230003', label: 'Home', askToPress1: true };
 
 async function stored(sender: Sender): Promise<PhoneNumber[]> {
   const response = await sender.api('GET', '/api/me/phones');
@@ -49,7 +49,7 @@ describe('forwarding phones', () => {
     expect(await stored(sender)).toEqual([]);
 
     const response = await save(sender, [
-      { number: ' +15551230002 ', label: ' Office ' },
+      { number: ' +15551230002 ', label: ' Office ', askToPress1: false },
       home,
       mobile,
     ]);
@@ -94,7 +94,16 @@ describe('forwarding phones', () => {
     }));
     expect((await save(sender, six.slice(0, 5))).status).toBe(200);
     expect(await expectRefused(sender, six)).toContain('phones');
-    expect(await stored(sender)).toEqual(six.slice(0, 5));
+    // Left out, "ask me to press 1" is on.
+    expect(await stored(sender)).toEqual(six.slice(0, 5).map((p) => ({ ...p, askToPress1: true })));
+  });
+
+  it('keeps "ask me to press 1" per number, and refuses anything but true or false', async () => {
+    const sender = await signUp(server.url);
+    expect((await save(sender, [mobile, office])).status).toBe(200);
+    expect((await stored(sender)).map((p) => p.askToPress1)).toEqual([true, false]);
+    const message = await expectRefused(sender, [{ ...mobile, askToPress1: 'no' }]);
+    expect(message).toContain('phones.0.askToPress1');
   });
 
   it('refuses a body without a list', async () => {

@@ -2,6 +2,7 @@
 // number (or dials one), plays a WAV as its microphone and records what it
 // hears (the sndfile module writes each decoded stream to a WAV file).
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,8 @@ export interface Telephone {
   /** The WAV files of what the phone heard (one per call). */
   recordings: () => string[];
   output: () => string;
+  /** Presses keys on the phone's keypad (sent as RFC 4733 events); needs `keypad`. */
+  press: (keys: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -22,6 +25,8 @@ export function startTelephone(options: {
   dial?: string;
   /** SIP over TLS too, on port + 1: certificate and key in one PEM file. */
   tlsCertificate?: string;
+  /** A UDP port for baresip's console (cons module): `press` types keys into it. */
+  keypadPort?: number;
 }): Telephone {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-baresip-'));
   const recordings = path.join(dir, 'recordings');
@@ -35,10 +40,11 @@ export function startTelephone(options: {
     'audio_alert alsa,null',
     `snd_path ${recordings}`,
     ...(options.tlsCertificate ? [`sip_certificate ${options.tlsCertificate}`] : []),
+    ...(options.keypadPort ? [`cons_listen ${options.ip}:${String(options.keypadPort)}`] : []),
     'module_path /usr/lib/baresip/modules',
-    ...['g711', 'g722', 'opus', 'aufile', 'alsa', 'sndfile', 'account'].map(
-      (m) => `module ${m}.so`,
-    ),
+    ...['g711', 'g722', 'opus', 'aufile', 'alsa', 'sndfile', 'account']
+      .concat(options.keypadPort ? ['cons'] : [])
+      .map((m) => `module ${m}.so`),
     'module_app menu.so',
     '',
   ].join('\n');
@@ -59,6 +65,19 @@ export function startTelephone(options: {
         .filter((file) => file.endsWith('.wav') && file.includes('dec'))
         .map((file) => path.join(recordings, file)),
     output: () => output,
+    press: async (keys) => {
+      const port = options.keypadPort;
+      if (!port) throw new Error('this telephone has no keypad port');
+      const socket = dgram.createSocket('udp4');
+      // A key typed on the console's menu during a call is sent as a telephone-event.
+      for (const key of keys) {
+        await new Promise<void>((resolve, reject) =>
+          socket.send(key, port, options.ip, (error) => (error ? reject(error) : resolve())),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      socket.close();
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -14,6 +14,9 @@ import * as unfinishedCalls from './010-unfinished-calls.js';
 import * as addressConfirmation from './011-address-confirmation.js';
 import * as pushSubscriptions from './012-push-subscriptions.js';
 import * as vapidKeys from './013-vapid-keys.js';
+import * as phoneConfirmation from './014-phone-confirmation.js';
+import * as offlineEmails from './015-offline-emails.js';
+import * as callbackRequests from './016-callback-requests.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -29,4 +32,7 @@ export const migrations: Record<string, Migration> = {
   '011-address-confirmation': addressConfirmation,
   '012-push-subscriptions': pushSubscriptions,
   '013-vapid-keys': vapidKeys,
+  '014-phone-confirmation': phoneConfirmation,
+  '015-offline-emails': offlineEmails,
+  '016-callback-requests': callbackRequests,
 };
