@@ -12,7 +12,8 @@ import { registerHttpApi } from './http/http-api.js';
 import { createHttpServer } from './http/http-server.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
-import { ChatEmails } from './mail/chat-emails.js';
+import { bareAddress, ChatEmails } from './mail/chat-emails.js';
+import { FreeNowEmails } from './mail/free-now-email.js';
 import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
 import { Presence } from './presence/presence.js';
@@ -48,6 +49,7 @@ import { migrateToLatest, openDatabase, storeLocation } from './store/database.j
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
 import { PhoneStore } from './store/phone-store.js';
+import { CallbackRequestStore } from './store/callback-request-store.js';
 import { RelayedMessageStore } from './store/relayed-message-store.js';
 import type { Database } from './store/schema.js';
 import { SessionStore } from './store/session-store.js';
@@ -111,13 +113,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const cluster = redis
     ? await joinCluster(io, redis, presence, pool, config.mediaPlacement, logger)
     : singleNode(presence);
-  // Reply pages stay live: the sender's status pushed, call-backs (issue 19, part 2).
-  const live = liveReplyPages({
-    ...{ io, db, presence, accounts, links: linkStore, box, limits, logger },
-    devices: cluster.deviceDirectory,
-    calls: cluster.callDirectory,
-    rateLimitMultiplier: config.rateLimitMultiplier,
-  });
   authenticateSockets(io, {
     sessions,
     publicOrigin,
@@ -139,6 +134,28 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger: logger.child({ component: 'mail' }),
       })
     : undefined;
+
+  // Reply pages stay live: the sender's status pushed, call-backs (issue 19, part 2).
+  const freeNow =
+    mail && config.mail
+      ? new FreeNowEmails({
+          requests: new CallbackRequestStore(db),
+          links: linkStore,
+          relayed: new RelayedMessageStore(db),
+          box,
+          queue: mail.queue,
+          fromAddress: bareAddress(config.mail.from),
+          replyUrl: (token) => links.urlFor(token),
+          logger,
+        })
+      : undefined;
+  const live = liveReplyPages({
+    ...{ io, db, presence, accounts, links: linkStore, box, limits, logger },
+    devices: cluster.deviceDirectory,
+    calls: cluster.callDirectory,
+    rateLimitMultiplier: config.rateLimitMultiplier,
+    ...(freeNow ? { emailFreeNow: (request, name) => freeNow.send(request, name) } : {}),
+  });
 
   const members = new RoomMembership(io, config.ice);
   const signaling = new MediaSignaling(members, logger);

@@ -230,6 +230,6 @@ export class ChatEmails {
 }
 
 /** The bare address of "Name <address>". */
-function bareAddress(from: string): string {
+export function bareAddress(from: string): string {
   return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
 }

@@ -9,6 +9,8 @@
 //   and past that a send is dropped (logged and counted). A newer push for a
 //   subscription and topic replaces a waiting older one, as the push service
 //   itself would, and never overtakes one in flight.
+// - One VAPID token per push service, kept for hours (vapid-tokens.ts), not
+//   one signed per push.
 import https from 'node:https';
 import { Counter } from 'prom-client';
 import webpush, { type WebPushError } from 'web-push';
@@ -22,6 +24,7 @@ import { PushServiceBackoff } from './push-backoff.js';
 import type { VapidKeys } from './push-config.js';
 import { pushPayload, pushTopic } from './push-payload.js';
 import type { PushRinger } from './push-ringer.js';
+import { VapidTokens } from './vapid-tokens.js';
 
 export interface PushSendLimits {
   /** Requests to push services at once. */
@@ -77,6 +80,7 @@ export class PushSender implements PushRinger {
   });
   readonly #subscriptions: PushSubscriptionStore;
   readonly #vapid: PushSenderOptions['vapid'];
+  readonly #tokens: VapidTokens;
   readonly #log: Logger;
   readonly #agent: https.Agent;
   readonly #ownAgent: boolean;
@@ -95,6 +99,7 @@ export class PushSender implements PushRinger {
   constructor(options: PushSenderOptions) {
     this.#subscriptions = options.subscriptions;
     this.#vapid = options.vapid;
+    this.#tokens = new VapidTokens(options.vapid);
     this.#log = options.logger.child({ component: 'push' });
     this.#ownAgent = !options.agent;
     this.#limits = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
@@ -221,7 +226,10 @@ export class PushSender implements PushRinger {
         { endpoint: subscription.endpoint, keys: subscription.keys },
         delivery.payload,
         {
-          vapidDetails: this.#vapid,
+          // A kept token in place of vapidDetails (with which web-push would
+          // sign one per push); the encoding it was made for, pinned.
+          headers: { Authorization: this.#tokens.authorization(origin) },
+          contentEncoding: 'aes128gcm',
           TTL: delivery.ttlSeconds,
           urgency: 'high',
           topic: delivery.topic,

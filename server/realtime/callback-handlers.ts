@@ -42,6 +42,8 @@ export interface CallbackHandlersParts {
   limits: RateLimits;
   /** RATE_LIMIT_MULTIPLIER: scales the limits below as it does the others. */
   rateLimitMultiplier: number;
+  /** Tells a request's recipient by email that the sender is free (with mail configured). */
+  emailFreeNow?: (request: CallbackRequest, senderName: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -195,9 +197,12 @@ export class CallbackHandlers {
       const claimed = await this.#parts.requests.claimWaiting(change.accountId);
       if (claimed.length === 0) return;
       for (const request of claimed) {
-        this.#parts.io
-          .to(channels.replyPages(request.linkId))
-          .emit('callback:free', { senderName: change.senderName });
+        const pages = channels.replyPages(request.linkId);
+        this.#parts.io.to(pages).emit('callback:free', { senderName: change.senderName });
+        // Nobody on the page to hear it: by email, where the link knows the address.
+        const { emailFreeNow } = this.#parts;
+        if (emailFreeNow && (await this.#parts.io.in(pages).fetchSockets()).length === 0)
+          await emailFreeNow(request, change.senderName);
       }
       this.#log.info(
         { accountId: change.accountId, requests: claimed.map((request) => request.id) },

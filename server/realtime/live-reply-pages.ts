@@ -14,7 +14,7 @@ import type { AccountStore } from '../store/account-store.js';
 import { CallbackRequestStore } from '../store/callback-request-store.js';
 import type { LinkStore } from '../store/link-store.js';
 import type { Database } from '../store/schema.js';
-import { CallbackHandlers } from './callback-handlers.js';
+import { CallbackHandlers, type CallbackHandlersParts } from './callback-handlers.js';
 import { CallbackTickets } from './callback-tickets.js';
 import { StatusHandlers } from './status-handlers.js';
 import type { VoxServer, VoxSocket } from './typed-server.js';
@@ -38,6 +38,7 @@ export function liveReplyPages(parts: {
   box: SealedBox;
   limits: RateLimits;
   rateLimitMultiplier: number;
+  emailFreeNow?: CallbackHandlersParts['emailFreeNow'];
   logger: Logger;
 }): LiveReplyPages {
   const { io, presence, devices, calls, accounts, links, box, limits, logger } = parts;
@@ -48,6 +49,7 @@ export function liveReplyPages(parts: {
     ...{ io, feed, requests, links, accounts, box, limits, logger },
     tickets: new CallbackTickets(box),
     rateLimitMultiplier: parts.rateLimitMultiplier,
+    ...(parts.emailFreeNow ? { emailFreeNow: parts.emailFreeNow } : {}),
   });
   const status = new StatusHandlers({
     ...{ io, feed, senderStatus, accounts, links, requests, limits, logger },

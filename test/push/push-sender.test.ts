@@ -12,6 +12,7 @@ import webpush from 'web-push';
 import type { DeskPush } from '../../protocol/push.js';
 import { createLogger } from '../../server/logger.js';
 import { PushSender, type PushSendLimits } from '../../server/push/push-sender.js';
+import { VapidTokens } from '../../server/push/vapid-tokens.js';
 import { AccountStore } from '../../server/store/account-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
 import { DeviceStore } from '../../server/store/device-store.js';
@@ -21,6 +22,7 @@ import { sleep } from '../support/sender.js';
 import {
   newSubscription,
   startPushService,
+  verifyVapid,
   type PushService,
   type TestSubscription,
 } from '../support/push-service.js';
@@ -65,12 +67,12 @@ afterEach(() => {
   for (const sender of senders.splice(0)) sender.close();
 });
 
-function sender(limits: Partial<PushSendLimits> = {}): PushSender {
+function sender(limits: Partial<PushSendLimits> = {}, through = agent): PushSender {
   const made = new PushSender({
     subscriptions,
     vapid: { ...keys, subject: SUBJECT },
     logger: createLogger('silent'),
-    agent,
+    agent: through,
     limits,
   });
   senders.push(made);
@@ -79,7 +81,9 @@ function sender(limits: Partial<PushSendLimits> = {}): PushSender {
 
 let devices = 0;
 /** A device of the account with a subscription on the push service (as the desk stores one). */
-async function subscribedDevice(): Promise<{ deviceId: string; subscription: TestSubscription }> {
+async function subscribedDevice(
+  on = service,
+): Promise<{ deviceId: string; subscription: TestSubscription }> {
   devices += 1;
   const deviceId = `device-${String(devices).padStart(12, '0')}`;
   await new DeviceStore(db).upsert(accountId, {
@@ -87,7 +91,7 @@ async function subscribedDevice(): Promise<{ deviceId: string; subscription: Tes
     label: `Laptop ${devices}`,
     platform: '',
   });
-  const subscription = newSubscription(service, keys.publicKey);
+  const subscription = newSubscription(on, keys.publicKey);
   await subscriptions.put(accountId, deviceId, subscription);
   return { deviceId, subscription };
 }
@@ -125,6 +129,41 @@ describe('the push sender', () => {
     expect(service.problems()).toEqual([]);
     await push.settled();
     expect(await sentCount(push, 'accepted')).toBe(1);
+  });
+
+  it('signs one VAPID token per push service and reuses it; another service gets its own', async () => {
+    const other = await startPushService();
+    const both = new https.Agent({ ca: [service.ca, other.ca], keepAlive: true });
+    try {
+      const push = sender({}, both);
+      const [a, b, elsewhere] = [
+        await subscribedDevice(),
+        await subscribedDevice(),
+        await subscribedDevice(other),
+      ];
+      push.send(accountId, [a.deviceId, b.deviceId, elsewhere.deviceId], ring('call-t'), {
+        ttlSeconds: 6,
+        topic: 'call-t',
+      });
+      const [first] = await service.waitForMessages(a.subscription.id);
+      const [second] = await service.waitForMessages(b.subscription.id);
+      const [third] = await other.waitForMessages(elsewhere.subscription.id);
+      push.send(accountId, [a.deviceId], ring('call-u'), { ttlSeconds: 6, topic: 'call-u' });
+      const [, later] = await service.waitForMessages(a.subscription.id, 2);
+
+      // The service verified each (signature by k, aud, exp, sub): the same token, valid.
+      expect(service.problems()).toEqual([]);
+      expect(other.problems()).toEqual([]);
+      expect(second?.vapid.token).toBe(first?.vapid.token);
+      expect(later?.vapid.token).toBe(first?.vapid.token);
+      // Valid for 12 hours from when it was made.
+      expect(first?.vapid.exp).toBeGreaterThan(Date.now() / 1000 + 12 * 3600 - 60);
+      expect(third?.vapid.aud).toBe(other.origin);
+      expect(third?.vapid.token).not.toBe(first?.vapid.token);
+    } finally {
+      both.destroy();
+      await other.close();
+    }
   });
 
   it('gives the end of a ring the ring’s topic, and another call another topic', async () => {
@@ -274,3 +313,47 @@ describe('the push sender', () => {
 function withoutTime(push: DeskPush): unknown {
   return push.type === 'ring' ? { ...push, ringsUntil: expect.any(Number) as unknown } : push;
 }
+
+describe('VAPID tokens', () => {
+  const vapid = { ...keys, subject: SUBJECT };
+  /** Its claims, once the tests' push service at `audience` has verified it (signature, aud, exp, sub). */
+  const claims = (authorization: string, audience: string) => {
+    const verified = verifyVapid(authorization, audience);
+    expect(verified.publicKey).toBe(keys.publicKey);
+    return verified;
+  };
+
+  it('keeps a token until less than an hour of its 12 is left, then makes a new one', () => {
+    // web-push checks exp against the real clock (at most 24 h on): start from it.
+    const start = Date.now();
+    let now = start;
+    const tokens = new VapidTokens(vapid, { now: () => now });
+    const first = tokens.authorization('https://push.example');
+    expect(claims(first, 'https://push.example')).toMatchObject({
+      aud: 'https://push.example',
+      exp: Math.floor(start / 1000) + 12 * 3600,
+    });
+
+    now = start + 10.5 * 3600_000;
+    expect(tokens.authorization('https://push.example')).toBe(first);
+    now = start + 11 * 3600_000 + 1000;
+    const renewed = tokens.authorization('https://push.example');
+    expect(renewed).not.toBe(first);
+    expect(claims(renewed, 'https://push.example').exp).toBe(Math.floor(now / 1000) + 12 * 3600);
+  });
+
+  it('remembers a bounded number of push services, forgetting the least recently used', () => {
+    const tokens = new VapidTokens(vapid, { maxOrigins: 2 });
+    const a = tokens.authorization('https://a.example');
+    const b = tokens.authorization('https://b.example');
+    expect(tokens.authorization('https://a.example')).toBe(a);
+    tokens.authorization('https://c.example');
+
+    expect(tokens.size).toBe(2);
+    expect(tokens.authorization('https://a.example')).toBe(a);
+    // b was the least recently used: forgotten, so signed anew (ES256 signatures differ).
+    const b2 = tokens.authorization('https://b.example');
+    expect(b2).not.toBe(b);
+    expect(claims(b2, 'https://b.example').aud).toBe('https://b.example');
+  });
+});

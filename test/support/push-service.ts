@@ -7,11 +7,13 @@
 // TTL/Urgency/Topic headers; its body is decrypted (RFC 8291, with http_ece)
 // with the private key of the subscription the test made. Answers 201, or
 // what the test asked for (404/410/429) to exercise clean-up and back-off.
+// The push benchmark (bench/push) runs it too, with the options below.
 import { createECDH, createPublicKey, randomBytes, type ECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import jws from 'jws';
 import { selfSignedCertificate } from './tls-certs.js';
 
@@ -38,8 +40,8 @@ export interface ReceivedPush {
   ttl: number;
   urgency: string;
   topic: string | undefined;
-  /** The VAPID JWT's claims and key (already verified). */
-  vapid: { aud: string; exp: number; sub: string; publicKey: string };
+  /** The VAPID JWT's claims and key (already verified), and the JWT itself. */
+  vapid: { aud: string; exp: number; sub: string; publicKey: string; token: string };
   at: number;
 }
 
@@ -50,6 +52,28 @@ export interface PushAttempt {
   /** Why the service refused it as malformed (a bug in the sender), if it did. */
   problem: string | undefined;
   at: number;
+}
+
+/** When a push was taken in, on performance.now()'s clock (Date.now() is too coarse for a benchmark). */
+export interface PushTiming {
+  /** The request's body had fully arrived. */
+  arrivedAt: number;
+  /** The 201 was written. */
+  answeredAt: number;
+  /** It was the first request on its TLS connection (its sender paid a handshake for it). */
+  newConnection: boolean;
+}
+
+export interface PushServiceOptions {
+  /** Told of every push answered 201, as soon as it is (the benchmark waits on it). */
+  onAccepted?: (id: string, push: ReceivedPush, timing: PushTiming) => void;
+  /**
+   * Answer 201 before decrypting, as a real push service (which cannot read
+   * payloads) does, so that decrypting is not in the sender's latency; a push
+   * that then does not decrypt is still a problem. Default: decrypt first and
+   * refuse an undecryptable push with 400.
+   */
+  answerBeforeDecrypting?: boolean;
 }
 
 export interface PushService {
@@ -67,6 +91,8 @@ export interface PushService {
   attempts: (id?: string) => PushAttempt[];
   /** Requests the sender got wrong (must stay empty). */
   problems: () => string[];
+  /** TLS connections made to the service so far. */
+  connections: () => number;
   /** The next POST for `id` is answered `status` (with Retry-After for 429). */
   failNext: (id: string, status: 404 | 410 | 429 | 500, retryAfterSeconds?: number) => void;
   /** Waits until `id` has `count` messages (default 1). */
@@ -94,11 +120,14 @@ class Refused extends Error {
   }
 }
 
-export async function startPushService(): Promise<PushService> {
+export async function startPushService(options: PushServiceOptions = {}): Promise<PushService> {
   const certificate = selfSignedCertificate(['127.0.0.1']);
   const ca = readFileSync(certificate.cert, 'utf8');
   const subscribers = new Map<string, Subscriber>();
   const attempts: PushAttempt[] = [];
+  /** Requests so far on each TLS connection. */
+  const perConnection = new WeakMap<object, number>();
+  let connections = 0;
   let origin = '';
   let accepted = 0;
 
@@ -108,14 +137,20 @@ export async function startPushService(): Promise<PushService> {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        const arrivedAt = performance.now();
+        const onConnection = (perConnection.get(request.socket) ?? 0) + 1;
+        perConnection.set(request.socket, onConnection);
         const id = /^\/push\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '')?.[1] ?? '';
         const subscriber = subscribers.get(id);
         const attempt: PushAttempt = { id, status: 201, problem: undefined, at: Date.now() };
         attempts.push(attempt);
+        let taken: { push: ReceivedPush; timing: PushTiming } | undefined;
         try {
           if (request.method !== 'POST' || !subscriber)
             throw new Refused(404, 'no such subscription');
-          const push = receive(request.headers, Buffer.concat(chunks), subscriber, origin);
+          const body = Buffer.concat(chunks);
+          const checked = check(request.headers, body, subscriber, origin);
+          const decrypted = options.answerBeforeDecrypting ? undefined : decrypt(body, subscriber);
           const failure = subscriber.failures.shift();
           if (failure) {
             attempt.status = failure.status;
@@ -127,10 +162,20 @@ export async function startPushService(): Promise<PushService> {
             response.end();
             return;
           }
-          subscriber.messages.push(push);
           accepted += 1;
           response.writeHead(201, { location: `${origin}/message/${accepted}` });
           response.end();
+          const answeredAt = performance.now();
+          let push: ReceivedPush;
+          try {
+            push = { ...checked, ...(decrypted ?? decrypt(body, subscriber)), at: Date.now() };
+          } catch (error) {
+            // Only when answering first: the sender's bug, though it got its 201.
+            attempt.problem = error instanceof Error ? error.message : String(error);
+            return;
+          }
+          subscriber.messages.push(push);
+          taken = { push, timing: { arrivedAt, answeredAt, newConnection: onConnection === 1 } };
         } catch (error) {
           const status = error instanceof Refused ? error.status : 400;
           attempt.status = status;
@@ -139,9 +184,12 @@ export async function startPushService(): Promise<PushService> {
           response.writeHead(status, { 'content-type': 'text/plain' });
           response.end(attempt.problem ?? 'not found');
         }
+        // Past the answer: what the listener throws is its own, not a refusal.
+        if (taken) options.onAccepted?.(id, taken.push, taken.timing);
       });
     },
   );
+  server.on('secureConnection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -164,6 +212,7 @@ export async function startPushService(): Promise<PushService> {
     messages: (id) => [...(subscribers.get(id)?.messages ?? [])],
     attempts: (id) => attempts.filter((attempt) => id === undefined || attempt.id === id),
     problems: () => attempts.flatMap((attempt) => (attempt.problem ? [attempt.problem] : [])),
+    connections: () => connections,
     failNext: (id, status, retryAfterSeconds) => {
       const subscriber = subscribers.get(id);
       if (!subscriber) throw new Error(`no subscription ${id}`);
@@ -200,13 +249,13 @@ export function newSubscription(
   return service.newSubscription(applicationServerKey);
 }
 
-/** Checks one POST as a push service must, and decrypts it; throws Refused. */
-function receive(
+/** Checks one POST's headers and size as a push service must; throws Refused. */
+function check(
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
   subscriber: Subscriber,
   origin: string,
-): ReceivedPush {
+): Pick<ReceivedPush, 'ttl' | 'urgency' | 'topic' | 'vapid'> {
   const one = (name: string): string | undefined => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
@@ -226,6 +275,11 @@ function receive(
     throw new Refused(400, `Topic "${topic}" is not 1-32 URL-safe base64 characters`);
   if (body.length === 0 || body.length > MAX_BODY_BYTES)
     throw new Refused(413, `body of ${body.length} bytes (1-${MAX_BODY_BYTES})`);
+  return { ttl: Number(ttlText), urgency, topic, vapid };
+}
+
+/** The body decrypted with the subscription's keys (RFC 8291); throws Refused 400. */
+function decrypt(body: Buffer, subscriber: Subscriber): Pick<ReceivedPush, 'payload' | 'text'> {
   let text: string;
   try {
     const plain = ece.decrypt(body, {
@@ -243,18 +297,18 @@ function receive(
   } catch {
     payload = undefined;
   }
-  return { payload, text, ttl: Number(ttlText), urgency, topic, vapid, at: Date.now() };
+  return { payload, text };
 }
 
-/** `vapid t=<JWT>, k=<key>` (RFC 8292 section 3): verified, or Refused 401/403. */
-function verifyVapid(authorization: string | undefined, origin: string): ReceivedPush['vapid'] {
-  const match = /^vapid t=([A-Za-z0-9_.-]+),\s*k=([A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-  const [, token = '', publicKey = ''] = match ?? [];
-  if (!match) throw new Refused(401, `Authorization "${authorization}" is not vapid t=..., k=...`);
+/** SPKI PEMs of the VAPID keys seen: a sender has one key, converted once (not per push). */
+const keyPems = new Map<string, string>();
+
+/** An uncompressed P-256 public key (base64url) as PEM, for jws.verify; or Refused 401. */
+function spkiPem(publicKey: string): string {
   const raw = Buffer.from(publicKey, 'base64url');
   if (raw.length !== 65 || raw[0] !== 4)
     throw new Refused(401, 'k is not an uncompressed P-256 public key');
-  const pem = createPublicKey({
+  return createPublicKey({
     key: {
       kty: 'EC',
       crv: 'P-256',
@@ -265,6 +319,18 @@ function verifyVapid(authorization: string | undefined, origin: string): Receive
   })
     .export({ type: 'spki', format: 'pem' })
     .toString();
+}
+
+/** `vapid t=<JWT>, k=<key>` (RFC 8292 section 3) for `origin`: verified, or Refused 401/403. */
+export function verifyVapid(
+  authorization: string | undefined,
+  origin: string,
+): ReceivedPush['vapid'] {
+  const match = /^vapid t=([A-Za-z0-9_.-]+),\s*k=([A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+  const [, token = '', publicKey = ''] = match ?? [];
+  if (!match) throw new Refused(401, `Authorization "${authorization}" is not vapid t=..., k=...`);
+  const pem = keyPems.get(publicKey) ?? spkiPem(publicKey);
+  keyPems.set(publicKey, pem);
   const decoded = jws.decode(token);
   if (decoded?.header.alg !== 'ES256') throw new Refused(401, 'the JWT is not ES256');
   if (!jws.verify(token, 'ES256', pem))
@@ -278,5 +344,5 @@ function verifyVapid(authorization: string | undefined, origin: string): Receive
     throw new Refused(403, `exp ${String(claims.exp)} is not in the next 24 hours`);
   if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub))
     throw new Refused(403, `sub ${String(claims.sub)} is not a mailto: or https: URL`);
-  return { aud: claims.aud, exp: claims.exp, sub: claims.sub, publicKey };
+  return { aud: claims.aud, exp: claims.exp, sub: claims.sub, publicKey, token };
 }
