@@ -16,6 +16,7 @@ import {
 } from './confirmation-table.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { TelephoneEvents } from './keypad-input.js';
+import { offeredTelephoneEventType } from './leg-codecs.js';
 import type { OutboundCall } from './outbound-call.js';
 import { playPrompt, type PromptPlayback } from './prompt-player.js';
 import type { NegotiatedMedia } from './sdp.js';
@@ -69,7 +70,11 @@ export class ConfirmingLeg extends EventEmitter<ConfirmingLegEvents> {
     this.#timer = setTimeout(() => this.#dispatch({ type: 'time_up' }), CONFIRM_TIMEOUT_MS);
     const event = answer.telephoneEvent;
     if (event) {
-      const keys = new TelephoneEvents(event.payloadType);
+      const offered = offeredTelephoneEventType(event.clockRate);
+      const keys = new TelephoneEvents(
+        event.payloadType,
+        ...(offered === undefined ? [] : [offered]),
+      );
       leg.listenToFarEnd((packet) => {
         const key = keys.read(packet);
         if (key !== undefined) this.#dispatch({ type: 'key', key, via: 'rtp' });
@@ -139,12 +144,18 @@ export class ConfirmingLeg extends EventEmitter<ConfirmingLegEvents> {
         );
         void this.#playback.done.then(() => this.#dispatch({ type: 'prompt_done' }));
         // A long announcement (a long subject): the phone may hear it out twice.
+        // Counted from now: rendering it may have taken a while since the answer.
         const promptMs = (REPEATS * audio.length) / 8 + (REPEATS - 1) * PAUSE_MS;
-        const deadline = Math.max(CONFIRM_TIMEOUT_MS, promptMs + AFTER_PROMPT_MS);
-        if (deadline > CONFIRM_TIMEOUT_MS) {
+        const deadline = Math.max(
+          this.#answeredAt + CONFIRM_TIMEOUT_MS,
+          Date.now() + promptMs + AFTER_PROMPT_MS,
+        );
+        if (deadline > this.#answeredAt + CONFIRM_TIMEOUT_MS) {
           clearTimeout(this.#timer);
-          const left = this.#answeredAt + deadline - Date.now();
-          this.#timer = setTimeout(() => this.#dispatch({ type: 'time_up' }), left);
+          this.#timer = setTimeout(
+            () => this.#dispatch({ type: 'time_up' }),
+            deadline - Date.now(),
+          );
         }
         return;
       }

@@ -46,16 +46,23 @@ export function telephoneEventKey(
  * Remembers only the last event, so memory stays constant.
  */
 export class TelephoneEvents {
-  readonly #payloadType: number;
+  readonly #payloadTypes: ReadonlySet<number>;
   #last: { ssrc: number; timestamp: number } | undefined;
 
-  constructor(payloadType: number) {
-    this.#payloadType = payloadType;
+  /**
+   * `payloadTypes`: telephone-event's numbers in this call. The phone should
+   * send with the one we offered (RFC 3264 section 5.1); some send with the
+   * one they answered, so both count.
+   */
+  constructor(...payloadTypes: number[]) {
+    this.#payloadTypes = new Set(payloadTypes);
   }
 
   /** The key of a new key press in `packet`; undefined for anything else. */
   read(packet: Buffer): string | undefined {
-    const event = telephoneEventKey(packet, this.#payloadType);
+    const payloadType = (packet[1] ?? 0) & 0x7f;
+    if (!this.#payloadTypes.has(payloadType)) return undefined;
+    const event = telephoneEventKey(packet, payloadType);
     if (!event) return undefined;
     const last = this.#last;
     if (last && last.ssrc === event.ssrc && last.timestamp === event.timestamp) return undefined;

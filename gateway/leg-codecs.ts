@@ -7,6 +7,11 @@ import type { SdpCodec } from './sdp.js';
 /** Our payload types for telephone-event (RFC 4733) at each codec clock. */
 const TELEPHONE_EVENT_TYPES: Record<number, number> = { 8000: 101, 48000: 110 };
 
+/** The telephone-event payload type we offer at `clockRate`, if we offer one. */
+export function offeredTelephoneEventType(clockRate: number): number | undefined {
+  return TELEPHONE_EVENT_TYPES[clockRate];
+}
+
 /**
  * A trunk's codecs in its order, as the room carries them (with its payload
  * types), then telephone-event at each of their clocks for keypad tones.

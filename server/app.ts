@@ -12,7 +12,8 @@ import { registerHttpApi } from './http/http-api.js';
 import { createHttpServer } from './http/http-server.js';
 import { LinkService } from './links/link-service.js';
 import type { Logger } from './logger.js';
-import { bareAddress, ChatEmails } from './mail/chat-emails.js';
+import { ChatEmails } from './mail/chat-emails.js';
+import { envelopeAddress } from './mail/compose.js';
 import { FreeNowEmails } from './mail/free-now-email.js';
 import { startMail, type Mail } from './mail/mail.js';
 import { createMetrics } from './metrics.js';
@@ -144,7 +145,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           relayed: new RelayedMessageStore(db),
           box,
           queue: mail.queue,
-          fromAddress: bareAddress(config.mail.from),
+          fromAddress: envelopeAddress(config.mail.from),
           replyUrl: (token) => links.urlFor(token),
           logger,
         })

@@ -34,7 +34,7 @@ import type { ChatStore } from '../store/chat-store.js';
 import { linkUsable, type Link, type LinkStore } from '../store/link-store.js';
 import type { RelayedMessageStore } from '../store/relayed-message-store.js';
 import { mailToRecipient, mailToSender, type UnreadBurst } from './chat-email-text.js';
-import { composeMessage } from './compose.js';
+import { composeMessage, envelopeAddress } from './compose.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 
 /** Bursts looked at per query; a full batch is followed by another at once, up to a few. */
@@ -158,7 +158,10 @@ export class ChatEmails {
       return;
     }
     try {
-      await queue.addGenerated({ from: bareAddress(from), to: [decision.to] }, decision.message);
+      await queue.addGenerated(
+        { from: envelopeAddress(from), to: [decision.to] },
+        decision.message,
+      );
       log.info({ messages: decision.messages }, 'chat email queued');
     } catch (error) {
       // The burst is closed: at most one email, so this one is lost (the spool could not take it).
@@ -216,7 +219,7 @@ export class ChatEmails {
     const thread = await relayed.forLink(link.id);
     const message = await composeMessage(
       mailToRecipient({
-        fromAddress: bareAddress(from),
+        fromAddress: envelopeAddress(from),
         senderName: account.displayName,
         recipient: { name: link.recipientName ?? '', address: link.recipientEmail },
         subject: thread?.subject ?? link.subject,
@@ -227,9 +230,4 @@ export class ChatEmails {
     );
     return { kind: 'mail', to: link.recipientEmail, message, messages: burst.total };
   }
-}
-
-/** The bare address of "Name <address>". */
-export function bareAddress(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
 }

@@ -13,3 +13,8 @@ export async function composeMessage(mail: MailComposer.Options): Promise<Buffer
     node.build((error, message) => (error ? reject(error) : resolve(message)));
   });
 }
+
+/** The bare address of MAIL_FROM's "Name <address>" (an envelope's sender). */
+export function envelopeAddress(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+}

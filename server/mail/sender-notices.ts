@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { MissedCall } from '../calls/call-records.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { RelayedMessageStore } from '../store/relayed-message-store.js';
-import { composeMessage } from './compose.js';
+import { composeMessage, envelopeAddress } from './compose.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { voicemailReply } from './voicemail-reply.js';
 
@@ -140,9 +140,4 @@ export class SenderNotices {
     });
     await queue.addGenerated({ from: envelopeAddress(from), to: [account.email] }, message);
   }
-}
-
-/** The bare address of "Name <address>". */
-function envelopeAddress(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
 }

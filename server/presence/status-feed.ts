@@ -17,6 +17,8 @@ import type { Presence } from './presence.js';
 
 /** Triggers this close together make one computation. */
 export const STATUS_SETTLE_MS = 200;
+/** Accounts whose last status is remembered. */
+const MAX_REMEMBERED = 10_000;
 /** Re-checked this long after the moment an available sender turns away. */
 const AWAY_MARGIN_MS = 500;
 
@@ -47,6 +49,13 @@ export class StatusFeed extends EventEmitter<StatusFeedEvents> {
   readonly #settling = new Map<number, NodeJS.Timeout>();
   /** When an available sender turns away, by account (one timer each). */
   readonly #awayChecks = new Map<number, NodeJS.Timeout>();
+  /**
+   * What was last said of each account, so that only changes are said: a
+   * recomputation that finds the same says nothing (a sender who hides their
+   * status must not be seen through when the page hears from us). Bounded:
+   * the least recently changed are forgotten (and said again next time).
+   */
+  readonly #last = new Map<number, string>();
   #closed = false;
 
   constructor(sources: StatusFeedSources) {
@@ -104,13 +113,14 @@ export class StatusFeed extends EventEmitter<StatusFeedEvents> {
         timer.unref();
         this.#awayChecks.set(accountId, timer);
       }
+      const shown = account.settings.showStatus ? status : null;
+      const said = `${status}/${shown}`;
+      if (this.#last.get(accountId) === said) return;
+      this.#last.delete(accountId);
+      this.#last.set(accountId, said);
+      if (this.#last.size > MAX_REMEMBERED) this.#last.delete(this.#last.keys().next().value ?? 0);
       this.#log.debug({ accountId, status }, 'sender status');
-      this.emit('status', {
-        accountId,
-        senderName: account.displayName,
-        status,
-        shown: account.settings.showStatus ? status : null,
-      });
+      this.emit('status', { accountId, senderName: account.displayName, status, shown });
     } catch (error) {
       this.#log.warn({ err: error, accountId }, 'could not compute a sender status');
     }

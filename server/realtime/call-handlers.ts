@@ -126,7 +126,15 @@ export class CallHandlers {
         video: request.video,
         ...(callback ? { callback } : {}),
       });
-      if (callback) void this.#callbacks?.started(callback);
+      if (callback)
+        this.#callbacks
+          ?.started(callback)
+          .catch((error: unknown) =>
+            this.#logger.error(
+              { err: error, callId: started.callId },
+              'call-back request not closed',
+            ),
+          );
       return started;
     }),
     'call:dtmf': operation(callDtmfSchema, async (peer, request) => {

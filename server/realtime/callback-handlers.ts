@@ -192,7 +192,9 @@ export class CallbackHandlers {
 
   /** The sender is free: the waiting pages hear it (each request once, on any node). */
   async #statusChanged(change: StatusChange): Promise<void> {
-    if (change.status !== 'available') return;
+    // A sender who hides their status is not announced either (a request,
+    // made again and again, would track them); their desk still calls back.
+    if (change.status !== 'available' || change.shown === null) return;
     try {
       const claimed = await this.#parts.requests.claimWaiting(change.accountId);
       if (claimed.length === 0) return;

@@ -78,7 +78,8 @@ export class StatusHandlers {
     return {
       status,
       senderName: account.displayName,
-      callbackWaiting: waiting !== undefined,
+      // Once told the sender is free (here or by email), the page just offers the call.
+      callbackWaiting: waiting !== undefined && waiting.notifiedAt === null,
       callbackOffered: personal,
     };
   }

@@ -5,7 +5,7 @@
 // address from any other account that named it (ADR 006).
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
-import { composeMessage } from '../mail/compose.js';
+import { composeMessage, envelopeAddress } from '../mail/compose.js';
 import type { DeliveryQueue } from '../mail/delivery-queue.js';
 import type { Account, AccountStore } from '../store/account-store.js';
 import type { EmailConfirmationStore } from '../store/email-confirmation-store.js';
@@ -160,9 +160,4 @@ export class AddressConfirmations {
     );
     logger.info({ accountId: account.id, taken: Boolean(taken) }, 'address confirmation queued');
   }
-}
-
-/** The bare address of "Name <address>". */
-function envelopeAddress(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
 }

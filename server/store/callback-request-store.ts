@@ -82,16 +82,25 @@ export class CallbackRequestStore {
           )
           .execute();
       }
+      const values = {
+        account_id: request.accountId,
+        link_id: request.linkId,
+        caller_name: request.callerName,
+        token_sealed: request.tokenSealed ?? null,
+        created_at: now.toISOString(),
+        expires_at: expiresAt.toISOString(),
+      };
       const row = await trx
         .insertInto('callback_requests')
-        .values({
-          account_id: request.accountId,
-          link_id: request.linkId,
-          caller_name: request.callerName,
-          token_sealed: request.tokenSealed ?? null,
-          created_at: now.toISOString(),
-          expires_at: expiresAt.toISOString(),
-        })
+        .values(values)
+        // Two requests for one link at once: the later one stands, as asking again does.
+        .onConflict((conflict) =>
+          conflict.column('link_id').doUpdateSet({
+            ...values,
+            notified_at: null,
+            emailed_at: null,
+          }),
+        )
         .returningAll()
         .executeTakeFirstOrThrow();
       return toRequest({ ...row, subject: null });

@@ -30,6 +30,13 @@ describe('keys pressed on a phone', () => {
     expect(packets.map((p) => new TelephoneEvents(96).read(p)).filter(Boolean)).toEqual([]);
   });
 
+  it('reads keys sent with the type we offered when the phone answered another', () => {
+    // The carrier answered 96 for telephone-event; the phone sends with our 101.
+    const packets = pcapRtp('/usr/share/sip-tester/dtmf_2833_1.pcap');
+    const events = new TelephoneEvents(96, 101);
+    expect(packets.map((p) => events.read(p)).filter((k) => k !== undefined)).toEqual(['1']);
+  });
+
   it('counts a second press of the same key (a new event timestamp)', () => {
     const first = pcapRtp('/usr/share/sip-tester/dtmf_2833_1.pcap')[0] ?? Buffer.alloc(0);
     const again = Buffer.from(first);

@@ -66,6 +66,12 @@ describe('the status pushed to a watching page', () => {
 
     await sender.api('PATCH', '/api/me/settings', { showStatus: false });
     await expect.poll(() => statuses.at(-1)).toEqual({ status: null });
+    // Hidden means hidden: a device coming and going tells the page nothing (not even when).
+    const heardSoFar = statuses.length;
+    const phone = await sockets.device(server.url, sender, 'Phone');
+    phone.socket.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(statuses).toHaveLength(heardSoFar);
     await sender.api('PATCH', '/api/me/settings', { showStatus: true, doNotDisturb: true });
     await expect.poll(() => statuses.at(-1)?.status).toBe('do_not_disturb');
     await sender.api('PATCH', '/api/me/settings', { doNotDisturb: false });
