@@ -318,7 +318,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       live.feed.changed(accountId);
     },
     onLogout: (token) => endSessionSockets(io, token),
-    onRevoked: (link) => groupHandlers.forget(link),
+    onRevoked: (link) => {
+      groupHandlers.forget(link);
+      live.forget(link);
+    },
     push: {
       publicKey: push.publicKey,
       devices: deviceStore,

@@ -12,7 +12,8 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { SealedBox } from '../security/sealed-box.js';
 import type { AccountStore } from '../store/account-store.js';
 import { CallbackRequestStore } from '../store/callback-request-store.js';
-import type { LinkStore } from '../store/link-store.js';
+import type { Link, LinkStore } from '../store/link-store.js';
+import { channels } from '../calls/channels.js';
 import type { Database } from '../store/schema.js';
 import { CallbackHandlers, type CallbackHandlersParts } from './callback-handlers.js';
 import { CallbackTickets } from './callback-tickets.js';
@@ -24,6 +25,8 @@ export interface LiveReplyPages {
   senderStatus: SenderStatusLookup;
   callbacks: CallbackHandlers;
   attach(socket: VoxSocket): void;
+  /** A link was revoked: its open pages (on any node) hear nothing more of the sender. */
+  forget(link: Link): void;
   close(): void;
 }
 
@@ -61,6 +64,10 @@ export function liveReplyPages(parts: {
     attach: (socket) => {
       status.attach(socket);
       callbacks.attach(socket);
+    },
+    forget: (link) => {
+      const pages = channels.replyPages(link.id);
+      io.in(pages).socketsLeave([pages, channels.senderStatus(link.accountId)]);
     },
     close: () => feed.close(),
   };

@@ -13,6 +13,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { CallbackRequestStore } from '../store/callback-request-store.js';
 import type { LinkStore } from '../store/link-store.js';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../protocol/errors.js';
 import { RequestError } from '../errors.js';
 import { LINK_NOT_WORKING } from '../http/link-routes.js';
@@ -36,6 +37,12 @@ export class StatusHandlers {
   readonly #log: Logger;
   /** The channels each page of this node watches (one link's at a time). */
   readonly #watching = new Map<string, string[]>();
+  /**
+   * Watches per socket: a working token gives its lookup point back (so
+   * reconnects cost nothing), which would leave one socket free to ask again
+   * and again; a page watches once per (re)connection.
+   */
+  readonly #perSocket = new RateLimiterMemory({ points: 20, duration: 60 });
 
   constructor(parts: StatusHandlersParts) {
     this.#parts = parts;
@@ -56,7 +63,8 @@ export class StatusHandlers {
   }
 
   async #watch(socket: VoxSocket, token: string): Promise<StatusWatched> {
-    const { accounts, senderStatus, requests } = this.#parts;
+    const { accounts, senderStatus, requests, limits } = this.#parts;
+    await limits.take(this.#perSocket, socket.id);
     const link = await pageLink(socket, token, this.#parts);
     const account = await accounts.findById(link.accountId);
     if (!account) throw new RequestError(ErrorCode.NotFound, LINK_NOT_WORKING);

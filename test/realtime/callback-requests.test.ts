@@ -81,6 +81,44 @@ describe('the status pushed to a watching page', () => {
     await expect.poll(() => statuses.at(-1)?.status, { timeout: 8000 }).toBe('offline');
   });
 
+  it('stops telling a revoked link’s open page anything', async () => {
+    const sender = await signUp(server.url, 'Ada Lovelace');
+    const link = await createLink(sender, { recipientName: 'Grace' });
+    const watcher = await page();
+    const statuses = heard<SenderStatusUpdate>((push) => watcher.on('status:changed', push));
+    ok(await watcher.emitWithAck('status:watch', { token: link.token }));
+    expect((await sender.api('DELETE', `/api/links/${link.id}`)).status).toBe(204);
+
+    const desk = await sockets.device(server.url, sender, 'Laptop');
+    await desk.beat(0, true);
+    // Another page, on a working link, hears the change: the revoked one did not.
+    const other = await createLink(sender, { recipientName: 'Bob' });
+    const witness = await page();
+    const seen = heard<SenderStatusUpdate>((push) => witness.on('status:changed', push));
+    ok(await witness.emitWithAck('status:watch', { token: other.token }));
+    desk.socket.disconnect();
+    await expect.poll(() => seen.at(-1)?.status, { timeout: 8000 }).toBe('offline');
+    expect(statuses).toEqual([]);
+    // And it cannot watch again.
+    expect(await watcher.emitWithAck('status:watch', { token: link.token })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+  });
+
+  it('lets one page watch only so often', async () => {
+    const sender = await signUp(server.url, 'Ada Lovelace');
+    const link = await createLink(sender, { recipientName: 'Grace' });
+    const watcher = await page();
+    const answers: string[] = [];
+    for (let i = 0; i < 22; i += 1) {
+      const ack = await watcher.emitWithAck('status:watch', { token: link.token });
+      answers.push(ack.ok ? 'ok' : ack.error.code);
+    }
+    expect(answers.filter((answer) => answer === 'ok')).toHaveLength(20);
+    expect(answers.slice(20)).toEqual(['rate_limited', 'rate_limited']);
+  });
+
   it('answers bad and unknown tokens as the reply page does', async () => {
     const watcher = await page();
     expect(await watcher.emitWithAck('status:watch', { token: 'short' })).toMatchObject({
