@@ -23,6 +23,10 @@ export const ErrorCode = {
    * a call no longer ringing, ...).
    */
   Conflict: 'conflict',
+  /** A password reset link that is unknown, already used or expired. */
+  InvalidToken: 'invalid_token',
+  /** The current password given to change it (or to confirm an action) is wrong. */
+  WrongPassword: 'wrong_password',
   /** A group call already has as many participants as it can take. */
   CallFull: 'call_full',
   /** Something failed on the server; it has been logged. */

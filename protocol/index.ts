@@ -1,4 +1,5 @@
 export * from './accounts.js';
+export * from './account-security.js';
 export * from './ack.js';
 export * from './errors.js';
 export * from './events.js';

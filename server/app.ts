@@ -2,12 +2,12 @@
 // Nothing else constructs long-lived parts.
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { SipGateway } from '../gateway/sip-gateway.js';
 import { RtpRelay } from '../media/rtp-relay.js';
-import { WorkerPool } from '../media/worker-pool.js';
+import type { WorkerPool } from '../media/worker-pool.js';
 import { CallOrchestrator } from './calls/call-orchestrator.js';
 import { UnfinishedCalls } from './calls/unfinished-calls.js';
 import type { Config } from './config.js';
+import { sipGateway, startWorkerPool } from './config-parts.js';
 import { registerHttpApi } from './http/http-api.js';
 import { createHttpServer } from './http/http-server.js';
 import { LinkService } from './links/link-service.js';
@@ -33,13 +33,19 @@ import { DeviceHandlers } from './realtime/device-handlers.js';
 import { DiagnosticsRooms } from './realtime/diagnostics-rooms.js';
 import { MediaSignaling } from './realtime/media-signaling.js';
 import { RoomMembership } from './calls/room-membership.js';
-import { authenticateSockets, endSessionSockets } from './realtime/socket-auth.js';
+import {
+  authenticateSockets,
+  endSessionSockets,
+  endSessionSocketsById,
+} from './realtime/socket-auth.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import type { VoxServer } from './realtime/typed-server.js';
 import { AddressConfirmations } from './security/address-confirmation.js';
+import { PasswordResets } from './security/password-reset.js';
 import { RateLimits } from './security/rate-limits.js';
 import { SealedBox } from './security/sealed-box.js';
 import { loadServerKey } from './security/server-key.js';
+import { deleteAccount } from './store/account-deletion.js';
 import { AccountStore } from './store/account-store.js';
 import { EmailConfirmationStore } from './store/email-confirmation-store.js';
 import { AppPasswordStore } from './store/app-password-store.js';
@@ -49,6 +55,7 @@ import { ChatStore } from './store/chat-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { LinkStore } from './store/link-store.js';
+import { PasswordResetStore } from './store/password-reset-store.js';
 import { PhoneStore } from './store/phone-store.js';
 import { CallbackRequestStore } from './store/callback-request-store.js';
 import { RelayedMessageStore } from './store/relayed-message-store.js';
@@ -74,6 +81,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   logger.info({ store: location.kind, applied }, 'store ready');
   const accounts = new AccountStore(db);
   const sessions = new SessionStore(db);
+  const resetTokens = new PasswordResetStore(db);
   const deviceStore = new DeviceStore(db);
   const linkStore = new LinkStore(db);
   const callStore = new CallStore(db);
@@ -185,9 +193,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       call.reject(false);
     });
   });
+  const voicemailFiles = new VoicemailFiles(path.join(config.dataDir, 'voicemail'));
   const voicemail = new VoicemailService({
     store: new VoicemailStore(db),
-    files: new VoicemailFiles(path.join(config.dataDir, 'voicemail')),
+    files: voicemailFiles,
     links: linkStore,
     calls: callStore,
     io,
@@ -318,6 +327,36 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       live.feed.changed(accountId);
     },
     onLogout: (token) => endSessionSockets(io, token),
+    onSessionsEnded: (ids) => endSessionSocketsById(io, ids),
+    passwordResets: new PasswordResets({
+      accounts,
+      sessions,
+      appPasswords,
+      tokens: resetTokens,
+      publicUrl: config.publicUrl,
+      mail: mail && config.mail ? { queue: mail.queue, from: config.mail.from } : undefined,
+      logger: logger.child({ component: 'accounts' }),
+    }),
+    resetTokens,
+    deleteAccount: async (accountId) => {
+      const links = await linkStore.list(accountId);
+      const deleted = await deleteAccount(db, accountId);
+      if (!deleted) return undefined;
+      // Its links' open pages and group watches, on every node, as for a revoked link.
+      for (const link of links) {
+        groupHandlers.forget(link);
+        live.forget(link);
+      }
+      // After the commit: the rows are gone, so a failed removal leaves only an
+      // orphan file (logged), never a failed deletion.
+      const removals = await Promise.allSettled(
+        deleted.voicemailIds.map((id) => voicemailFiles.remove(id)),
+      );
+      for (const removal of removals)
+        if (removal.status === 'rejected')
+          logger.error({ err: removal.reason, accountId }, 'voice message file not removed');
+      return deleted;
+    },
     onRevoked: (link) => {
       groupHandlers.forget(link);
       live.forget(link);
@@ -363,36 +402,4 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     })());
 
   return { io, pool, db, url: address, close };
-}
-
-function startWorkerPool(config: Config, logger: Logger): Promise<WorkerPool> {
-  return WorkerPool.create({
-    size: config.mediasoupWorkers,
-    rtcMinPort: config.rtcMinPort,
-    rtcMaxPort: config.rtcMaxPort,
-    webRtcServer: {
-      listenIp: config.rtcListenIp,
-      announcedAddress: config.announcedAddress,
-      basePort: config.webRtcServerPort,
-    },
-    logger: logger.child({ component: 'media' }),
-  });
-}
-
-/** The SIP gateway (with SIP_TRUNKS): phone media uses the same ports as WebRTC's. */
-function sipGateway(config: Config, logger: Logger): SipGateway {
-  return new SipGateway({
-    listenIp: config.rtcListenIp,
-    port: config.sipPort,
-    publicAddress: config.announcedAddress,
-    tls: config.sipTls,
-    trunks: config.sipTrunks,
-    numbers: config.sipNumbers,
-    logger: logger.child({ component: 'sip' }),
-    media: {
-      listenIp: config.rtcListenIp,
-      announcedAddress: config.announcedAddress,
-      portRange: { min: config.rtcMinPort, max: config.rtcMaxPort },
-    },
-  });
 }

@@ -20,6 +20,8 @@ import { byId } from '../shared/dom.js';
 export function applyInputLimits(): void {
   field('signup-form', 'name').maxLength = MAX_ACCOUNT_NAME_LENGTH;
   field('signup-form', 'password').minLength = MIN_PASSWORD_LENGTH;
+  field('reset-form', 'password').minLength = MIN_PASSWORD_LENGTH;
+  field('password-form', 'newPassword').minLength = MIN_PASSWORD_LENGTH;
   byId<HTMLInputElement>('device-label').maxLength = MAX_DEVICE_LABEL_LENGTH;
   bound(byId<HTMLInputElement>('t1'), FIRST_STAGE_SECONDS);
   bound(byId<HTMLInputElement>('t2'), TOTAL_RING_SECONDS);

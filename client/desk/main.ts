@@ -6,6 +6,7 @@ import { unwrap } from '../shared/ack.js';
 import { ApiError, api } from '../shared/api.js';
 import { connect } from '../shared/connection.js';
 import { byId, show } from '../shared/dom.js';
+import { bindAccount, bindForgotPassword, resetFromLink } from './account.js';
 import { trackActivity } from './activity.js';
 import { CallBacks } from './callbacks.js';
 import { CallUi } from './call-ui.js';
@@ -51,6 +52,7 @@ function showAuth(): void {
   };
   submit('login-form', '/api/login');
   submit('signup-form', '/api/signup');
+  bindForgotPassword();
   // A confirmation link opened where its account is not logged in: the password
   // of the account that signed up confirms it (that account may not be the one
   // its address logs in to, so a plain log-in could not).
@@ -174,6 +176,10 @@ function startApp(me: Me, worker: Promise<ServiceWorkerRegistration | null>): vo
       .then(() => api('POST', '/api/logout'))
       .then(() => location.reload());
   });
+  bindAccount(me, () => {
+    sessionStorage.setItem(CONFIRMED_NOTICE, 'Your account was deleted.');
+    location.reload();
+  });
   void renderLinks();
   void renderHistory();
   void renderVoicemails();
@@ -216,23 +222,25 @@ applyInputLimits();
 // Registered logged out too: the log-in page is part of the shell that opens offline.
 const worker = registerDeskWorker();
 offerInstall(byId<HTMLButtonElement>('install'));
-api<{ me: Me | null }>('GET', '/api/session').then(
-  async ({ me: session }) => {
-    const confirmation = await confirmFromLink(session !== null);
-    // Confirming changes what the account may see: start from its new state.
-    const me = session && (await api<{ me: Me | null }>('GET', '/api/session')).me;
-    if (me) startApp(me, worker);
-    else showAuth();
-    if (confirmation) byId(me ? 'notice' : 'auth-error').textContent = confirmation;
-  },
-  (error: unknown) => {
-    showAuth();
-    byId('auth-error').textContent =
-      // fetch's own failure: no answer at all (offline, or the server is down).
-      error instanceof TypeError
-        ? 'Cannot reach Voxreply: check the connection, then reload this page.'
-        : error instanceof Error
-          ? error.message
-          : String(error);
-  },
-);
+// A mailed reset link shows only its new-password form.
+if (!resetFromLink())
+  api<{ me: Me | null }>('GET', '/api/session').then(
+    async ({ me: session }) => {
+      const confirmation = await confirmFromLink(session !== null);
+      // Confirming changes what the account may see: start from its new state.
+      const me = session && (await api<{ me: Me | null }>('GET', '/api/session')).me;
+      if (me) startApp(me, worker);
+      else showAuth();
+      if (confirmation) byId(me ? 'notice' : 'auth-error').textContent = confirmation;
+    },
+    (error: unknown) => {
+      showAuth();
+      byId('auth-error').textContent =
+        // fetch's own failure: no answer at all (offline, or the server is down).
+        error instanceof TypeError
+          ? 'Cannot reach Voxreply: check the connection, then reload this page.'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    },
+  );

@@ -24,4 +24,6 @@ export const channels = {
   diagnostics: (name: string): string => `diag:${name}`,
   /** Every socket signed in with one session (signing out disconnects them). */
   session: (token: string): string => `session:${hashToken(token)}`,
+  /** The same channel named by the session's id (its token's hash: SessionStore.idOf). */
+  sessionId: (id: string): string => `session:${id}`,
 } as const;

@@ -1,7 +1,7 @@
 // Sign up, log in, log out (public), and the logged-in account: itself, its
 // settings, its replies, another confirmation mail (in the authenticated scope).
 import type {} from '@fastify/cookie';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   confirmEmailSchema,
   logInSchema,
@@ -24,7 +24,7 @@ import { matchPassword, TooManyChecksError } from '../security/password-checks.j
 import { passwordWeakness } from '../security/password-strength.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { Account, AccountStore } from '../store/account-store.js';
-import type { SessionStore } from '../store/session-store.js';
+import type { SessionOrigin, SessionStore } from '../store/session-store.js';
 import { parseBody } from './http-errors.js';
 import {
   SESSION_COOKIE,
@@ -74,7 +74,11 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
     await options.links.createSignature(account.id);
     options.confirmations.request(account);
     request.log.info({ accountId: account.id }, 'account created');
-    setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
+    setSessionCookie(
+      reply,
+      await sessions.create(account.id, new Date(), originOf(request)),
+      options.secureCookies,
+    );
     return reply.code(201).send(me(account));
   });
 
@@ -121,7 +125,11 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
         );
       case 'confirmed':
         if (signedIn)
-          setSessionCookie(reply, await sessions.create(outcome.account.id), options.secureCookies);
+          setSessionCookie(
+            reply,
+            await sessions.create(outcome.account.id, new Date(), originOf(request)),
+            options.secureCookies,
+          );
         return me(outcome.account);
     }
   });
@@ -139,7 +147,11 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = (app, opt
       })
       .catch(tooManyAtOnce);
     if (!account) throw new RequestError(ErrorCode.Unauthorized, 'wrong email or password');
-    setSessionCookie(reply, await sessions.create(account.id), options.secureCookies);
+    setSessionCookie(
+      reply,
+      await sessions.create(account.id, new Date(), originOf(request)),
+      options.secureCookies,
+    );
     return me(account);
   });
 
@@ -207,6 +219,11 @@ export const myAccountRoutes: FastifyPluginAsync<MyAccountRoutesOptions> = (app,
 
   return Promise.resolve();
 };
+
+/** Where a new session is opened: shown to its owner in the sessions list. */
+function originOf(request: FastifyRequest): SessionOrigin {
+  return { userAgent: request.headers['user-agent'], clientAddress: request.ip };
+}
 
 /** A client with its share of password checks in flight is told to slow down. */
 function tooManyAtOnce(error: unknown): never {

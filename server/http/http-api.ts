@@ -9,21 +9,26 @@ import type { FastifyInstance } from 'fastify';
 import type { LinkService } from '../links/link-service.js';
 import type { SenderStatusLookup } from '../presence/sender-status.js';
 import type { AddressConfirmations } from '../security/address-confirmation.js';
+import type { PasswordResets } from '../security/password-reset.js';
 import type { RateLimits } from '../security/rate-limits.js';
+import type { DeletedAccount } from '../store/account-deletion.js';
 import type { AccountStore } from '../store/account-store.js';
 import type { AppPasswordStore } from '../store/app-password-store.js';
 import type { CallStore } from '../store/call-store.js';
 import type { Link, LinkStore } from '../store/link-store.js';
+import type { PasswordResetStore } from '../store/password-reset-store.js';
 import type { PhoneStore } from '../store/phone-store.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { VoicemailService } from '../voicemail/voicemail-service.js';
 import { accountRoutes, myAccountRoutes } from './account-routes.js';
+import { accountSecurityRoutes } from './account-security-routes.js';
 import { authenticatedScope } from './authenticated-scope.js';
 import { clientRoutes, type ClientRoutesOptions } from './client-routes.js';
 import { badgeRoutes, deviceRoutes } from './device-routes.js';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
 import { linkRoutes, replyPageRoutes } from './link-routes.js';
 import { mailRoutes, type MailRoutesOptions } from './mail-routes.js';
+import { passwordRoutes } from './password-routes.js';
 import { metricsRoutes, type MetricsRoutesOptions } from './metrics-routes.js';
 import { phoneRoutes } from './phone-routes.js';
 import { pushRoutes, type PushRoutesOptions } from './push-routes.js';
@@ -55,6 +60,13 @@ export interface HttpApiParts {
   onSettingsChanged: (accountId: number) => void;
   /** Told when a session ends, so its open sockets close. */
   onLogout: (sessionToken: string) => void;
+  /** Forgotten passwords: reset links mailed, and used. */
+  passwordResets: PasswordResets;
+  resetTokens: PasswordResetStore;
+  /** Deletes an account's data (account-deletion.ts) and its files. */
+  deleteAccount: (accountId: number) => Promise<DeletedAccount | undefined>;
+  /** Told when sessions end by their ids (a reset, "log out elsewhere"), so their sockets close. */
+  onSessionsEnded: (sessionIds: string[]) => void;
   /** A link was revoked: its open reply pages stop hearing about calls. */
   onRevoked: (link: Link) => void;
   /** Web Push: the VAPID key and devices' subscriptions (changes tell onSettingsChanged). */
@@ -78,6 +90,11 @@ export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts
     secureCookies: parts.secureCookies,
     onLogout: parts.onLogout,
   });
+  await http.register(passwordRoutes, {
+    resets: parts.passwordResets,
+    limits,
+    onSessionsEnded: parts.onSessionsEnded,
+  });
   await http.register(replyPageRoutes, {
     linkStore,
     accounts,
@@ -96,6 +113,14 @@ export async function registerHttpApi(http: FastifyInstance, parts: HttpApiParts
         accounts,
         confirmations: parts.confirmations,
         onSettingsChanged: parts.onSettingsChanged,
+      });
+      await scope.register(accountSecurityRoutes, {
+        accounts,
+        sessions,
+        resetTokens: parts.resetTokens,
+        limits,
+        deleteAccount: parts.deleteAccount,
+        onSessionsEnded: parts.onSessionsEnded,
       });
       await scope.register(linkRoutes, {
         links,

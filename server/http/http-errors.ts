@@ -9,6 +9,8 @@ import { setBaseHeaders } from './web-guards.js';
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   weak_password: 400,
+  invalid_token: 400,
+  wrong_password: 403,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -42,6 +42,11 @@ export function authenticateSockets(io: VoxServer, options: SocketAuthOptions): 
   });
 }
 
+/** Disconnects every socket opened with these sessions, named by their ids (SessionStore.idOf). */
+export function endSessionSocketsById(io: VoxServer, sessionIds: readonly string[]): void {
+  for (const id of sessionIds) io.in(channels.sessionId(id)).disconnectSockets(true);
+}
+
 /** Disconnects every socket opened with this session (it was logged out). */
 export function endSessionSockets(io: VoxServer, sessionToken: string): void {
   io.in(channels.session(sessionToken)).disconnectSockets(true);

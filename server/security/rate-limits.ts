@@ -9,6 +9,7 @@ import { PasswordChecks } from './password-checks.js';
 export class RateLimits {
   readonly signUpPerIp: RateLimiterMemory;
   readonly logInPerIp: RateLimiterMemory;
+  readonly passwordResetPerIp: RateLimiterMemory;
   readonly callStartPerIp: RateLimiterMemory;
   readonly callStartPerLink: RateLimiterMemory;
   readonly callResumePerIp: RateLimiterMemory;
@@ -38,6 +39,8 @@ export class RateLimits {
     };
     this.signUpPerIp = perAddress(5, 600);
     this.logInPerIp = perAddress(10, 60);
+    // "Forgot password?" asks, and reset links used (each mail also counts per address mailed).
+    this.passwordResetPerIp = perAddress(5, 600);
     this.callStartPerIp = perAddress(10, 60);
     this.callStartPerLink = limiter(6, 60);
     // A node dies: every call of an office behind one address resumes at once.

@@ -98,6 +98,7 @@ export class AccountStore {
       .selectFrom('accounts')
       .selectAll()
       .where('email', '=', normaliseEmail(email))
+      .where('deleted_at', 'is', null)
       // NULLs last on both engines: confirmed rows sort by a 0 key.
       .orderBy(sql`case when email_verified_at is null then 1 else 0 end`)
       .orderBy('id')
@@ -218,11 +219,23 @@ export class AccountStore {
       .slice(0, limit);
   }
 
+  /** A new password (its scrypt hash); false when the account is gone. */
+  async setPassword(id: number, passwordHash: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async findById(id: number): Promise<Account | undefined> {
     const row = await this.#db
       .selectFrom('accounts')
       .selectAll()
       .where('id', '=', id)
+      .where('deleted_at', 'is', null)
       .executeTakeFirst();
     return row && toAccount(row);
   }

@@ -59,6 +59,15 @@ export class AppPasswordStore {
     return rows.map(toAppPassword);
   }
 
+  /** Deletes every app password of the account (its password was reset); how many. */
+  async revokeAll(accountId: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('app_passwords')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Deletes one of the account's app passwords; false when it has no such one. */
   async revoke(accountId: number, id: number): Promise<boolean> {
     const result = await this.#db

@@ -19,6 +19,8 @@ export interface AccountTable {
   chat_enabled: Generated<number>;
   chat_emails: Generated<number>;
   email_verified_at: string | null;
+  /** When the account was deleted (the row stays, anonymous, for its calls: migration 017). */
+  deleted_at: string | null;
 }
 
 export interface SessionTable {
@@ -26,6 +28,10 @@ export interface SessionTable {
   account_id: number;
   created_at: string;
   expires_at: string;
+  /** Last request or socket seen with it (updated at most every few minutes). */
+  last_seen_at: string | null;
+  user_agent: string | null;
+  client_address: string | null;
 }
 
 export interface DeviceTable {
@@ -93,6 +99,15 @@ export interface Database {
   relayed_messages: RelayedMessageTable;
   relayed_link_tokens: RelayedLinkTokenTable;
   chat_email_bursts: ChatEmailBurstTable;
+  password_resets: PasswordResetTable;
+}
+
+/** A password reset link mailed to an account's address; only its hash is kept. */
+export interface PasswordResetTable {
+  token_hash: string;
+  account_id: number;
+  created_at: string;
+  expires_at: string;
 }
 
 /** The deployment's VAPID key pair (one row, id 1); base64url keys. */

@@ -23,6 +23,7 @@ import { createMetrics } from '../../server/metrics.js';
 import { clientDistDir } from '../../server/project-paths.js';
 import type { VoxServer } from '../../server/realtime/typed-server.js';
 import { AddressConfirmations } from '../../server/security/address-confirmation.js';
+import { PasswordResets } from '../../server/security/password-reset.js';
 import { RateLimits } from '../../server/security/rate-limits.js';
 import { SealedBox } from '../../server/security/sealed-box.js';
 import { loadServerKey } from '../../server/security/server-key.js';
@@ -32,6 +33,7 @@ import { CallStore } from '../../server/store/call-store.js';
 import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
 import { EmailConfirmationStore } from '../../server/store/email-confirmation-store.js';
 import { LinkStore } from '../../server/store/link-store.js';
+import { PasswordResetStore } from '../../server/store/password-reset-store.js';
 import { DeviceStore } from '../../server/store/device-store.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
 import { PushSubscriptionStore } from '../../server/store/push-subscription-store.js';
@@ -61,6 +63,9 @@ const PUBLIC_ROUTES = [
   'POST /api/signup',
   'POST /api/confirm',
   'POST /api/login',
+  // Forgotten passwords (ADR 025): asked and used without a session.
+  'POST /api/password/forgot',
+  'POST /api/password/reset',
   'POST /api/logout',
   'GET /api/session',
   'GET /api/reply/:token',
@@ -157,6 +162,18 @@ beforeAll(async () => {
     },
     onSettingsChanged: () => undefined,
     onLogout: () => undefined,
+    onSessionsEnded: () => undefined,
+    passwordResets: new PasswordResets({
+      accounts,
+      sessions,
+      appPasswords: new AppPasswordStore(db),
+      tokens: new PasswordResetStore(db),
+      publicUrl: PUBLIC_URL,
+      mail: undefined,
+      logger,
+    }),
+    resetTokens: new PasswordResetStore(db),
+    deleteAccount: () => Promise.reject(new Error('not for a refusal')),
     onRevoked: () => undefined,
   });
   await http.ready();
@@ -223,6 +240,11 @@ describe('the route table', () => {
         'GET /api/voicemails',
         'GET /api/me/mail',
         'GET /api/links/signature/device',
+        'POST /api/me/password',
+        'GET /api/me/sessions',
+        'DELETE /api/me/sessions/:id',
+        'POST /api/me/sessions/end-others',
+        'DELETE /api/me',
       ]),
     );
     for (const route of guarded) {

@@ -17,6 +17,7 @@ import * as vapidKeys from './013-vapid-keys.js';
 import * as phoneConfirmation from './014-phone-confirmation.js';
 import * as offlineEmails from './015-offline-emails.js';
 import * as callbackRequests from './016-callback-requests.js';
+import * as accountBasics from './017-account-basics.js';
 
 export const migrations: Record<string, Migration> = {
   '001-accounts': accounts,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '014-phone-confirmation': phoneConfirmation,
   '015-offline-emails': offlineEmails,
   '016-callback-requests': callbackRequests,
+  '017-account-basics': accountBasics,
 };
