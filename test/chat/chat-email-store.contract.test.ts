@@ -2,38 +2,17 @@
 // them: a burst grows with each message and ends when read; several nodes
 // scanning the same rows claim a due burst once, and only the claim that still
 // holds may close it (so only one node ever sends its email).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../server/store/account-store.js';
 import { ChatEmailStore, type ChatBurst } from '../../server/store/chat-email-store.js';
 import { ChatStore } from '../../server/store/chat-store.js';
-import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { migrateToLatest, openDatabase } from '../../server/store/database.js';
 import { LinkStore } from '../../server/store/link-store.js';
 import type { Database } from '../../server/store/schema.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
+import { storeBackends } from '../support/store-backends.js';
 
-let postgres: Postgres | undefined;
-const sqliteDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-sqlite-'));
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(() => {
-  postgres?.stop();
-  rmSync(sqliteDir, { recursive: true, force: true });
-});
-
-const backends = {
-  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
-  postgres: async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return storeLocation('unused', await postgres.newDatabase());
-  },
-};
+const backends = storeBackends();
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, seconds));
 

@@ -3,37 +3,16 @@
 // voice message replies in that thread) and its own sealed token (a chat
 // email to its recipient); recording twice, as a restarted relay does, keeps
 // the first record.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../server/store/account-store.js';
-import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { migrateToLatest, openDatabase } from '../../server/store/database.js';
 import { LinkStore } from '../../server/store/link-store.js';
 import { RelayedMessageStore } from '../../server/store/relayed-message-store.js';
 import type { Database } from '../../server/store/schema.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
+import { storeBackends } from '../support/store-backends.js';
 
-let postgres: Postgres | undefined;
-const sqliteDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-sqlite-'));
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(() => {
-  postgres?.stop();
-  rmSync(sqliteDir, { recursive: true, force: true });
-});
-
-const backends = {
-  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
-  postgres: async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return storeLocation('unused', await postgres.newDatabase());
-  },
-};
+const backends = storeBackends();
 
 describe.each(Object.entries(backends))('relayed messages on %s', (_kind, location) => {
   let db: Kysely<Database>;

@@ -1,36 +1,15 @@
 // The push subscription store's contract, on SQLite and on PostgreSQL, opened
 // and migrated the way the server does it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../server/store/account-store.js';
-import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { migrateToLatest, openDatabase } from '../../server/store/database.js';
 import { DeviceStore } from '../../server/store/device-store.js';
 import { PushSubscriptionStore } from '../../server/store/push-subscription-store.js';
 import type { Database } from '../../server/store/schema.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
+import { storeBackends } from '../support/store-backends.js';
 
-let postgres: Postgres | undefined;
-const sqliteDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-sqlite-push-'));
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(() => {
-  postgres?.stop();
-  rmSync(sqliteDir, { recursive: true, force: true });
-});
-
-const backends = {
-  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
-  postgres: async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return storeLocation('unused', await postgres.newDatabase());
-  },
-};
+const backends = storeBackends();
 
 /** A subscription as a browser gives one (the keys' shapes; the store does not decode them). */
 const subscription = (name: string) => ({

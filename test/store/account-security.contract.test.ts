@@ -2,42 +2,21 @@
 // once and lapse after an hour (an injected clock, no waiting), sessions are
 // listed and ended by id, and deleting an account clears or anonymises every
 // table of schema.ts in one transaction while another account stays untouched.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteAccount, DELETED_ACCOUNT_NAME } from '../../server/store/account-deletion.js';
 import { AccountStore } from '../../server/store/account-store.js';
 import { CallStore } from '../../server/store/call-store.js';
 import { ChatStore } from '../../server/store/chat-store.js';
-import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { migrateToLatest, openDatabase } from '../../server/store/database.js';
 import { LinkStore } from '../../server/store/link-store.js';
 import { PasswordResetStore, RESET_LIFETIME_MS } from '../../server/store/password-reset-store.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
 import type { Database } from '../../server/store/schema.js';
 import { SessionStore } from '../../server/store/session-store.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
+import { storeBackends } from '../support/store-backends.js';
 
-let postgres: Postgres | undefined;
-const sqliteDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-sqlite-'));
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(() => {
-  postgres?.stop();
-  rmSync(sqliteDir, { recursive: true, force: true });
-});
-
-const backends = {
-  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
-  postgres: async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return storeLocation('unused', await postgres.newDatabase());
-  },
-};
+const backends = storeBackends();
 
 describe.each(Object.entries(backends))('account security on %s', (_kind, location) => {
   let db: Kysely<Database>;

@@ -1,43 +1,22 @@
 // One contract, two stores: the same tests run on SQLite and on PostgreSQL, the
 // way the server opens each (migrations included).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore, EmailTakenError } from '../../server/store/account-store.js';
 import { MemoryCallDirectory } from '../../server/calls/call-directory.js';
 import { UnfinishedCalls } from '../../server/calls/unfinished-calls.js';
 import { createLogger } from '../../server/logger.js';
 import { CallStore } from '../../server/store/call-store.js';
-import { migrateToLatest, openDatabase, storeLocation } from '../../server/store/database.js';
+import { migrateToLatest, openDatabase } from '../../server/store/database.js';
 import {
   CONFIRMATION_LIFETIME_MS,
   EmailConfirmationStore,
 } from '../../server/store/email-confirmation-store.js';
 import { PhoneStore } from '../../server/store/phone-store.js';
 import type { Database } from '../../server/store/schema.js';
-import { startPostgres, type Postgres } from '../support/postgres.js';
+import { storeBackends } from '../support/store-backends.js';
 
-let postgres: Postgres | undefined;
-const sqliteDir = mkdtempSync(path.join(os.tmpdir(), 'voxreply-sqlite-'));
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(() => {
-  postgres?.stop();
-  rmSync(sqliteDir, { recursive: true, force: true });
-});
-
-const backends = {
-  sqlite: () => Promise.resolve(storeLocation(mkdtempSync(path.join(sqliteDir, 'db-')), undefined)),
-  postgres: async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return storeLocation('unused', await postgres.newDatabase());
-  },
-};
+const backends = storeBackends();
 
 describe.each(Object.entries(backends))('store contract on %s', (kind, location) => {
   let db: Kysely<Database>;
